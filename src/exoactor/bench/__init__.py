@@ -1,0 +1,1 @@
+"""Benchmarks: tiers B/A/S end to end, estimation and execution benchmarks."""

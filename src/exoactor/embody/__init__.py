@@ -1,0 +1,1 @@
+"""embody stage: Observation -> HumanView (a human where the robot stands)."""

@@ -1,0 +1,1 @@
+"""Motion estimation: Video -> BodyMotion (body stage) and HandMotion (hands stage)."""

@@ -1,0 +1,1 @@
+"""hands stage providers: Video (+ BodyMotion) -> HandMotion."""

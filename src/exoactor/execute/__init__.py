@@ -1,0 +1,1 @@
+"""execute stage: HumanMotion -> Execution (simulated or real G1)."""

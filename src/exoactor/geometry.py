@@ -1,0 +1,127 @@
+"""Frames, quaternions and rotations.
+
+Conventions (everywhere in exoactor): world is z-up, x forward, metres, seconds.
+Quaternions are **wxyz** and unit-norm. Camera frames follow OpenCV
+(x right, y down, z forward) unless a name says otherwise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+F = NDArray[np.float64]
+
+
+def quat_normalize(q: NDArray) -> F:
+    """Normalise quaternions (..., 4) wxyz and pick the w >= 0 hemisphere."""
+    q = np.asarray(q, dtype=np.float64)
+    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
+    return np.where(q[..., :1] < 0, -q, q)
+
+
+def quat_mul(a: NDArray, b: NDArray) -> F:
+    """Hamilton product a * b of wxyz quaternions, broadcast over leading dims."""
+    aw, ax, ay, az = np.moveaxis(np.asarray(a, dtype=np.float64), -1, 0)
+    bw, bx, by, bz = np.moveaxis(np.asarray(b, dtype=np.float64), -1, 0)
+    return np.stack(
+        [
+            aw * bw - ax * bx - ay * by - az * bz,
+            aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+        ],
+        axis=-1,
+    )
+
+
+def quat_conj(q: NDArray) -> F:
+    """Conjugate (inverse for unit quaternions) of wxyz quaternions (..., 4)."""
+    q = np.asarray(q, dtype=np.float64)
+    return q * np.array([1.0, -1.0, -1.0, -1.0])
+
+
+def quat_to_mat(q: NDArray) -> F:
+    """Rotation matrices (..., 3, 3) from wxyz quaternions (..., 4)."""
+    q = np.asarray(q, dtype=np.float64)
+    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
+    w, x, y, z = np.moveaxis(q, -1, 0)
+    m = np.stack(
+        [
+            1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
+            2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
+            2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y),
+        ],
+        axis=-1,
+    )  # fmt: skip
+    return m.reshape(q.shape[:-1] + (3, 3))
+
+
+def mat_to_quat(m: NDArray) -> F:
+    """wxyz quaternions (..., 4) from rotation matrices (..., 3, 3) (Shepperd's method)."""
+    m = np.asarray(m, dtype=np.float64)
+    flat = m.reshape(-1, 3, 3)
+    out = np.empty((flat.shape[0], 4))
+    for i, r in enumerate(flat):
+        tr = r[0, 0] + r[1, 1] + r[2, 2]
+        if tr > 0:
+            s = np.sqrt(tr + 1.0) * 2
+            out[i] = [0.25 * s, (r[2, 1] - r[1, 2]) / s, (r[0, 2] - r[2, 0]) / s, (r[1, 0] - r[0, 1]) / s]
+        elif r[0, 0] > r[1, 1] and r[0, 0] > r[2, 2]:
+            s = np.sqrt(1.0 + r[0, 0] - r[1, 1] - r[2, 2]) * 2
+            out[i] = [(r[2, 1] - r[1, 2]) / s, 0.25 * s, (r[0, 1] + r[1, 0]) / s, (r[0, 2] + r[2, 0]) / s]
+        elif r[1, 1] > r[2, 2]:
+            s = np.sqrt(1.0 + r[1, 1] - r[0, 0] - r[2, 2]) * 2
+            out[i] = [(r[0, 2] - r[2, 0]) / s, (r[0, 1] + r[1, 0]) / s, 0.25 * s, (r[1, 2] + r[2, 1]) / s]
+        else:
+            s = np.sqrt(1.0 + r[2, 2] - r[0, 0] - r[1, 1]) * 2
+            out[i] = [(r[1, 0] - r[0, 1]) / s, (r[0, 2] + r[2, 0]) / s, (r[1, 2] + r[2, 1]) / s, 0.25 * s]
+    return quat_normalize(out).reshape(m.shape[:-2] + (4,))
+
+
+def axis_angle_to_quat(aa: NDArray) -> F:
+    """wxyz quaternions (..., 4) from axis-angle vectors (..., 3)."""
+    aa = np.asarray(aa, dtype=np.float64)
+    angle = np.linalg.norm(aa, axis=-1, keepdims=True)
+    half = 0.5 * angle
+    # sin(x/2)/x -> 1/2 as x -> 0
+    scale = np.where(angle > 1e-12, np.sin(half) / np.maximum(angle, 1e-12), 0.5)
+    return np.concatenate([np.cos(half), aa * scale], axis=-1)
+
+
+def quat_to_axis_angle(q: NDArray) -> F:
+    """Axis-angle vectors (..., 3) from wxyz quaternions (..., 4); angle in [0, pi]."""
+    q = quat_normalize(q)
+    v = q[..., 1:]
+    s = np.linalg.norm(v, axis=-1, keepdims=True)
+    angle = 2 * np.arctan2(s, q[..., :1])
+    scale = np.where(s > 1e-12, angle / np.maximum(s, 1e-12), 2.0)
+    return v * scale
+
+
+def yaw_quat(yaw: NDArray | float) -> F:
+    """wxyz quaternions (..., 4) of rotations about world z by `yaw` radians."""
+    yaw = np.asarray(yaw, dtype=np.float64)
+    return np.stack([np.cos(yaw / 2), 0 * yaw, 0 * yaw, np.sin(yaw / 2)], axis=-1)
+
+
+def quat_to_yaw(q: NDArray) -> F:
+    """Heading (..., ) about world z of wxyz quaternions (..., 4): the body x axis projected."""
+    m = quat_to_mat(q)
+    return np.arctan2(m[..., 1, 0], m[..., 0, 0])
+
+
+def quat_angle(a: NDArray, b: NDArray) -> F:
+    """Geodesic angle (radians) between wxyz quaternions a and b (...,)."""
+    d = np.abs(np.sum(quat_normalize(a) * quat_normalize(b), axis=-1))
+    return 2 * np.arccos(np.clip(d, -1.0, 1.0))
+
+
+def rotate(q: NDArray, v: NDArray) -> F:
+    """Rotate vectors v (..., 3) by wxyz quaternions q (..., 4)."""
+    return np.einsum("...ij,...j->...i", quat_to_mat(q), np.asarray(v, dtype=np.float64))
+
+
+def wrap_angle(a: NDArray | float) -> F:
+    """Wrap angles to (-pi, pi]."""
+    return np.asarray((np.asarray(a) + np.pi) % (2 * np.pi) - np.pi, dtype=np.float64)

@@ -1,0 +1,1 @@
+"""imagine stage: HumanView + Plan -> Video of a human doing the task."""

@@ -1,0 +1,1 @@
+"""plan stage: Instruction -> Plan (atomic actions + structured video prompt)."""
