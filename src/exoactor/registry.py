@@ -9,7 +9,9 @@ Providers register by name::
         def imagine(self, view, plan, ctx): ...
 
 Provider modules are listed in `PROVIDER_MODULES` below and imported when a
-registry is first used, so registration is traceable to one place. Heavy
+registry is first used, so registration is traceable to one place; modules named
+in the `EXOACTOR_PLUGINS` environment variable (comma-separated) add providers
+from outside the package. Heavy
 dependencies are imported inside the provider; a missing one is reported by
 `availability()` without importing it.
 """
@@ -139,6 +141,13 @@ class Registry(Generic[T]):
         if self._loaded:
             return
         self._loaded = True
+        plugins = [m.strip() for m in os.environ.get("EXOACTOR_PLUGINS", "").split(",") if m.strip()]
+        for mod in plugins:
+            # user plugins: modules that register extra providers (imported before the built-ins)
+            try:
+                importlib.import_module(mod)
+            except ImportError as e:
+                raise ConfigError(f"EXOACTOR_PLUGINS: cannot import '{mod}' ({e})") from None
         for mod in PROVIDER_MODULES.get(self.stage, ()):
             try:
                 importlib.import_module(mod)

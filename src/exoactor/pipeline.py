@@ -1,0 +1,516 @@
+"""The run: stages in order, content-hash caching, resumable, timed.
+
+A run directory holds `config.toml`, every artifact, `stages/<stage>.json` (one
+record per finished stage: its cache key, outputs and wall time), `run.json`
+(status), `timings.json` and `report.html`.
+
+Caching: a stage's key is the hash of (stage, provider, options, seed, the
+content digests of its input files). Finished outputs are also stored under
+`<runs_dir>/.cache/<stage>/<key>/`, so a new run with the same inputs reuses
+them and changing one stage's provider recomputes only that stage and the ones
+downstream whose inputs changed. Outputs are written atomically and a stage's
+record is written last: a killed run never leaves a half-written artifact that
+is trusted, and `--resume` continues from the last finished stage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from exoactor import __version__
+from exoactor.artifacts import (
+    BodyMotion,
+    Execution,
+    HandMotion,
+    HumanMotion,
+    HumanView,
+    Instruction,
+    Observation,
+    Plan,
+    Video,
+)
+from exoactor.artifacts.io import file_digest, read_json, write_json
+from exoactor.config import RunConfig
+from exoactor.errors import ExoActorError, ProviderError
+from exoactor.registry import registry
+from exoactor.stages import StageContext
+
+# The pipeline as data: stage -> (inputs, outputs). File names are relative to the run dir.
+OUTPUTS: dict[str, tuple[str, ...]] = {
+    "observe": ("observation.png", "observation.json"),
+    "plan": ("plan.json",),
+    "embody": ("human_view.png", "human_view.json", "human_view_observation.png", "human_view_observation.json"),
+    "imagine": ("video.mp4", "video.json"),
+    "body": ("body_motion.npz",),
+    "hands": ("hand_motion.npz",),
+    "motion": ("human_motion.npz", "overlay.mp4"),
+    "execute": ("execution.npz",),
+}
+INPUTS: dict[str, tuple[str, ...]] = {
+    "observe": (),
+    "plan": ("observe",),
+    "embody": ("observe",),
+    "imagine": ("embody", "plan"),
+    "body": ("imagine",),
+    "hands": ("imagine", "body"),
+    "motion": ("body", "hands"),
+    "execute": ("motion",),
+}
+ORDER: tuple[str, ...] = ("observe", "plan", "embody", "imagine", "body", "hands", "motion", "execute")
+# Optional outputs a stage may or may not write (e.g. a ground truth only synthetic videos have).
+OPTIONAL_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "imagine": ("video_ground_truth.npz",),
+    "motion": ("overlay.mp4",),
+    "execute": ("execution.mp4", "robot_motion.npz"),
+}
+
+#: Bump when a change in exoactor's own code invalidates cached results.
+CACHE_VERSION = f"{__version__}-1"
+
+
+def slugify(text: str, n: int = 40) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return s[:n].rstrip("-") or "run"
+
+
+@dataclass
+class StageRecord:
+    stage: str
+    key: str
+    provider: str | None
+    outputs: list[str]
+    wall_s: float
+    cached: bool
+    finished_at: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+ProgressFactory = Callable[[str], Callable[[int, int, str], None]]
+
+
+def _no_progress(stage: str) -> Callable[[int, int, str], None]:
+    return lambda done, total, label: None
+
+
+class Run:
+    """One run directory and the machinery to fill it."""
+
+    def __init__(
+        self,
+        run_dir: Path,
+        config: RunConfig,
+        *,
+        cache_dir: Path | None = None,
+        progress: ProgressFactory = _no_progress,
+        log: Callable[[str], None] = lambda msg: None,
+    ) -> None:
+        self.dir = Path(run_dir)
+        self.config = config
+        self.cache_dir = cache_dir if cache_dir is not None else self.dir.parent / ".cache"
+        self.progress = progress
+        self.log = log
+        self.records: dict[str, StageRecord] = {}
+
+    # ---- construction -------------------------------------------------------------------
+    @staticmethod
+    def create(config: RunConfig, runs_dir: Path, **kw: Any) -> "Run":
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        base = Path(runs_dir) / f"{stamp}-{slugify(config.instruction)}"
+        run_dir, i = base, 1
+        while run_dir.exists():
+            i += 1
+            run_dir = base.with_name(f"{base.name}-{i}")
+        run_dir.mkdir(parents=True)
+        config.save(run_dir / "config.toml")
+        Instruction(text=config.instruction).save(run_dir / "instruction.json")
+        return Run(run_dir, config, **kw)
+
+    @staticmethod
+    def resume(run_dir: Path, **kw: Any) -> "Run":
+        run_dir = Path(run_dir)
+        config = RunConfig.load(run_dir / "config.toml")
+        return Run(run_dir, config, **kw)
+
+    # ---- keys and records ---------------------------------------------------------------
+    def _digests(self, stage: str) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for up in INPUTS[stage]:
+            rec = self.records.get(up)
+            if rec is None:
+                raise RuntimeError(f"stage '{stage}' needs '{up}' first")
+            for name in rec.outputs:
+                out[name] = file_digest(self.dir / name)
+        return out
+
+    def _provider_of(self, stage: str) -> str | None:
+        if stage in ("observe", "motion"):
+            return None
+        return self.config.provider(stage)
+
+    def stage_key(self, stage: str) -> str:
+        c = self.config
+        ident: dict[str, Any] = {
+            "stage": stage,
+            "version": CACHE_VERSION,
+            "provider": self._provider_of(stage),
+            "options": c.provider_options(stage) if stage not in ("observe", "motion") else {},
+            "seed": c.seed,
+            "inputs": self._digests(stage),
+        }
+        if stage == "observe":
+            ident["scene"] = c.scene
+            ident["image"] = file_digest(Path(c.image)) if c.image and Path(c.image).is_file() else c.image
+            ident["size"] = [c.width, c.height]
+        if stage == "plan":
+            ident["instruction"] = c.instruction
+        if stage == "execute":
+            ident["scene"] = c.scene
+        blob = json.dumps(ident, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:24]
+
+    def _record_path(self, stage: str) -> Path:
+        return self.dir / "stages" / f"{stage}.json"
+
+    def _load_record(self, stage: str, key: str) -> StageRecord | None:
+        """A finished record for `stage` with this key whose outputs all exist, else None."""
+        p = self._record_path(stage)
+        if not p.is_file():
+            return None
+        try:
+            obj = read_json(p)
+        except ExoActorError:
+            return None
+        if obj.get("key") != key:
+            return None
+        if not all((self.dir / n).is_file() for n in obj.get("outputs", [])):
+            return None
+        return StageRecord(**{k: obj[k] for k in StageRecord.__dataclass_fields__ if k in obj})
+
+    def _from_cache(self, stage: str, key: str) -> list[str] | None:
+        d = self.cache_dir / stage / key
+        done = d / "done.json"
+        if not done.is_file():
+            return None
+        try:
+            outputs = list(read_json(done)["outputs"])
+        except (ExoActorError, KeyError):
+            return None
+        if not all((d / n).is_file() for n in outputs):
+            return None
+        for n in outputs:
+            _link_or_copy(d / n, self.dir / n)
+        return outputs
+
+    def _to_cache(self, stage: str, key: str, outputs: list[str]) -> None:
+        d = self.cache_dir / stage / key
+        d.mkdir(parents=True, exist_ok=True)
+        for n in outputs:
+            _link_or_copy(self.dir / n, d / n)
+        write_json(d / "done.json", {"outputs": outputs, "stage": stage})
+
+    def _write_status(self, status: str, **extra: Any) -> None:
+        write_json(
+            self.dir / "run.json",
+            {
+                "status": status,
+                "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "finished_stages": [s for s in ORDER if s in self.records],
+                **extra,
+            },
+            schema="run",
+        )
+
+    # ---- execution ----------------------------------------------------------------------
+    def execute(self) -> dict[str, StageRecord]:
+        """Run every stage up to `config.stop_after`, reusing finished and cached ones."""
+        stop = self.config.stop_after
+        self._write_status("running")
+        current = None
+        try:
+            for stage in ORDER:
+                current = stage
+                self._run_stage(stage)
+                if stop is not None and stage == stop:
+                    break
+        except ExoActorError as e:
+            self._write_status("failed", failed_stage=current, error=str(e), error_type=type(e).__name__)
+            self.write_timings()
+            raise
+        except KeyboardInterrupt:
+            self._write_status("interrupted", failed_stage=current)
+            self.write_timings()
+            raise
+        self._write_status("finished")
+        self.write_timings()
+        self.write_metrics()
+        return self.records
+
+    def _run_stage(self, stage: str) -> None:
+        key = self.stage_key(stage)
+        rec = self._load_record(stage, key)
+        if rec is not None:
+            self.records[stage] = rec
+            self.log(f"{stage}: done already ({rec.wall_s:.1f} s), skipped")
+            return
+        t0 = time.perf_counter()
+        cached = self._from_cache(stage, key)
+        if cached is not None:
+            outputs, extra, is_cached = cached, {}, True
+            self.log(f"{stage}: reused from cache {key}")
+        else:
+            (self.dir / "stages").mkdir(exist_ok=True)
+            started = self.dir / "stages" / f"{stage}.started"
+            started.write_text(datetime.now(timezone.utc).isoformat())
+            self.log(f"{stage}: running ({self._provider_of(stage) or 'built-in'})")
+            extra = STAGE_FUNCS[stage](self) or {}
+            outputs = [n for n in OUTPUTS[stage] if (self.dir / n).is_file()]
+            outputs += [n for n in OPTIONAL_OUTPUTS.get(stage, ()) if (self.dir / n).is_file() and n not in outputs]
+            self._to_cache(stage, key, outputs)
+            started.unlink(missing_ok=True)
+            is_cached = False
+        wall = time.perf_counter() - t0
+        rec = StageRecord(
+            stage=stage,
+            key=key,
+            provider=self._provider_of(stage),
+            outputs=outputs,
+            wall_s=round(wall, 4),
+            cached=is_cached,
+            finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            extra=extra,
+        )
+        if is_cached:
+            # keep the original compute time for the latency table; note the reuse
+            old = self._cached_wall(stage, key)
+            if old is not None:
+                rec.extra["compute_wall_s"] = old
+        write_json(self._record_path(stage), rec.__dict__, schema="stage_record")
+        if not is_cached:
+            write_json(self.cache_dir / stage / key / "record.json", rec.__dict__, schema="stage_record")
+        self.records[stage] = rec
+
+    def _cached_wall(self, stage: str, key: str) -> float | None:
+        p = self.cache_dir / stage / key / "record.json"
+        if p.is_file():
+            try:
+                return float(read_json(p)["wall_s"])
+            except (ExoActorError, KeyError, ValueError):
+                return None
+        return None
+
+    def ctx(self, stage: str) -> StageContext:
+        work = self.dir / "work" / stage
+        work.mkdir(parents=True, exist_ok=True)
+        return StageContext(
+            work_dir=work,
+            seed=self.config.seed,
+            scene=self.config.scene,
+            progress=self.progress(stage),
+            options=self.config.provider_options(stage),
+        )
+
+    def provider(self, stage: str) -> Any:
+        return registry(stage).create(self.config.provider(stage), **self.config.provider_options(stage))
+
+    def write_metrics(self) -> dict[str, Any]:
+        """metrics.json: success, falls, tracking errors, and estimation error vs ground truth."""
+        m: dict[str, Any] = {}
+        ex = load_execution(self.dir)
+        if ex is not None:
+            m.update({"success": ex.success, "fell": ex.fell, "controller": ex.controller, "kinematic": ex.kinematic})
+            m.update({k: v for k, v in ex.metrics.items() if isinstance(v, (int, float, bool, str)) or v is None})
+        gt_path = self.dir / "video_ground_truth.npz"
+        if gt_path.is_file() and (self.dir / "body_motion.npz").is_file():
+            from exoactor.evaluation import score_motion
+
+            gt = HumanMotion.load(gt_path)
+            hands = HandMotion.load(self.dir / "hand_motion.npz") if (self.dir / "hand_motion.npz").is_file() else None
+            m.update({f"estimation_{k}": v for k, v in score_motion(BodyMotion.load(self.dir / "body_motion.npz"), hands, gt).items()})
+        write_json(self.dir / "metrics.json", m, schema="metrics")
+        return m
+
+    # ---- timings ------------------------------------------------------------------------
+    def video_duration_s(self) -> float | None:
+        p = self.dir / "video.json"
+        if not p.is_file():
+            return None
+        try:
+            meta = read_json(p)
+            return float(meta["n_frames"]) / float(meta["fps"])
+        except (ExoActorError, KeyError, ValueError, ZeroDivisionError):
+            return None
+
+    def write_timings(self) -> dict[str, Any]:
+        dur = self.video_duration_s()
+        stages: dict[str, Any] = {}
+        total = 0.0
+        for s in ORDER:
+            rec = self.records.get(s)
+            if rec is None:
+                continue
+            compute = float(rec.extra.get("compute_wall_s", rec.wall_s)) if rec.cached else rec.wall_s
+            total += compute
+            stages[s] = {
+                "provider": rec.provider,
+                "wall_s": rec.wall_s,
+                "compute_s": round(compute, 4),
+                "cached": rec.cached,
+                "s_per_video_s": round(compute / dur, 4) if dur else None,
+            }
+        out = {
+            "video_duration_s": dur,
+            "stages": stages,
+            "total_compute_s": round(total, 4),
+            "total_s_per_video_s": round(total / dur, 4) if dur else None,
+        }
+        write_json(self.dir / "timings.json", out, schema="timings")
+        return out
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(src, tmp)
+    except OSError:
+        shutil.copy2(src, tmp)
+    os.replace(tmp, dst)
+
+
+# ---- the stage functions ------------------------------------------------------------------
+
+
+def _observe(run: Run) -> dict[str, Any]:
+    c = run.config
+    if c.scene is not None:
+        from exoactor.sim.scene import build_scene
+
+        scene = build_scene(c.scene, c.seed)
+        try:
+            obs = scene.observe(c.width, c.height)
+        finally:
+            scene.close()
+    else:
+        obs = Observation.load(Path(c.image))  # type: ignore[arg-type]
+    obs.save(run.dir / "observation.png")
+    return {"source": "scene" if c.scene else "image"}
+
+
+def _plan(run: Run) -> dict[str, Any]:
+    obs = Observation.load(run.dir / "observation.png")
+    plan = run.provider("plan").plan(Instruction(text=run.config.instruction), obs, run.ctx("plan"))
+    plan.save(run.dir / "plan.json")
+    return {"actions": plan.actions, "unknown_words": plan.unknown_words}
+
+
+def _embody(run: Run) -> dict[str, Any]:
+    obs = Observation.load(run.dir / "observation.png")
+    view = run.provider("embody").embody(obs, run.ctx("embody"))
+    view.save(run.dir / "human_view.png")
+    return {}
+
+
+def _imagine(run: Run) -> dict[str, Any]:
+    view = HumanView.load(run.dir / "human_view.png")
+    plan = Plan.load(run.dir / "plan.json")
+    provider = run.provider("imagine")
+    ctx = run.ctx("imagine")
+    attempts: list[dict[str, Any]] = []
+    check = _video_checker()
+    for attempt in range(run.config.video_retries + 1):
+        if attempt:
+            ctx.seed = run.config.seed + 1000 * attempt
+        video = provider.imagine(view, plan, ctx)
+        if check is None:
+            break
+        report = check(video, view)
+        attempts.append({"attempt": attempt, "ok": bool(report.ok), "reasons": list(report.reasons)})
+        if report.ok:
+            break
+        run.log(f"imagine: the video failed its checks ({'; '.join(report.reasons)})")
+    else:
+        raise ProviderError(
+            f"the imagined video failed its sanity checks {len(attempts)} times: {'; '.join(attempts[-1]['reasons'])}"
+        )
+    video.save(run.dir / "video.mp4")
+    return {"duration_s": video.duration_s, "checks": attempts}
+
+
+def _video_checker() -> Callable[[Video, HumanView], Any] | None:
+    try:
+        from exoactor.imagine.checks import check_video
+    except ImportError:
+        return None
+    return check_video
+
+
+def _body(run: Run) -> dict[str, Any]:
+    video = Video.load(run.dir / "video.mp4")
+    body = run.provider("body").estimate_body(video, run.ctx("body"))
+    body.save(run.dir / "body_motion.npz")
+    return {"detection_rate": float(body.valid.mean())}
+
+
+def _hands(run: Run) -> dict[str, Any]:
+    video = Video.load(run.dir / "video.mp4")
+    body = BodyMotion.load(run.dir / "body_motion.npz")
+    hands = run.provider("hands").estimate_hands(video, body, run.ctx("hands"))
+    hands.save(run.dir / "hand_motion.npz")
+    return {}
+
+
+def _motion(run: Run) -> dict[str, Any]:
+    body = BodyMotion.load(run.dir / "body_motion.npz")
+    hands = HandMotion.load(run.dir / "hand_motion.npz")
+    motion = HumanMotion.combine(body, hands)
+    motion.save(run.dir / "human_motion.npz")
+    try:
+        from exoactor.artifacts.media import write_video
+        from exoactor.estimate.overlay import draw_overlay
+    except ImportError:
+        return {}
+    video = Video.load(run.dir / "video.mp4")
+    frames = draw_overlay(video, body, hands)
+    write_video(run.dir / "overlay.mp4", frames, video.fps)
+    return {}
+
+
+def _execute(run: Run) -> dict[str, Any]:
+    motion = HumanMotion.load(run.dir / "human_motion.npz")
+    ctx = run.ctx("execute")
+    execution = run.provider("execute").execute(motion, ctx)
+    if execution.video and (ctx.work_dir / execution.video).is_file():
+        _link_or_copy(ctx.work_dir / execution.video, run.dir / "execution.mp4")
+        execution.video = "execution.mp4"
+    if (ctx.work_dir / "robot_motion.npz").is_file():
+        _link_or_copy(ctx.work_dir / "robot_motion.npz", run.dir / "robot_motion.npz")
+    execution.save(run.dir / "execution.npz")
+    return {"success": execution.success, "fell": execution.fell, "kinematic": execution.kinematic}
+
+
+STAGE_FUNCS: dict[str, Callable[[Run], dict[str, Any] | None]] = {
+    "observe": _observe,
+    "plan": _plan,
+    "embody": _embody,
+    "imagine": _imagine,
+    "body": _body,
+    "hands": _hands,
+    "motion": _motion,
+    "execute": _execute,
+}
+
+
+def load_execution(run_dir: Path) -> Execution | None:
+    p = Path(run_dir) / "execution.npz"
+    return Execution.load(p) if p.is_file() else None
