@@ -335,12 +335,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    from exoactor.bench.cli import run_bench_cli
-
-    return run_bench_cli(args)
-
-
 # ---- parser ----------------------------------------------------------------------------------
 
 

@@ -31,6 +31,7 @@ def add_bench_parser(sub: Any) -> None:
     for st in ("embody", "plan", "imagine", "body", "hands", "execute"):
         s.add_argument(f"--{st}", metavar="P")
     s.add_argument("--opt", action="append", default=[], metavar="STAGE.KEY=VALUE")
+    s.set_defaults(func=run_bench_cli)
 
 
 def run_bench_cli(args: argparse.Namespace) -> int:
