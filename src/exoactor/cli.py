@@ -107,7 +107,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         run = Run.resume(Path(args.resume), progress=progress, log=log)
     else:
         if not args.instruction:
-            raise InputError("give an instruction, e.g. exoactor run \"walk to the table\" --scene walk_to_table")
+            raise InputError('give an instruction, e.g. exoactor run "walk to the table" --scene walk_to_table')
         providers = {s: getattr(args, s) for s in STAGES if getattr(args, s)}
         if args.image and "embody" not in providers:
             providers["embody"] = "none"  # the sim embodiment needs a simulated scene
@@ -144,7 +144,9 @@ def _print_summary(run_dir: Path) -> None:
             spv = f"{r['s_per_video_s']:.2f}" if r.get("s_per_video_s") is not None else "-"
             print(f"{s:<9} {str(r['provider'] or '-'):<12} {r['compute_s']:>9.2f} {spv:>11} {str(r['cached']):>6}")
         if dur:
-            print(f"video: {dur:.1f} s; total {tim['total_compute_s']:.1f} s of compute ({tim['total_s_per_video_s']:.2f} s per s)")
+            print(
+                f"video: {dur:.1f} s; total {tim['total_compute_s']:.1f} s of compute ({tim['total_s_per_video_s']:.2f} s per s)"
+            )
     e = run_dir / "execution.npz"
     if e.is_file():
         from exoactor.artifacts import Execution
@@ -294,7 +296,7 @@ def cmd_scenes(args: argparse.Namespace) -> int:
     for tier in ("B", "A", "S"):
         print(f"tier {tier}:")
         for t in list_tasks(tier):
-            print(f"  {t.name:<22} {t.time_limit_s:>5.0f} s  \"{t.instruction}\"")
+            print(f'  {t.name:<22} {t.time_limit_s:>5.0f} s  "{t.instruction}"')
     return 0
 
 
@@ -358,7 +360,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--width", type=int, default=640)
     s.add_argument("--height", type=int, default=480)
-    s.add_argument("--stop-after", metavar="STAGE", help="stop after this stage (observe, plan, embody, imagine, body, hands, motion, execute)")
+    s.add_argument(
+        "--stop-after",
+        metavar="STAGE",
+        help="stop after this stage (observe, plan, embody, imagine, body, hands, motion, execute)",
+    )
     s.add_argument("-q", "--quiet", action="store_true")
     _add_provider_flags(s, ("embody", "plan", "imagine", "body", "hands", "execute"))
     s.set_defaults(func=cmd_run)
@@ -398,7 +404,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("motion", help="human_motion.npz")
     s.add_argument("--scene", help="a simulated task (default: an empty floor)")
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--controller", default="loco+arms", help="execute provider (kinematic, loco+arms, wbt, sonic, unitree)")
+    s.add_argument(
+        "--controller", default="loco+arms", help="execute provider (kinematic, loco+arms, wbt, sonic, unitree)"
+    )
     s.add_argument("-o", "--out", default="execution")
     s.add_argument("--opt", action="append", default=[], metavar="execute.KEY=VALUE")
     s.set_defaults(func=cmd_execute)

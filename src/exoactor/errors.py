@@ -53,6 +53,5 @@ class ExecutionFailure(ProviderError):
 def missing_package(package: str, extra: str, provider: str) -> ModelUnavailable:
     """The standard error for a provider whose optional dependency is not installed."""
     return ModelUnavailable(
-        f"provider '{provider}' needs the Python package '{package}': "
-        f"pip install 'exoactor[{extra}]'"
+        f"provider '{provider}' needs the Python package '{package}': pip install 'exoactor[{extra}]'"
     )

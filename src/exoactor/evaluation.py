@@ -51,7 +51,9 @@ def _common(body: BodyMotion, gt: HumanMotion) -> tuple[BodyMotion, BodyMotion]:
 def _trim(b: BodyMotion, n: int) -> BodyMotion:
     from dataclasses import replace
 
-    kw = {k: (getattr(b, k)[:n] if getattr(b, k) is not None and k != "betas" else getattr(b, k)) for k in BodyMotion.SPEC}
+    kw = {
+        k: (getattr(b, k)[:n] if getattr(b, k) is not None and k != "betas" else getattr(b, k)) for k in BodyMotion.SPEC
+    }
     return replace(b, **kw)
 
 
@@ -81,7 +83,11 @@ def score_hands(hands: HandMotion, gt: HumanMotion) -> dict[str, float]:
         if not seen.any():
             continue
         acc.append(np.mean(getattr(h, f"{side}_state")[seen] == getattr(gt, f"{side}_state")[seen]))
-        ang.append(np.degrees(quat_angle(getattr(h, f"{side}_wrist_quat")[seen], getattr(gt, f"{side}_wrist_quat")[seen])).mean())
+        ang.append(
+            np.degrees(
+                quat_angle(getattr(h, f"{side}_wrist_quat")[seen], getattr(gt, f"{side}_wrist_quat")[seen])
+            ).mean()
+        )
         out[f"{side}_hand_detection_rate"] = float(np.mean(seen))
     if acc:
         out["hand_state_accuracy"] = float(np.mean(acc))

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from exoactor.artifacts.motion import BodyMotion, HandMotion, SIDES
+from exoactor.artifacts.motion import SIDES, BodyMotion, HandMotion
 from exoactor.geometry import quat_normalize
 
 

@@ -23,7 +23,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -223,7 +223,7 @@ class Run:
             self.dir / "run.json",
             {
                 "status": status,
-                "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "finished_stages": [s for s in ORDER if s in self.records],
                 **extra,
             },
@@ -270,7 +270,7 @@ class Run:
         else:
             (self.dir / "stages").mkdir(exist_ok=True)
             started = self.dir / "stages" / f"{stage}.started"
-            started.write_text(datetime.now(timezone.utc).isoformat())
+            started.write_text(datetime.now(UTC).isoformat())
             self.log(f"{stage}: running ({self._provider_of(stage) or 'built-in'})")
             extra = STAGE_FUNCS[stage](self) or {}
             outputs = [n for n in OUTPUTS[stage] if (self.dir / n).is_file()]
@@ -286,7 +286,7 @@ class Run:
             outputs=outputs,
             wall_s=round(wall, 4),
             cached=is_cached,
-            finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
             extra=extra,
         )
         if is_cached:
@@ -335,7 +335,12 @@ class Run:
 
             gt = HumanMotion.load(gt_path)
             hands = HandMotion.load(self.dir / "hand_motion.npz") if (self.dir / "hand_motion.npz").is_file() else None
-            m.update({f"estimation_{k}": v for k, v in score_motion(BodyMotion.load(self.dir / "body_motion.npz"), hands, gt).items()})
+            m.update(
+                {
+                    f"estimation_{k}": v
+                    for k, v in score_motion(BodyMotion.load(self.dir / "body_motion.npz"), hands, gt).items()
+                }
+            )
         write_json(self.dir / "metrics.json", m, schema="metrics")
         return m
 

@@ -137,7 +137,10 @@ def write_report(run_dir: Path) -> Path:
         from exoactor.artifacts import Plan
 
         plan = Plan.load(run_dir / "plan.json")
-        rows = [[str(i + 1), s.action, s.target or "", s.destination or "", s.hand or "", s.description] for i, s in enumerate(plan.steps)]
+        rows = [
+            [str(i + 1), s.action, s.target or "", s.destination or "", s.hand or "", s.description]
+            for i, s in enumerate(plan.steps)
+        ]
         parts.append(f"<h2>Plan ({html.escape(plan.provider)})</h2>")
         parts.append(_table(rows, ["#", "action", "target", "destination", "hand", "description"]))
         if plan.unknown_words:
@@ -173,12 +176,30 @@ def write_report(run_dir: Path) -> Path:
             spv = r.get("s_per_video_s")
             ref = REFERENCE_S_PER_VIDEO_S.get(s)
             rows.append(
-                [s, r.get("provider") or "-", f"{r['compute_s']:.2f}", "-" if spv is None else f"{spv:.2f}", "-" if ref is None else f"{ref:.1f}", "yes" if r.get("cached") else ""]
+                [
+                    s,
+                    r.get("provider") or "-",
+                    f"{r['compute_s']:.2f}",
+                    "-" if spv is None else f"{spv:.2f}",
+                    "-" if ref is None else f"{ref:.1f}",
+                    "yes" if r.get("cached") else "",
+                ]
             )
         tot = tim.get("total_s_per_video_s")
-        rows.append(["total", "", f"{tim.get('total_compute_s', 0):.2f}", "-" if tot is None else f"{tot:.2f}", f"{REFERENCE_TOTAL_S_PER_VIDEO_S:.1f}", ""])
+        rows.append(
+            [
+                "total",
+                "",
+                f"{tim.get('total_compute_s', 0):.2f}",
+                "-" if tot is None else f"{tot:.2f}",
+                f"{REFERENCE_TOTAL_S_PER_VIDEO_S:.1f}",
+                "",
+            ]
+        )
         parts.append("<h2>Latency</h2>")
-        parts.append(_table(rows, ["stage", "provider", "compute s", "s per video s", "reference s per video s", "cached"]))
+        parts.append(
+            _table(rows, ["stage", "provider", "compute s", "s per video s", "reference s per video s", "cached"])
+        )
         if tim.get("video_duration_s"):
             parts.append(latency_plot(tim.get("stages", {})))
     except ExoActorError:
@@ -189,7 +210,11 @@ def write_report(run_dir: Path) -> Path:
     if metrics_path.is_file():
         try:
             m = read_json(metrics_path)
-            rows = [[k, f"{v:.4g}" if isinstance(v, float) else str(v)] for k, v in m.items() if k not in ("schema_version", "schema") and not isinstance(v, (dict, list))]
+            rows = [
+                [k, f"{v:.4g}" if isinstance(v, float) else str(v)]
+                for k, v in m.items()
+                if k not in ("schema_version", "schema") and not isinstance(v, (dict, list))
+            ]
             parts.append("<h2>Metrics</h2>" + _table(rows, ["metric", "value"]))
         except ExoActorError:
             pass

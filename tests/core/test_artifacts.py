@@ -124,8 +124,16 @@ def test_plan_observation_view_video_round_trip(tmp_path: Path) -> None:
     plan.save(tmp_path / "plan.json")
     assert Plan.load(tmp_path / "plan.json") == plan
     img = RNG.integers(0, 255, (48, 64, 3), dtype=np.uint8)
-    obj = SceneObject(name="table", pos=np.array([2.0, 0, 0.4]), quat=np.array([1.0, 0, 0, 0]), size=np.array([1.0, 0.6, 0.8]), kind="surface")
-    obs = Observation(image=img, camera=camera(), scene="walk_to_table", seed=3, objects=[obj], robot_pos=np.array([0, 0, 0.79]))
+    obj = SceneObject(
+        name="table",
+        pos=np.array([2.0, 0, 0.4]),
+        quat=np.array([1.0, 0, 0, 0]),
+        size=np.array([1.0, 0.6, 0.8]),
+        kind="surface",
+    )
+    obs = Observation(
+        image=img, camera=camera(), scene="walk_to_table", seed=3, objects=[obj], robot_pos=np.array([0, 0, 0.79])
+    )
     obs.save(tmp_path / "obs.png")
     o2 = Observation.load(tmp_path / "obs.png")
     np.testing.assert_array_equal(o2.image, img)  # PNG is lossless
@@ -137,7 +145,14 @@ def test_plan_observation_view_video_round_trip(tmp_path: Path) -> None:
     yy, xx = np.mgrid[0:48, 0:64]
     smooth = np.stack([xx * 4, yy * 5, (xx + yy) * 2], axis=-1).astype(np.uint8)  # video codecs keep smooth images
     frames = np.stack([np.roll(smooth, i, axis=1) for i in range(12)])
-    v = Video(frames=frames, fps=12.0, camera=camera(), provider="test", prompt="p", ground_truth=HumanMotion.combine(body(), hands()))
+    v = Video(
+        frames=frames,
+        fps=12.0,
+        camera=camera(),
+        provider="test",
+        prompt="p",
+        ground_truth=HumanMotion.combine(body(), hands()),
+    )
     v.save(tmp_path / "v.mp4")
     v2 = Video.load(tmp_path / "v.mp4")
     assert v2.frames.shape == frames.shape and v2.fps == 12.0 and v2.ground_truth is not None
@@ -197,7 +212,11 @@ def test_missing_field_wrong_schema_and_corrupt_files(tmp_path: Path) -> None:
 
 def test_newer_schema_version_is_refused(tmp_path: Path) -> None:
     b = body()
-    write_npz(tmp_path / "b.npz", {k: getattr(b, k) for k in BodyMotion.SPEC if getattr(b, k) is not None}, {"schema": "body_motion", "fps": 30.0, "schema_version": 99})
+    write_npz(
+        tmp_path / "b.npz",
+        {k: getattr(b, k) for k in BodyMotion.SPEC if getattr(b, k) is not None},
+        {"schema": "body_motion", "fps": 30.0, "schema_version": 99},
+    )
     with pytest.raises(ArtifactError, match="field 'schema_version': 99 is newer"):
         BodyMotion.load(tmp_path / "b.npz")
     with pytest.raises(ArtifactError, match="field 'schema_version': 99 is newer"):
@@ -216,7 +235,11 @@ def test_corrupt_image_and_video_are_input_errors(tmp_path: Path) -> None:
 
 
 def test_plan_validation_names_the_field(tmp_path: Path) -> None:
-    bad = {"instruction": "x", "steps": [{"action": "fly"}], "prompt": {"shot": "a", "scene": "b", "motion": "c", "execution": "d", "end_state": "e"}}
+    bad = {
+        "instruction": "x",
+        "steps": [{"action": "fly"}],
+        "prompt": {"shot": "a", "scene": "b", "motion": "c", "execution": "d", "end_state": "e"},
+    }
     with pytest.raises(ArtifactError, match=r"field 'steps.0.action'"):
         Plan.from_dict(bad)
     with pytest.raises(ArtifactError, match="field 'steps'"):

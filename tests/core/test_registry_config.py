@@ -49,7 +49,9 @@ def test_run_config_validation_and_round_trip(tmp_path: Path) -> None:
         RunConfig(instruction="  ", scene="walk_to_table")
     with pytest.raises(ConfigError, match="unknown stage"):
         RunConfig(instruction="walk", scene="x", providers={"fly": "x"})
-    c = RunConfig(instruction="walk to the table", scene="walk_to_table", seed=4, options={"imagine": {"fps": 25}}).with_providers(body="gvhmr")
+    c = RunConfig(
+        instruction="walk to the table", scene="walk_to_table", seed=4, options={"imagine": {"fps": 25}}
+    ).with_providers(body="gvhmr")
     c.save(tmp_path / "config.toml")
     c2 = RunConfig.load(tmp_path / "config.toml")
     assert c2 == c and c2.provider("body") == "gvhmr" and c2.provider("plan") == DEFAULTS["plan"]

@@ -77,7 +77,9 @@ class TImagine:
             frames.append((view.image.astype(float) * (1 - i / (2 * self.n_frames))).astype(np.uint8))
             ctx.progress(i + 1, self.n_frames, "frames")
             time.sleep(self.delay_s)
-        return Video(frames=np.stack(frames), fps=10.0, camera=view.observation.camera, provider="t_imagine", seed=ctx.seed)
+        return Video(
+            frames=np.stack(frames), fps=10.0, camera=view.observation.camera, provider="t_imagine", seed=ctx.seed
+        )
 
 
 @BODY.register("t_body", offline=True)

@@ -17,7 +17,20 @@ from exoactor.artifacts.io import read_json
 from exoactor.cli import main
 
 HERE = Path(__file__).parent
-PROVIDERS = ["--plan", "t_plan", "--embody", "t_embody", "--imagine", "t_imagine", "--body", "t_body", "--hands", "t_hands", "--execute", "t_execute"]
+PROVIDERS = [
+    "--plan",
+    "t_plan",
+    "--embody",
+    "t_embody",
+    "--imagine",
+    "t_imagine",
+    "--body",
+    "t_body",
+    "--hands",
+    "t_hands",
+    "--execute",
+    "t_execute",
+]
 
 
 @pytest.fixture()
@@ -52,7 +65,20 @@ def test_run_then_rerun_recomputes_nothing_and_provider_change_recomputes_descen
     assert main(args) == 0
     assert calls(env) == ["plan", "embody", "imagine", "body", "hands", "execute"]
     run1 = only_run_dir(runs)
-    for name in ("observation.png", "plan.json", "human_view.png", "video.mp4", "body_motion.npz", "hand_motion.npz", "human_motion.npz", "execution.npz", "timings.json", "report.html", "config.toml", "metrics.json"):
+    for name in (
+        "observation.png",
+        "plan.json",
+        "human_view.png",
+        "video.mp4",
+        "body_motion.npz",
+        "hand_motion.npz",
+        "human_motion.npz",
+        "execution.npz",
+        "timings.json",
+        "report.html",
+        "config.toml",
+        "metrics.json",
+    ):
         assert (run1 / name).is_file(), name
     tim = read_json(run1 / "timings.json")
     assert tim["video_duration_s"] == pytest.approx(2.0)
@@ -73,7 +99,23 @@ def test_run_then_rerun_recomputes_nothing_and_provider_change_recomputes_descen
 
 def test_kill_mid_stage_then_resume_finishes_without_recomputing(env: Path) -> None:
     runs = env / "runs"
-    cmd = [sys.executable, "-m", "exoactor.cli", "run", "walk to the chair", "--image", str(env / "view.png"), "--runs-dir", str(runs), "-q", *PROVIDERS, "--opt", "imagine.delay_s=0.5", "--opt", "imagine.n_frames=8"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "exoactor.cli",
+        "run",
+        "walk to the chair",
+        "--image",
+        str(env / "view.png"),
+        "--runs-dir",
+        str(runs),
+        "-q",
+        *PROVIDERS,
+        "--opt",
+        "imagine.delay_s=0.5",
+        "--opt",
+        "imagine.n_frames=8",
+    ]
     penv = {**os.environ, "PYTHONPATH": f"{HERE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     proc = subprocess.Popen(cmd, env=penv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:

@@ -89,9 +89,7 @@ def check_schema_version(path: Path, version: Any) -> None:
     if version is None:
         raise ArtifactError(f"{path}: field 'schema_version': missing")
     if int(version) > SCHEMA_VERSION:
-        raise ArtifactError(
-            f"{path}: field 'schema_version': {version} is newer than this exoactor ({SCHEMA_VERSION})"
-        )
+        raise ArtifactError(f"{path}: field 'schema_version': {version} is newer than this exoactor ({SCHEMA_VERSION})")
 
 
 def write_npz(path: Path, arrays: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -> None:

@@ -101,7 +101,7 @@ def read_video(path: Path, max_frames: int | None = None) -> tuple[NDArray[np.ui
             rate = stream.average_rate or stream.guessed_rate or 30
             fps = float(rate)
             for frame in container.decode(stream):
-                frames.append(frame.to_ndarray(format="rgb24"))
+                frames.append(np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8))
                 if max_frames is not None and len(frames) >= max_frames:
                     break
     except InputError:

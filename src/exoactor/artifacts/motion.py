@@ -162,7 +162,12 @@ class HandMotion(_ArrayArtifact):
     SPEC: ClassVar[dict[str, ShapeSpec]] = {
         f"{s}_{k}": shape
         for s in SIDES
-        for k, shape in (("keypoints", ("T", 21, 3)), ("wrist_quat", ("T", 4)), ("state", ("T",)), ("confidence", ("T",)))
+        for k, shape in (
+            ("keypoints", ("T", 21, 3)),
+            ("wrist_quat", ("T", 4)),
+            ("state", ("T",)),
+            ("confidence", ("T",)),
+        )
     }
     QUATS: ClassVar[frozenset[str]] = frozenset({"left_wrist_quat", "right_wrist_quat"})
     INTEGER: ClassVar[frozenset[str]] = frozenset({"left_state", "right_state"})
@@ -242,7 +247,9 @@ class HumanMotion(_ArrayArtifact):
         h = resample_hands(hands, fps, n_frames=b.n_frames)
         kw: dict[str, Any] = {k: getattr(b, k) for k in BodyMotion.SPEC}
         kw.update({k: getattr(h, k) for k in HandMotion.SPEC})
-        return HumanMotion(fps=fps, source=f"{body.source}+{hands.source}", extra={"body": body.extra, "hands": hands.extra}, **kw)
+        return HumanMotion(
+            fps=fps, source=f"{body.source}+{hands.source}", extra={"body": body.extra, "hands": hands.extra}, **kw
+        )
 
     def body(self) -> BodyMotion:
         return BodyMotion(fps=self.fps, source=self.source, **{k: getattr(self, k) for k in BodyMotion.SPEC})

@@ -50,12 +50,18 @@ def run_bench_cli(args: argparse.Namespace) -> int:
     from exoactor.bench.harness import episodes, run_benchmark, select_tasks
     from exoactor.cli import _options
 
-    providers = {st: getattr(args, st) for st in ("embody", "plan", "imagine", "body", "hands", "execute") if getattr(args, st)}
+    providers = {
+        st: getattr(args, st) for st in ("embody", "plan", "imagine", "body", "hands", "execute") if getattr(args, st)
+    }
     tasks = select_tasks(args.tier, args.tasks)
-    specs = episodes(tasks, args.seeds, providers, _options(args.opt), runs_dir=args.runs_dir, oracle=not args.no_oracle)
+    specs = episodes(
+        tasks, args.seeds, providers, _options(args.opt), runs_dir=args.runs_dir, oracle=not args.no_oracle
+    )
     workers = args.workers or (os.cpu_count() or 1)
     out = Path(args.out)
-    rows = run_benchmark(specs, out, workers=workers, use_ray=args.ray, ray_address=args.ray_address, progress=not args.quiet)
+    rows = run_benchmark(
+        specs, out, workers=workers, use_ray=args.ray, ray_address=args.ray_address, progress=not args.quiet
+    )
     ok = sum(r["success"] for r in rows)
     print(f"{len(rows)} new episodes ({ok} succeeded); results in {out}", file=sys.stderr)
     print(f"summary: exoactor bench summary {out}", file=sys.stderr)
@@ -63,7 +69,6 @@ def run_bench_cli(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-
 
     from exoactor.artifacts.io import write_json
     from exoactor.bench.harness import read_rows

@@ -15,7 +15,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,9 @@ class EpisodeSpec:
 
     @property
     def key(self) -> str:
-        return json.dumps({"task": self.task, "seed": self.seed, "providers": self.providers, "options": self.options}, sort_keys=True)
+        return json.dumps(
+            {"task": self.task, "seed": self.seed, "providers": self.providers, "options": self.options}, sort_keys=True
+        )
 
 
 def machine_info() -> dict[str, Any]:
@@ -55,7 +57,7 @@ def machine_info() -> dict[str, Any]:
         "processor": platform.processor() or platform.machine(),
         "cpus": os.cpu_count(),
         "numpy": np.__version__,
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     for mod in ("mujoco", "mediapipe", "onnxruntime", "torch"):
         try:
@@ -113,7 +115,8 @@ def run_episode(spec: EpisodeSpec) -> dict[str, Any]:
     timings = _read(run.dir / "timings.json", read_json)
     row["video_duration_s"] = timings.get("video_duration_s")
     row["stages"] = {
-        s: {"wall_s": r.get("compute_s"), "s_per_video_s": r.get("s_per_video_s")} for s, r in timings.get("stages", {}).items()
+        s: {"wall_s": r.get("compute_s"), "s_per_video_s": r.get("s_per_video_s")}
+        for s, r in timings.get("stages", {}).items()
     }
     metrics = _read(run.dir / "metrics.json", read_json) if (run.dir / "metrics.json").is_file() else {}
     if not metrics and row["failure_reason"] is None:
@@ -151,7 +154,9 @@ def _oracle(run: Any, spec: EpisodeSpec) -> dict[str, Any] | None:
         work = run.dir / "work" / "oracle_execute"
         work.mkdir(parents=True, exist_ok=True)
         ctx = StageContext(work_dir=work, seed=spec.seed, scene=spec.task)
-        ex = EXECUTE.create(spec.providers.get("execute", DEFAULTS["execute"]), **spec.options.get("execute", {})).execute(gt, ctx)
+        ex = EXECUTE.create(
+            spec.providers.get("execute", DEFAULTS["execute"]), **spec.options.get("execute", {})
+        ).execute(gt, ctx)
         ex.save(work / "execution.npz")
         return {"success": bool(ex.success) and not ex.kinematic, "fell": ex.fell}
     except Exception as e:  # noqa: BLE001
@@ -235,7 +240,9 @@ def repair_tail(path: Path) -> None:
 def append_row(path: Path, row: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps(row, default=str) + "\n"
-    with open(path, "a", encoding="utf-8") as f:  # one write per row: appends are atomic enough for lines < 4 KiB on POSIX
+    with open(
+        path, "a", encoding="utf-8"
+    ) as f:  # one write per row: appends are atomic enough for lines < 4 KiB on POSIX
         f.write(line)
         f.flush()
         os.fsync(f.fileno())
@@ -295,7 +302,9 @@ def _run_ray(todo: list[EpisodeSpec], record: Callable[[dict[str, Any]], None], 
         from exoactor.errors import missing_package
 
         raise missing_package("ray", "ray", "bench --ray") from None
-    env_vars = {k: v for k, v in os.environ.items() if k in ("EXOACTOR_PLUGINS", "PYTHONPATH", "MUJOCO_GL", "EXO_TEST_COUNTS")}
+    env_vars = {
+        k: v for k, v in os.environ.items() if k in ("EXOACTOR_PLUGINS", "PYTHONPATH", "MUJOCO_GL", "EXO_TEST_COUNTS")
+    }
     started = False
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": env_vars})

@@ -72,14 +72,23 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def to_markdown(summary: dict[str, Any]) -> str:
-    lines = ["| tier | episodes | success | 95% CI | falls | oracle success (ground-truth motion) | failures by stage |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| tier | episodes | success | 95% CI | falls | oracle success (ground-truth motion) | failures by stage |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for tier, s in summary["tiers"].items():
         lo, hi = s["success_ci95"]
         fall = "-" if s["fall_rate"] is None else f"{100 * s['fall_rate']:.0f}%"
         orc = "-" if s["oracle_success_rate"] is None else f"{100 * s['oracle_success_rate']:.0f}%"
         fails = ", ".join(f"{k}: {v}" for k, v in sorted(s["failure_stages"].items())) or "-"
-        lines.append(f"| {tier} | {s['n']} | {100 * s['success_rate']:.0f}% | {100 * lo:.0f}–{100 * hi:.0f}% | {fall} | {orc} | {fails} |")
-    lines += ["", "Median seconds of compute per second of video (this machine, CPU) next to the reference system (GPU):", ""]
+        lines.append(
+            f"| {tier} | {s['n']} | {100 * s['success_rate']:.0f}% | {100 * lo:.0f}–{100 * hi:.0f}% | {fall} | {orc} | {fails} |"
+        )
+    lines += [
+        "",
+        "Median seconds of compute per second of video (this machine, CPU) next to the reference system (GPU):",
+        "",
+    ]
     lines += ["| stage | this system | reference system |", "|---|---|---|"]
     allt = summary["tiers"].get("all", {})
     total = 0.0
@@ -110,14 +119,28 @@ def plot(summary: dict[str, Any], path: Path) -> None:
     a1.bar(tiers, rates, yerr=yerr, capsize=4, color="#2a7ab0", label="pipeline")
     orc = [summary["tiers"][t]["oracle_success_rate"] for t in tiers]
     if any(o is not None for o in orc):
-        a1.scatter(tiers, [o if o is not None else np.nan for o in orc], color="k", marker="_", s=400, label="oracle motion", zorder=3)
+        a1.scatter(
+            tiers,
+            [o if o is not None else np.nan for o in orc],
+            color="k",
+            marker="_",
+            s=400,
+            label="oracle motion",
+            zorder=3,
+        )
     a1.set_ylim(0, 1.05)
     a1.set_ylabel("success rate")
     a1.legend(frameon=False)
     a1.set_title("success per tier (95% CI)")
     lat = summary["tiers"].get("all", {}).get("median_s_per_video_s", {})
     x = np.arange(len(LATENCY_STAGES))
-    a2.bar(x - 0.2, [REFERENCE_S_PER_VIDEO_S.get(s, np.nan) for s in LATENCY_STAGES], 0.4, color="#bbb", label="reference (GPU)")
+    a2.bar(
+        x - 0.2,
+        [REFERENCE_S_PER_VIDEO_S.get(s, np.nan) for s in LATENCY_STAGES],
+        0.4,
+        color="#bbb",
+        label="reference (GPU)",
+    )
     a2.bar(x + 0.2, [lat.get(s) or 0 for s in LATENCY_STAGES], 0.4, color="#2a7ab0", label="exoactor (CPU)")
     a2.set_xticks(x, LATENCY_STAGES)
     a2.set_ylabel("s compute / s video")
