@@ -1,0 +1,99 @@
+"""The google-genai SDK as the Google providers use it: a client, keys, retries, errors."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from exoactor.cloud.http import RETRY_STATUSES, RetryPolicy
+from exoactor.cloud.secrets import Secrets, env_secret
+from exoactor.errors import ProviderError, missing_package
+
+log = logging.getLogger("exoactor.cloud")
+
+T = TypeVar("T")
+
+#: where the Google providers look for their key, in order
+GOOGLE_KEY_ENV = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+
+
+def google_key_check() -> str | None:
+    """Registry check: a reason when neither GEMINI_API_KEY nor GOOGLE_API_KEY is set."""
+    if any(os.environ.get(v, "").strip() for v in GOOGLE_KEY_ENV):
+        return None
+    return "set GEMINI_API_KEY (or GOOGLE_API_KEY)"
+
+
+def google_key(provider: str) -> str:
+    return env_secret(GOOGLE_KEY_ENV, provider)
+
+
+def make_client(
+    *,
+    provider: str,
+    api_key: str,
+    base_url: str | None,
+    timeout_s: float,
+    vertexai: bool = False,
+    api_version: str | None = None,
+) -> Any:
+    """A `genai.Client` with the key, an optional base URL and a per-request timeout.
+
+    The SDK's own retries stay off (its default); `call` retries with our policy.
+    """
+    try:
+        from google import genai
+        from google.genai import types
+    except ImportError:
+        raise missing_package("google-genai", "cloud", provider) from None
+    opts: dict[str, Any] = {"timeout": int(timeout_s * 1000)}
+    if base_url:
+        opts["base_url"] = base_url
+    if api_version:
+        opts["api_version"] = api_version
+    return genai.Client(vertexai=vertexai, api_key=api_key, http_options=types.HttpOptions(**opts))
+
+
+def call(
+    fn: Callable[[], T],
+    *,
+    what: str,
+    provider: str,
+    secrets: Secrets,
+    retry: RetryPolicy,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run one SDK request; retry 429/5xx/timeouts per `retry`; map failures to ProviderError.
+
+    Raises:
+        ProviderError: "<provider>: <what> failed with HTTP <code> <STATUS>: <message>" (redacted),
+            or "... timed out / connection failed" once the retries are spent.
+    """
+    import httpx
+    from google.genai import errors as genai_errors
+
+    attempt = 0
+    while True:
+        try:
+            return fn()
+        except genai_errors.APIError as e:
+            status = f" {e.status}" if getattr(e, "status", None) else ""
+            problem = f"HTTP {e.code}{status}: {' '.join(str(e.message or '').split())[:300]}"
+            if e.code not in RETRY_STATUSES:
+                raise ProviderError(secrets.redact(f"{provider}: {what} failed with {problem}")) from None
+        except httpx.TimeoutException:
+            problem = "timed out"
+        except httpx.TransportError as e:
+            problem = f"connection failed ({e.__class__.__name__})"
+        if attempt >= retry.max_retries:
+            n = attempt + 1
+            raise ProviderError(
+                secrets.redact(f"{provider}: {what} {problem} (gave up after {n} attempt{'s' * (n > 1)})")
+            )
+        wait = retry.wait_s(attempt)
+        log.warning("%s", secrets.redact(f"{provider}: {what} {problem}; retry in {wait:.1f} s"))
+        sleep(wait)
+        attempt += 1
