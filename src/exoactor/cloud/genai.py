@@ -72,8 +72,9 @@ def call(
         ProviderError: "<provider>: <what> failed with HTTP <code> <STATUS>: <message>" (redacted),
             or "... timed out / connection failed" once the retries are spent.
     """
-    import httpx
     from google.genai import errors as genai_errors
+
+    timeouts, transport = _transport_errors()
 
     attempt = 0
     while True:
@@ -84,9 +85,9 @@ def call(
             problem = f"HTTP {e.code}{status}: {' '.join(str(e.message or '').split())[:300]}"
             if e.code not in RETRY_STATUSES:
                 raise ProviderError(secrets.redact(f"{provider}: {what} failed with {problem}")) from None
-        except httpx.TimeoutException:
+        except timeouts:
             problem = "timed out"
-        except httpx.TransportError as e:
+        except transport as e:
             problem = f"connection failed ({e.__class__.__name__})"
         if attempt >= retry.max_retries:
             n = attempt + 1
@@ -97,3 +98,19 @@ def call(
         log.warning("%s", secrets.redact(f"{provider}: {what} {problem}; retry in {wait:.1f} s"))
         sleep(wait)
         attempt += 1
+
+
+def _transport_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """(timeout, transport) exception classes of the HTTP clients the SDK may use (httpx, httpx2)."""
+    import importlib
+
+    timeouts: list[type[BaseException]] = []
+    transport: list[type[BaseException]] = []
+    for name in ("httpx", "httpx2"):
+        try:
+            mod = importlib.import_module(name)
+        except ImportError:
+            continue
+        timeouts.append(mod.TimeoutException)
+        transport.append(mod.TransportError)
+    return tuple(timeouts), tuple(transport)

@@ -18,3 +18,15 @@ EMBODY_INSTRUCTION = (
 def video_prompt(plan: Plan) -> tuple[str, str]:
     """(prompt, negative prompt) from the plan's structured video prompt."""
     return plan.prompt.text(), plan.prompt.negative
+
+
+#: aspect ratios the image editing models accept (width:height)
+IMAGE_ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
+
+
+def closest_aspect_ratio(width: int, height: int, choices: tuple[str, ...] = IMAGE_ASPECT_RATIOS) -> str:
+    """The listed "w:h" ratio nearest to width/height (in log space, so 2:1 and 1:2 are symmetric)."""
+    import math
+
+    target = math.log(width / height)
+    return min(choices, key=lambda r: abs(math.log(int(r.split(":")[0]) / int(r.split(":")[1])) - target))
