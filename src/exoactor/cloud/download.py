@@ -43,8 +43,9 @@ def check_media(data: bytes, kind: Kind, *, provider: str, what: str = "result")
     """The sniffed type of `data`, which must be a `kind` (video or image); else ProviderError."""
     found = sniff(data)
     if found is None or not found.startswith(kind + "/"):
+        article = "an" if kind == "image" else "a"
         raise ProviderError(
-            f"{provider}: the {what} is not a {kind} file ({len(data)} bytes, type {found or 'unknown'})"
+            f"{provider}: the {what} is not {article} {kind} file ({len(data)} bytes, type {found or 'unknown'})"
         )
     return found
 
