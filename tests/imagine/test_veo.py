@@ -186,3 +186,11 @@ def test_veo_needs_a_key_and_valid_options(monkeypatch: pytest.MonkeyPatch) -> N
     assert IMAGINE.info("veo").availability() == (True, "ok")
     with pytest.raises(ConfigError, match="aspect_ratio"):
         VeoImaginer(aspect_ratio="4:3")
+
+
+def test_veo_request_timeout(key: None, tmp_path) -> None:
+    with VeoServer() as srv:
+        srv.faults["submit"] = [Response.json({}, delay_s=1.0)] * 3
+        with pytest.raises(ProviderError, match=r"veo: generate_videos timed out \(gave up after 2 attempts\)"):
+            _run(srv, tmp_path, timeout_s=0.25, max_retries=1)
+        assert len(srv.server.paths()) == 2

@@ -131,10 +131,10 @@ def _read_checked(resp, *, kind: Kind, max_bytes: int, fail: Callable[[str], Pro
     data = b"".join(chunks)
     if not data:
         raise fail("returned an empty body")
-    try:
-        check_media(data, kind, provider=provider, what="download")
-    except ProviderError as e:
-        raise fail(str(e).split(": ", 1)[1]) from None
+    found = sniff(data)
+    if found is None or not found.startswith(kind + "/"):
+        article = "an" if kind == "image" else "a"
+        raise fail(f"is not {article} {kind} file ({len(data)} bytes, type {found or 'unknown'})")
     return data
 
 
