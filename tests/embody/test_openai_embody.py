@@ -88,9 +88,16 @@ def _embody(srv: ImagesServer, tmp_path, **opts: Any):
 def test_openai_embody_multipart_edit(key: None, tmp_path, mode: str) -> None:
     obs = sample_view(64, 48).observation
     with ImagesServer(mode=mode) as srv:
-        view = _embody(srv, tmp_path, model="gpt-image-1", quality="low")
+        view = _embody(srv, tmp_path, model="gpt-image-1", quality="low", input_fidelity="high")
     form = {k: v[1].decode() for k, v in srv.form.items() if k != "image"}
-    assert form == {"model": "gpt-image-1", "prompt": EMBODY_INSTRUCTION, "n": "1", "size": "auto", "quality": "low"}
+    assert form == {
+        "model": "gpt-image-1",
+        "prompt": EMBODY_INSTRUCTION,
+        "n": "1",
+        "size": "auto",
+        "quality": "low",
+        "input_fidelity": "high",
+    }
     filename, png = srv.form["image"]
     assert filename == "observation.png"
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), obs.image)
@@ -98,6 +105,7 @@ def test_openai_embody_multipart_edit(key: None, tmp_path, mode: str) -> None:
     assert np.corrcoef(view.image.ravel(), obs.image[:, ::-1].ravel())[0, 1] > 0.8
     assert (view.provider, view.model, view.prompt) == ("openai", "gpt-image-1", EMBODY_INSTRUCTION)
     assert view.params["returned_resolution"] == [128, 96] and view.params["usage"]["total_tokens"] == 1356
+    assert view.params["quality"] == "low" and view.params["input_fidelity"] == "high"
 
 
 def test_openai_base_url_from_env_and_errors(key: None, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:

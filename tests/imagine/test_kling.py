@@ -273,3 +273,13 @@ def test_kling_missing_keys_and_bad_options(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(ConfigError, match="mode must be 'std' or 'pro'"):
         KlingImaginer(mode="turbo")
     assert json.dumps(IMAGINE.info("kling").env) == '["KLING_ACCESS_KEY", "KLING_SECRET_KEY"]'
+
+
+def test_kling_large_images_are_sent_as_jpeg(keys: None, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import exoactor.imagine.kling as kling
+
+    monkeypatch.setattr(kling, "MAX_IMAGE_BYTES", 1000)  # the 64x48 view's PNG is bigger than this
+    with KlingServer() as srv:
+        IMAGINE.create("kling", base_url=srv.server.url, **FAST).imagine(sample_view(), sample_plan(), _ctx(tmp_path))
+    assert srv.submitted is not None
+    assert base64.b64decode(srv.submitted["image"])[:3] == b"\xff\xd8\xff"

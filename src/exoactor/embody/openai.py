@@ -40,6 +40,7 @@ class OpenAIEmbodier:
         instruction: str = EMBODY_INSTRUCTION,
         size: str = "auto",
         quality: str | None = None,
+        input_fidelity: str | None = None,
         timeout_s: float = 180.0,
         max_retries: int = 4,
         retry_backoff_s: float = 2.0,
@@ -56,6 +57,9 @@ class OpenAIEmbodier:
         self.instruction = instruction
         self.size = size
         self.quality = quality
+        if input_fidelity not in (None, "low", "high"):
+            raise ConfigError(f"openai: input_fidelity must be 'low' or 'high', got {input_fidelity!r}")
+        self.input_fidelity = input_fidelity
         self.timeout_s = float(timeout_s)
         self.retry = RetryPolicy(max_retries=int(max_retries), backoff_s=float(retry_backoff_s))
         self.max_bytes = int(max_image_mb * 2**20)
@@ -68,6 +72,8 @@ class OpenAIEmbodier:
         form: dict[str, str] = {"model": self.model, "prompt": self.instruction, "n": "1", "size": self.size}
         if self.quality:
             form["quality"] = self.quality
+        if self.input_fidelity:  # gpt-image-1: "high" keeps the scene's details closer to the input
+            form["input_fidelity"] = self.input_fidelity
         files = {"image": ("observation.png", encode_image(observation.image, "png"), "image/png")}
         with HttpClient(
             provider="openai",
@@ -88,6 +94,8 @@ class OpenAIEmbodier:
         }
         if self.quality:
             params["quality"] = self.quality
+        if self.input_fidelity:
+            params["input_fidelity"] = self.input_fidelity
         usage = answer.get("usage")
         if isinstance(usage, dict):
             params["usage"] = {k: v for k, v in usage.items() if isinstance(v, int)}

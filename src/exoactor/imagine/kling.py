@@ -37,7 +37,10 @@ DEFAULT_BASE_URL = "https://api-singapore.klingai.com"
 SUBMIT_PATH = "/v1/videos/image2video"
 MAX_PROMPT_CHARS = 2500  # Kling rejects longer prompts and negative prompts
 MIN_IMAGE_SIDE = 300  # Kling's minimum input image side, pixels
-MAX_ASPECT = 2.5  # Kling accepts width/height between 1:2.5 and 2.5:1
+MAX_ASPECT = 2.5
+MAX_IMAGE_BYTES = (
+    10 * 2**20
+)  # Kling's limit on the input image file  # Kling accepts width/height between 1:2.5 and 2.5:1
 
 
 @IMAGINE.register(
@@ -120,7 +123,10 @@ class KlingImaginer:
             s = MIN_IMAGE_SIDE / min(w, h)
             w, h = round(w * s), round(h * s)
             image = resize_image(image, w, h)
-        return encode_image(image, "png"), [w, h]
+        data = encode_image(image, "png")
+        if len(data) > MAX_IMAGE_BYTES:  # a large photo: JPEG keeps it under Kling's limit
+            data = encode_image(image, "jpeg", quality=92)
+        return data, [w, h]
 
     def imagine(self, view: HumanView, plan: Plan, ctx: StageContext) -> Video:
         prompt, negative = video_prompt(plan)
