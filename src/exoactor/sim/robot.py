@@ -1,0 +1,294 @@
+"""The G1 29-DoF with two Dex3-1 hands, built with ``mujoco.MjSpec``.
+
+The body comes from mjlab's G1 MJCF (meshes included, no actuators). The rubber hands
+are replaced by Dex3-1 hands built here from Unitree's ``g1_29dof_with_hand`` kinematics
+(palm on the wrist yaw link; thumb 3, middle 2, index 2 joints) with simple capsule and
+box geoms. Armature, gains and effort limits come from :mod:`exoactor.sim.g1_constants`.
+
+Actuators: one position actuator per joint, named like its joint, in the order
+``g1_constants.ACTUATOR_JOINT_NAMES`` = the 29 body joints (``JOINT_NAMES``), then the left
+hand's 7, then the right hand's 7 (``HAND_JOINT_NAMES``). Controllers write joint
+targets (radians) to ``data.ctrl``; torques are clipped to the effort limits.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import mujoco
+import numpy as np
+
+from exoactor.errors import ModelUnavailable
+from exoactor.sim import g1_constants as C
+
+TIMESTEP = 0.005  # s, physics step (200 Hz); controllers run at 50 Hz (4 steps)
+CONTROL_DT = 0.02  # s
+
+ROBOT_COLOR = (0.72, 0.74, 0.78, 1.0)
+HAND_COLOR = (0.25, 0.25, 0.27, 1.0)
+
+
+def g1_xml_path() -> Path:
+    """Path of mjlab's G1 29-DoF MJCF (shipped in the mjlab wheel, read as a file)."""
+    spec = importlib.util.find_spec("mjlab")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailable(
+            "the G1 model needs the Python package 'mjlab' (files only): pip install --no-deps mjlab==1.6.0"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / "asset_zoo" / "robots" / "unitree_g1" / "xmls" / "g1.xml"
+    if not path.is_file():
+        raise ModelUnavailable(f"the G1 model file is missing from the mjlab package: {path}")
+    return path
+
+
+# --- Dex3-1 hand (left-hand frame; the right hand mirrors y) ---------------------------------------
+# In the palm frame x points along the fingers; the palm's grasping face looks towards -y on the left
+# hand (towards the body's midline when the arm hangs); fingers curl towards -y, the thumb towards +x.
+_PALM_POS = (0.0415, 0.003, 0.0)  # palm body in wrist_yaw_link (Unitree's palm mesh offset)
+_PALM_BOX = ((0.042, 0.012, 0.0), (0.038, 0.012, 0.042))  # centre, half sizes
+_PALM_MASS = 0.2
+# (link, parent, pos in parent, joint axis, capsule from, capsule to, radius, mass)
+_FINGER_LINKS = (
+    ("thumb_0", "palm", (0.0255, 0.0, 0.0), (0, 1, 0), (0.0, 0.0, 0.0), (0.0, -0.012, 0.0), 0.011, 0.0862),
+    ("thumb_1", "thumb_0", (-0.0025, -0.0193, 0.0), (0, 0, 1), (0.0, -0.008, 0.0), (0.0, -0.038, 0.0), 0.009, 0.0589),
+    ("thumb_2", "thumb_1", (0.0, -0.0458, 0.0), (0, 0, 1), (0.0, -0.004, 0.0), (0.0, -0.034, 0.0), 0.008, 0.0203),
+    ("middle_0", "palm", (0.0777, 0.0016, -0.0285), (0, 0, 1), (0.004, 0.0, 0.0), (0.040, 0.0, 0.0), 0.009, 0.0589),
+    ("middle_1", "middle_0", (0.0458, 0.0, 0.0), (0, 0, 1), (0.004, 0.0, 0.0), (0.036, 0.0, 0.0), 0.008, 0.0203),
+    ("index_0", "palm", (0.0777, 0.0016, 0.0285), (0, 0, 1), (0.004, 0.0, 0.0), (0.040, 0.0, 0.0), 0.009, 0.0589),
+    ("index_1", "index_0", (0.0458, 0.0, 0.0), (0, 0, 1), (0.004, 0.0, 0.0), (0.036, 0.0, 0.0), 0.008, 0.0203),
+)
+_GRASP_SITE_POS = (0.075, -0.035, 0.0)  # between thumb and fingers, in the palm frame
+HAND_FRICTION = (1.2, 0.02, 0.001)
+
+
+def _mirror(v: tuple[float, ...], side: str) -> list[float]:
+    return [v[0], -v[1], v[2]] if side == "right" else list(v)
+
+
+def _capsule_inertia(mass: float, length: float, radius: float, axis: int) -> list[float]:
+    """Diagonal inertia of a solid cylinder approximating a finger link (good enough for 20-90 g links)."""
+    ia = 0.5 * mass * radius**2
+    it = mass * (3 * radius**2 + length**2) / 12
+    return [ia if i == axis else it for i in range(3)]
+
+
+def _add_dex3_hand(spec: mujoco.MjSpec, side: str) -> None:
+    wrist = spec.body(f"{side}_wrist_yaw_link")
+    # remove the rubber hand (its visual mesh and collision capsule)
+    for g in list(wrist.geoms):
+        if g.name == f"{side}_hand_collision" or (g.type == mujoco.mjtGeom.mjGEOM_MESH and "rubber_hand" in g.meshname):
+            spec.delete(g)
+    mesh = spec.mesh(f"{side}_rubber_hand")
+    if mesh is not None:
+        spec.delete(mesh)
+
+    def style(g: mujoco.MjsGeom) -> None:
+        g.rgba = HAND_COLOR
+        g.group = 2  # visible and colliding: the hand is drawn with its collision shapes
+        g.contype = 1
+        g.conaffinity = 1
+        g.condim = 4
+        g.friction = HAND_FRICTION
+
+    palm = wrist.add_body(name=f"{side}_hand_palm_link", pos=_mirror(_PALM_POS, side))
+    palm.explicitinertial = True
+    palm.mass = _PALM_MASS
+    palm.ipos = _mirror(_PALM_BOX[0], side)
+    palm.inertia = [1.5e-4, 2.5e-4, 1.2e-4]
+    g = palm.add_geom(
+        name=f"{side}_hand_palm_collision",
+        type=mujoco.mjtGeom.mjGEOM_BOX,
+        pos=_mirror(_PALM_BOX[0], side),
+        size=list(_PALM_BOX[1]),
+    )
+    style(g)
+    palm.add_site(name=f"{side}_grasp", pos=_mirror(_GRASP_SITE_POS, side), size=[0.01, 0.01, 0.01], group=5)
+
+    bodies = {"palm": palm}
+    limits = C.HAND_JOINT_LIMITS[C.HAND_SIDES.index(side)]
+    for j, (link, parent, pos, axis, p0, p1, radius, mass) in enumerate(_FINGER_LINKS):
+        assert link == C.HAND_JOINT_NAMES[j]
+        body = bodies[parent].add_body(name=f"{side}_hand_{link}_link", pos=_mirror(pos, side))
+        a, b = np.array(_mirror(p0, side)), np.array(_mirror(p1, side))
+        body.explicitinertial = True
+        body.mass = mass
+        body.ipos = list(0.5 * (a + b))
+        body.inertia = _capsule_inertia(mass, float(np.linalg.norm(b - a)), radius, int(np.argmax(np.abs(b - a))))
+        body.add_joint(
+            name=C.hand_joint_name(side, link),
+            type=mujoco.mjtJoint.mjJNT_HINGE,
+            axis=list(axis),
+            range=list(limits[j]),
+            armature=float(C.HAND_ARMATURE[j]),
+            damping=0.0,
+            limited=mujoco.mjtLimited.mjLIMITED_TRUE,
+        )
+        g = body.add_geom(
+            name=f"{side}_hand_{link}_collision",
+            type=mujoco.mjtGeom.mjGEOM_CAPSULE,
+            fromto=[*a.tolist(), *b.tolist()],
+            size=[radius, 0, 0],
+        )
+        style(g)
+        bodies[link] = body
+        if link.endswith("_2") or link.endswith("_1") and not link.startswith("thumb"):
+            tip = b + (b - a) / np.linalg.norm(b - a) * radius
+            body.add_site(name=f"{side}_{link.split('_')[0]}_tip", pos=tip.tolist(), size=[0.005, 0, 0], group=5)
+
+
+def _style_body_collisions(spec: mujoco.MjSpec) -> None:
+    """mjlab's FULL_COLLISION: every *_collision geom collides (self-collisions too); feet get friction 0.6."""
+    for g in spec.geoms:
+        if not g.name.endswith("_collision") or "_hand_" in g.name:
+            continue
+        g.contype = 1
+        g.conaffinity = 1
+        if "_foot" in g.name:
+            g.condim = 3
+            g.priority = 1
+            g.friction = [0.6, 0.005, 0.0001]
+        else:
+            g.condim = 3
+            g.friction = [0.8, 0.005, 0.0001]
+    for m in spec.materials:
+        if m.name == "silver":
+            m.rgba = ROBOT_COLOR
+
+
+def g1_spec(*, hands: bool = True) -> mujoco.MjSpec:
+    """The G1 (29 DoF, plus Dex3-1 hands unless ``hands=False``) as an ``MjSpec`` without a floor.
+
+    The pelvis is the root body with a free joint ``floating_base_joint``. One position
+    actuator per joint (see the module docstring for the order), a ``head`` site on the
+    torso, ``<side>_palm`` and ``<side>_grasp`` sites on the hands.
+    """
+    spec = mujoco.MjSpec.from_file(str(g1_xml_path()))
+    spec.modelname = "g1_29dof_dex3" if hands else "g1_29dof"
+    spec.option.timestep = TIMESTEP
+    spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
+    spec.visual.global_.offwidth = max(spec.visual.global_.offwidth, 1920)
+    spec.visual.global_.offheight = max(spec.visual.global_.offheight, 1080)
+
+    pelvis = spec.body(C.ROOT_BODY)
+    pelvis.pos = [0.0, 0.0, C.DEFAULT_PELVIS_HEIGHT]
+    _style_body_collisions(spec)
+    spec.body("torso_link").add_site(name=C.HEAD_SITE, pos=C.HEAD_OFFSET.tolist(), size=[0.01, 0, 0], group=5)
+
+    for i, name in enumerate(C.JOINT_NAMES):
+        spec.joint(name).armature = float(C.ARMATURE[i])
+    if hands:
+        for side in C.HAND_SIDES:
+            _add_dex3_hand(spec, side)
+
+    names = C.ACTUATOR_JOINT_NAMES if hands else C.JOINT_NAMES
+    kp = np.concatenate([C.KP, C.HAND_KP, C.HAND_KP])
+    kd = np.concatenate([C.KD, C.HAND_KD, C.HAND_KD])
+    effort = np.concatenate([C.EFFORT_LIMIT, C.HAND_EFFORT_LIMIT, C.HAND_EFFORT_LIMIT])
+    for i, name in enumerate(names):
+        act = spec.add_actuator(name=name, target=name, trntype=mujoco.mjtTrn.mjTRN_JOINT)
+        act.set_to_position(kp=float(kp[i]), kv=float(kd[i]))
+        act.forcelimited = mujoco.mjtLimited.mjLIMITED_TRUE
+        act.forcerange = [-float(effort[i]), float(effort[i])]
+        act.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
+        act.ctrlrange = list(spec.joint(name).range)
+    return spec
+
+
+def default_qpos(model: mujoco.MjModel) -> np.ndarray:
+    """(nq,) the model's qpos0 with the robot standing in its default pose at the origin facing +x."""
+    q = model.qpos0.copy()
+    root = model.joint(C.ROOT_JOINT)
+    a = root.qposadr[0]
+    q[a : a + 7] = [0.0, 0.0, C.DEFAULT_PELVIS_HEIGHT, 1.0, 0.0, 0.0, 0.0]
+    for name, v in zip(C.JOINT_NAMES, C.DEFAULT_JOINT_POS):
+        q[model.joint(name).qposadr[0]] = v
+    for s in range(2):
+        for name, v in zip(C.HAND_JOINT_FULL_NAMES[s], C.HAND_OPEN[s]):
+            jid = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_JOINT, name)
+            if jid >= 0:
+                q[model.jnt_qposadr[jid]] = v
+    return q
+
+
+def default_ctrl(model: mujoco.MjModel) -> np.ndarray:
+    """(nu,) actuator targets holding the default pose (body default, hands open)."""
+    targets = np.concatenate([C.DEFAULT_JOINT_POS, C.HAND_OPEN[0], C.HAND_OPEN[1]])
+    return targets[: model.nu].copy()
+
+
+def add_floor(spec: mujoco.MjSpec) -> None:
+    """A checkered ground plane, a skybox and two lights."""
+    tex = spec.add_texture(
+        name="floor_tex",
+        type=mujoco.mjtTexture.mjTEXTURE_2D,
+        builtin=mujoco.mjtBuiltin.mjBUILTIN_CHECKER,
+        rgb1=[0.78, 0.76, 0.72],
+        rgb2=[0.68, 0.66, 0.62],
+        width=512,
+        height=512,
+    )
+    spec.add_texture(
+        name="sky_tex",
+        type=mujoco.mjtTexture.mjTEXTURE_SKYBOX,
+        builtin=mujoco.mjtBuiltin.mjBUILTIN_GRADIENT,
+        rgb1=[0.92, 0.93, 0.95],
+        rgb2=[0.75, 0.78, 0.82],
+        width=256,
+        height=256,
+    )
+    mat = spec.add_material(name="floor_mat", texrepeat=[4, 4], reflectance=0.05)
+    mat.textures[mujoco.mjtTextureRole.mjTEXROLE_RGB] = tex.name
+    spec.worldbody.add_geom(
+        name="floor",
+        type=mujoco.mjtGeom.mjGEOM_PLANE,
+        size=[0, 0, 0.05],
+        material="floor_mat",
+        condim=3,
+        friction=[1.0, 0.005, 0.0001],
+    )
+    spec.worldbody.add_light(
+        name="sun", pos=[1.0, -1.0, 4.0], dir=[-0.2, 0.2, -1.0], diffuse=[0.7, 0.7, 0.7], castshadow=True
+    )
+    spec.worldbody.add_light(
+        name="fill", pos=[-2.0, 2.0, 3.0], dir=[0.5, -0.5, -1.0], diffuse=[0.3, 0.3, 0.3], castshadow=False
+    )
+    spec.visual.headlight.ambient = [0.35, 0.35, 0.35]
+    spec.visual.headlight.diffuse = [0.3, 0.3, 0.3]
+
+
+def g1_model(*, hands: bool = True) -> mujoco.MjModel:
+    """The G1 alone on a floor, with a keyframe ``stand`` (default pose, hands open)."""
+    spec = g1_spec(hands=hands)
+    add_floor(spec)
+    model = spec.compile()
+    spec.add_key(name="stand", qpos=default_qpos(model).tolist(), ctrl=default_ctrl(model).tolist())
+    return spec.compile()
+
+
+def joint_qpos_indices(model: mujoco.MjModel, names: tuple[str, ...] = C.JOINT_NAMES) -> np.ndarray:
+    """(len(names),) qpos addresses of hinge joints (same order as ``names``).
+
+    Note the hand joints sit between the left and right arm in qpos, so the 29 body
+    joints are *not* ``qpos[7:36]`` in the model with hands: always index with this.
+    """
+    return np.array([model.jnt_qposadr[model.joint(n).id] for n in names], dtype=np.int64)
+
+
+def joint_dof_indices(model: mujoco.MjModel, names: tuple[str, ...] = C.JOINT_NAMES) -> np.ndarray:
+    """(len(names),) qvel/qfrc addresses of hinge joints (same order as ``names``)."""
+    return np.array([model.jnt_dofadr[model.joint(n).id] for n in names], dtype=np.int64)
+
+
+def hand_qpos_indices(model: mujoco.MjModel) -> np.ndarray:
+    """(2, 7) qpos addresses of the left and right hand joints in ``HAND_JOINT_NAMES`` order."""
+    return np.stack([joint_qpos_indices(model, C.HAND_JOINT_FULL_NAMES[s]) for s in range(2)])
+
+
+def set_gains(model: mujoco.MjModel, kp: np.ndarray, kd: np.ndarray) -> None:
+    """Overwrite the position gains of the first ``len(kp)`` actuators (actuator order), in place."""
+    kp, kd = np.asarray(kp, dtype=np.float64), np.asarray(kd, dtype=np.float64)
+    n = len(kp)
+    model.actuator_gainprm[:n, 0] = kp
+    model.actuator_biasprm[:n, 1] = -kp
+    model.actuator_biasprm[:n, 2] = -kd
