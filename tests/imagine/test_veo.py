@@ -81,6 +81,7 @@ def key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _run(srv: VeoServer, tmp_path, **opts: Any):
+    opts.setdefault("backend", "vertex")
     prov = IMAGINE.create("veo", base_url=srv.server.url, **{**FAST, **opts})
     return prov.imagine(sample_view(64, 48), sample_plan(), StageContext(work_dir=tmp_path / "w", seed=11))
 
@@ -194,3 +195,68 @@ def test_veo_request_timeout(key: None, tmp_path) -> None:
         with pytest.raises(ProviderError, match=r"veo: generate_videos timed out \(gave up after 2 attempts\)"):
             _run(srv, tmp_path, timeout_s=0.25, max_retries=1)
         assert len(srv.server.paths()) == 2
+
+
+class GeminiApiVeoServer:
+    """The Gemini Developer API's Veo protocol: predictLongRunning, GET operation, file download."""
+
+    NAME = f"models/{MODEL}/operations/gop-5"
+
+    def __init__(self, polls_until_done: int = 2) -> None:
+        self.polls_until_done = polls_until_done
+        self.video = mp4_bytes(8, 64, 48, fps=24.0)
+        self.polls = 0
+        self.submitted: dict[str, Any] | None = None
+        self.faults: list[Response] = []
+        self.server = LocalServer(self.handle)
+
+    def handle(self, req: Request) -> Response:
+        if req.headers.get("x-goog-api-key") != KEY:
+            return Response.json({"error": {"code": 403, "message": "no key", "status": "PERMISSION_DENIED"}}, 403)
+        if self.faults:
+            return self.faults.pop(0)
+        if req.method == "POST" and req.path == f"/v1beta/models/{MODEL}:predictLongRunning":
+            self.submitted = req.json()
+            return Response.json({"name": self.NAME})
+        if req.method == "GET" and req.path == f"/v1beta/{self.NAME}":
+            self.polls += 1
+            if self.polls < self.polls_until_done:
+                return Response.json({"name": self.NAME})
+            uri = f"{self.server.url}/v1beta/files/f1:download?alt=media"
+            sample = {"generatedSamples": [{"video": {"uri": uri}}]}
+            return Response.json({"name": self.NAME, "done": True, "response": {"generateVideoResponse": sample}})
+        if req.method == "GET" and req.path == "/v1beta/files/f1:download" and req.query == {"alt": ["media"]}:
+            return Response(200, self.video, {"Content-Type": "video/mp4"})
+        return Response.json({"error": {"code": 404, "message": f"no route {req.method} {req.path}"}}, 404)
+
+    def __enter__(self) -> "GeminiApiVeoServer":
+        self.server.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.__exit__(*exc)
+
+
+def test_veo_gemini_api_backend(key: None, tmp_path) -> None:
+    plan = sample_plan()
+    with GeminiApiVeoServer(polls_until_done=3) as srv:
+        srv.faults = [Response.json({"error": {"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED"}}, 429)]
+        prov = IMAGINE.create("veo", base_url=srv.server.url, backend="gemini", generate_audio=True, **FAST)
+        video = prov.imagine(sample_view(64, 48), plan, StageContext(work_dir=tmp_path, seed=2))
+        methods = [(r.method, r.path) for r in srv.server.requests]
+    body = srv.submitted
+    assert body is not None and body["instances"][0]["prompt"] == plan.prompt.text()
+    sent = base64.b64decode(body["instances"][0]["image"]["bytesBase64Encoded"])
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(sent))), sample_view(64, 48).image)
+    assert body["parameters"] == {
+        "sampleCount": 1,
+        "durationSeconds": 8,
+        "seed": 2,
+        "aspectRatio": "16:9",
+        "resolution": "720p",
+        "negativePrompt": plan.prompt.negative,
+        "personGeneration": "allow_adult",
+    }  # no generateAudio: the Gemini API rejects it
+    assert methods.count(("POST", f"/v1beta/models/{MODEL}:predictLongRunning")) == 2  # after one 429
+    assert methods.count(("GET", f"/v1beta/{GeminiApiVeoServer.NAME}")) == 3
+    assert video.frames.shape == (8, 48, 64, 3) and video.params["backend"] == "gemini" and video.seed == 2

@@ -1,7 +1,8 @@
 """`imagine veo`: Google Veo image-to-video through the official google-genai SDK.
 
-google-genai 3.4 sends `generate_videos` only in its Vertex AI mode, so the client runs
-with `vertexai=True` and an API key (Vertex AI express mode):
+Two backends (option `backend`):
+
+`vertex` -- Vertex AI with an API key (express mode), entirely through the SDK:
 
 * submit: `POST {base}/v1beta1/publishers/google/models/{model}:predictLongRunning` with
   {instances: [{prompt, image: {bytesBase64Encoded, mimeType}}], parameters: {sampleCount,
@@ -11,6 +12,15 @@ with `vertexai=True` and an API key (Vertex AI express mode):
   `done`; then `error` {code, message} or `response` {videos: [{bytesBase64Encoded | gcsUri,
   mimeType}], raiMediaFilteredCount, raiMediaFilteredReasons};
 * result: inline bytes, or an http(s) URI downloaded with the same checks as every download.
+
+`gemini` (default) -- the Gemini Developer API (AI Studio keys). google-genai 3.4 refuses to
+send `generate_videos` to it, so the documented REST call is made directly:
+
+* submit: `POST {base}/v1beta/models/{model}:predictLongRunning` with the same
+  {instances, parameters} body and the `x-goog-api-key` header; the answer is {name};
+* poll: the SDK's `operations.get` (`GET {base}/v1beta/{name}`) until `done`; the result is
+  `response.generateVideoResponse.generatedSamples[0].video.uri`;
+* result: that URI (on the API's host) downloaded with the key header and the usual checks.
 """
 
 from __future__ import annotations
@@ -23,8 +33,8 @@ from urllib.parse import urlsplit
 from exoactor.artifacts import HumanView, Plan, Video
 from exoactor.cloud.download import check_media, download
 from exoactor.cloud.genai import call, google_key, google_key_check, make_client
-from exoactor.cloud.http import RetryPolicy
-from exoactor.cloud.media import decode_video, encode_image, fit_to_camera
+from exoactor.cloud.http import HttpClient, RetryPolicy
+from exoactor.cloud.media import b64, decode_video, encode_image, fit_to_camera
 from exoactor.cloud.poll import poll_until
 from exoactor.cloud.prompts import video_prompt
 from exoactor.cloud.secrets import Secrets
@@ -32,6 +42,8 @@ from exoactor.errors import ConfigError, ProviderError
 from exoactor.stages import IMAGINE, StageContext
 
 log = logging.getLogger("exoactor.imagine.veo")
+
+GEMINI_BASE_URL = "https://generativelanguage.googleapis.com"
 
 
 @IMAGINE.register(
@@ -50,6 +62,7 @@ class VeoImaginer:
     def __init__(
         self,
         *,
+        backend: str = "gemini",
         base_url: str | None = None,
         model: str = "veo-3.1-generate-preview",
         duration_s: int = 8,
@@ -66,6 +79,8 @@ class VeoImaginer:
         retry_backoff_s: float = 2.0,
         max_download_mb: float = 200.0,
     ) -> None:
+        if backend not in ("gemini", "vertex"):
+            raise ConfigError(f"veo: backend must be 'gemini' (Gemini API) or 'vertex' (Vertex AI), got {backend!r}")
         if aspect_ratio not in (None, "16:9", "9:16"):
             raise ConfigError(f"veo: aspect_ratio must be '16:9' or '9:16' (or unset), got {aspect_ratio!r}")
         if not 1 <= int(duration_s) <= 60:
@@ -74,6 +89,7 @@ class VeoImaginer:
             raise ConfigError("veo: deadline_s, timeout_s and max_download_mb must be > 0, poll_interval_s >= 0")
         self.api_key = google_key("veo")
         self.secrets = Secrets(self.api_key)
+        self.backend = backend
         self.base_url = base_url
         self.model = model
         self.duration_s = int(duration_s)
@@ -90,7 +106,7 @@ class VeoImaginer:
         self.max_bytes = int(max_download_mb * 2**20)
 
     def __repr__(self) -> str:
-        return f"VeoImaginer(model={self.model!r}, base_url={self.base_url!r})"
+        return f"VeoImaginer(backend={self.backend!r}, model={self.model!r}, base_url={self.base_url!r})"
 
     def _call(self, fn: Any, what: str) -> Any:
         return call(fn, what=what, provider="veo", secrets=self.secrets, retry=self.retry)
@@ -109,21 +125,38 @@ class VeoImaginer:
             "resolution": self.resolution,
             "negative_prompt": negative,
         }
-        for key in ("generate_audio", "person_generation", "enhance_prompt"):
+        # the Gemini API rejects generate_audio and enhance_prompt
+        optional = (
+            ("person_generation",)
+            if self.backend == "gemini"
+            else ("generate_audio", "person_generation", "enhance_prompt")
+        )
+        for key in optional:
             if getattr(self, key) is not None:
                 config[key] = getattr(self, key)
-        client = make_client(
-            provider="veo", api_key=self.api_key, base_url=self.base_url, timeout_s=self.timeout_s, vertexai=True
-        )
-        source = types.GenerateVideosSource(
-            prompt=prompt, image=types.Image(image_bytes=encode_image(view.image, "png"), mime_type="image/png")
-        )
-        op = self._call(
-            lambda: client.models.generate_videos(
-                model=self.model, source=source, config=types.GenerateVideosConfig(**config)
-            ),
-            "generate_videos",
-        )
+        png = encode_image(view.image, "png")
+        if self.backend == "vertex":
+            client = make_client(
+                provider="veo", api_key=self.api_key, base_url=self.base_url, timeout_s=self.timeout_s, vertexai=True
+            )
+            source = types.GenerateVideosSource(
+                prompt=prompt, image=types.Image(image_bytes=png, mime_type="image/png")
+            )
+            op = self._call(
+                lambda: client.models.generate_videos(
+                    model=self.model, source=source, config=types.GenerateVideosConfig(**config)
+                ),
+                "generate_videos",
+            )
+        else:
+            client = make_client(
+                provider="veo",
+                api_key=self.api_key,
+                base_url=self.base_url,
+                timeout_s=self.timeout_s,
+                api_version="v1beta",
+            )
+            op = self._submit_gemini(prompt, png, config)
         if not op.name:
             raise ProviderError("veo: generate_videos returned an operation without a name")
         short = op.name.rsplit("/", 1)[-1]
@@ -148,6 +181,7 @@ class VeoImaginer:
         frames, notes = fit_to_camera(frames, camera)
         params = {
             **{k: v for k, v in config.items() if k != "number_of_videos"},
+            "backend": self.backend,
             "operation": short,
             "download_bytes": len(data),
             **notes,
@@ -163,6 +197,37 @@ class VeoImaginer:
             params=params,
             scene=view.observation.scene,
         )
+
+    def _submit_gemini(self, prompt: str, png: bytes, config: dict[str, Any]) -> Any:
+        """predictLongRunning on the Gemini API; returns the SDK's operation object to poll."""
+        from google.genai import types
+
+        names = {
+            "number_of_videos": "sampleCount",
+            "duration_seconds": "durationSeconds",
+            "seed": "seed",
+            "aspect_ratio": "aspectRatio",
+            "resolution": "resolution",
+            "negative_prompt": "negativePrompt",
+            "person_generation": "personGeneration",
+        }
+        body = {
+            "instances": [{"prompt": prompt, "image": {"bytesBase64Encoded": b64(png), "mimeType": "image/png"}}],
+            "parameters": {names[k]: v for k, v in config.items()},
+        }
+        with HttpClient(
+            provider="veo",
+            base_url=self.base_url or GEMINI_BASE_URL,
+            secrets=self.secrets,
+            auth=lambda: {"x-goog-api-key": self.api_key},
+            timeout_s=self.timeout_s,
+            retry=self.retry,
+        ) as http:
+            answer = http.json("POST", f"/v1beta/models/{self.model}:predictLongRunning", json=body)
+        name = answer.get("name")
+        if not isinstance(name, str) or not name:
+            raise ProviderError("veo: predictLongRunning returned no operation name")
+        return types.GenerateVideosOperation(name=name)
 
     def _result_bytes(self, op: Any, short: str) -> bytes:
         if op.error:
@@ -188,9 +253,8 @@ class VeoImaginer:
         if urlsplit(uri).scheme in ("http", "https"):
             # send the key only back to the API's own host, never to a third party
             host = urlsplit(uri).hostname or ""
-            ours = host.endswith(".googleapis.com") or (
-                self.base_url is not None and urlsplit(uri).netloc == urlsplit(self.base_url).netloc
-            )
+            api = urlsplit(self.base_url or GEMINI_BASE_URL)
+            ours = host.endswith(".googleapis.com") or urlsplit(uri).netloc == api.netloc
             return download(
                 uri,
                 kind="video",
