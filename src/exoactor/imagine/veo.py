@@ -227,7 +227,7 @@ class VeoImaginer:
         name = answer.get("name")
         if not isinstance(name, str) or not name:
             raise ProviderError("veo: predictLongRunning returned no operation name")
-        return types.GenerateVideosOperation(name=name)
+        return types.GenerateVideosOperation.model_validate({"name": name})
 
     def _result_bytes(self, op: Any, short: str) -> bytes:
         if op.error:
