@@ -192,3 +192,20 @@ def test_no_key_in_logs_of_retries(caplog: pytest.LogCaptureFixture) -> None:
                 http.request("POST", "/y", headers={"Authorization": f"Bearer {key}"})
     assert key not in str(e.value)
     assert all(key not in r.getMessage() for r in caplog.records)
+
+
+def test_pick_duration_covers_the_plan() -> None:
+    from exoactor.artifacts import PlanStep
+    from exoactor.cloud.prompts import pick_duration, plan_duration_s
+    from exoactor.cloud.testing import sample_plan
+
+    plan = sample_plan()
+    assert plan_duration_s(plan) is None and pick_duration(plan, (4, 6, 8), 8) == 8
+
+    def with_durations(*ds: float):
+        steps = [PlanStep(action="reach", duration_s=d) for d in ds]
+        return plan.model_copy(update={"steps": steps})
+
+    assert pick_duration(with_durations(2.0, 2.5), (4, 6, 8), 8) == 6
+    assert pick_duration(with_durations(4.0), (4, 6, 8), 8) == 4
+    assert pick_duration(with_durations(6.0, 6.0), (5, 10), 5) == 10  # longer than any: the longest

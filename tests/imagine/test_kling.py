@@ -268,7 +268,7 @@ def test_kling_missing_keys_and_bad_options(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(MissingAPIKey, match="KLING_ACCESS_KEY"):
         KlingImaginer()
     monkeypatch.setenv("KLING_ACCESS_KEY", ACCESS)
-    with pytest.raises(ConfigError, match="duration_s must be 5 or 10"):
+    with pytest.raises(ConfigError, match="duration_s must be 5, 10 or .auto."):
         KlingImaginer(duration_s=7)
     with pytest.raises(ConfigError, match="mode must be 'std' or 'pro'"):
         KlingImaginer(mode="turbo")
@@ -283,3 +283,20 @@ def test_kling_large_images_are_sent_as_jpeg(keys: None, tmp_path, monkeypatch: 
         IMAGINE.create("kling", base_url=srv.server.url, **FAST).imagine(sample_view(), sample_plan(), _ctx(tmp_path))
     assert srv.submitted is not None
     assert base64.b64decode(srv.submitted["image"])[:3] == b"\xff\xd8\xff"
+
+
+def test_kling_auto_duration_fits_the_plan(keys: None, tmp_path) -> None:
+    from exoactor.artifacts import PlanStep
+
+    base = sample_plan()
+    long_plan = base.model_copy(
+        update={"steps": [PlanStep(action="walk_to", duration_s=3.0), PlanStep(action="grasp", duration_s=3.5)]}
+    )
+    with KlingServer() as srv:
+        prov = IMAGINE.create("kling", base_url=srv.server.url, **FAST)  # duration_s="auto"
+        short = prov.imagine(sample_view(), base, _ctx(tmp_path))
+        assert srv.submitted is not None and srv.submitted["duration"] == "5"
+        srv.polls = 0
+        long = prov.imagine(sample_view(), long_plan, _ctx(tmp_path))
+        assert srv.submitted["duration"] == "10"
+    assert (short.params["duration"], long.params["duration"]) == ("5", "10")

@@ -30,3 +30,18 @@ def closest_aspect_ratio(width: int, height: int, choices: tuple[str, ...] = IMA
 
     target = math.log(width / height)
     return min(choices, key=lambda r: abs(math.log(int(r.split(":")[0]) / int(r.split(":")[1])) - target))
+
+
+def plan_duration_s(plan: Plan) -> float | None:
+    """The plan's total duration when its steps give one (the sum of the known step durations)."""
+    total = sum(s.duration_s for s in plan.steps if s.duration_s)
+    return float(total) if total > 0 else None
+
+
+def pick_duration(plan: Plan, choices: tuple[int, ...], default: int) -> int:
+    """The shortest allowed video duration that covers the plan (the longest if none does)."""
+    need = plan_duration_s(plan)
+    if need is None:
+        return default
+    fitting = [c for c in sorted(choices) if c >= need - 1e-6]
+    return fitting[0] if fitting else max(choices)

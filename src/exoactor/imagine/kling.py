@@ -26,7 +26,7 @@ from exoactor.cloud.http import HttpClient, RetryPolicy
 from exoactor.cloud.jwt import hs256_token
 from exoactor.cloud.media import b64, decode_video, encode_image, fit_to_camera, resize_image
 from exoactor.cloud.poll import poll_until
-from exoactor.cloud.prompts import video_prompt
+from exoactor.cloud.prompts import pick_duration, video_prompt
 from exoactor.cloud.secrets import Secrets, env_secret
 from exoactor.errors import ConfigError, InputError, ProviderError
 from exoactor.stages import IMAGINE, StageContext
@@ -60,7 +60,7 @@ class KlingImaginer:
         *,
         base_url: str = DEFAULT_BASE_URL,
         model: str = "kling-v2-1",
-        duration_s: int = 5,
+        duration_s: int | str = "auto",
         mode: str = "std",
         cfg_scale: float | None = None,
         timeout_s: float = 60.0,
@@ -72,8 +72,8 @@ class KlingImaginer:
         max_download_mb: float = 200.0,
         token_ttl_s: float = 1800.0,
     ) -> None:
-        if str(duration_s) not in ("5", "10"):
-            raise ConfigError(f"kling: duration_s must be 5 or 10, got {duration_s!r}")
+        if str(duration_s) not in ("5", "10", "auto"):
+            raise ConfigError(f"kling: duration_s must be 5, 10 or 'auto' (fit the plan), got {duration_s!r}")
         if mode not in ("std", "pro"):
             raise ConfigError(f"kling: mode must be 'std' or 'pro', got {mode!r}")
         if cfg_scale is not None and not 0.0 <= float(cfg_scale) <= 1.0:
@@ -85,7 +85,7 @@ class KlingImaginer:
         self.secrets = Secrets(self.access_key, self.secret_key)
         self.base_url = base_url
         self.model = model
-        self.duration = str(duration_s)
+        self.duration_opt = str(duration_s)
         self.mode = mode
         self.cfg_scale = cfg_scale
         self.timeout_s = float(timeout_s)
@@ -136,12 +136,15 @@ class KlingImaginer:
                     f"kling: the {label} has {len(text)} characters; Kling accepts at most {MAX_PROMPT_CHARS}"
                 )
         png, sent_size = self._input_image(view)
+        duration = self.duration_opt
+        if duration == "auto":
+            duration = str(pick_duration(plan, (5, 10), default=5))
         body: dict[str, Any] = {
             "model_name": self.model,
             "image": b64(png),
             "prompt": prompt,
             "negative_prompt": negative,
-            "duration": self.duration,
+            "duration": duration,
             "mode": self.mode,
         }
         if self.cfg_scale is not None:
@@ -158,9 +161,7 @@ class KlingImaginer:
             task_id = str(submitted.get("task_id") or "")
             if not task_id:
                 raise ProviderError("kling: submit: the answer has no task_id")
-            log.info(
-                "kling: task %s submitted (model %s, %s s, mode %s)", task_id, self.model, self.duration, self.mode
-            )
+            log.info("kling: task %s submitted (model %s, %s s, mode %s)", task_id, self.model, duration, self.mode)
 
             def status() -> dict[str, Any]:
                 return self._data(http.json("GET", f"{SUBMIT_PATH}/{task_id}"), f"task {task_id}")
@@ -201,7 +202,7 @@ class KlingImaginer:
         camera = view.observation.camera
         frames, notes = fit_to_camera(frames, camera)
         params: dict[str, Any] = {
-            "duration": self.duration,
+            "duration": duration,
             "mode": self.mode,
             "negative_prompt": negative,
             "task_id": task_id,

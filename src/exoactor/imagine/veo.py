@@ -36,7 +36,7 @@ from exoactor.cloud.genai import call, google_key, google_key_check, make_client
 from exoactor.cloud.http import HttpClient, RetryPolicy
 from exoactor.cloud.media import b64, decode_video, encode_image, fit_to_camera
 from exoactor.cloud.poll import poll_until
-from exoactor.cloud.prompts import video_prompt
+from exoactor.cloud.prompts import pick_duration, video_prompt
 from exoactor.cloud.secrets import Secrets
 from exoactor.errors import ConfigError, ProviderError
 from exoactor.stages import IMAGINE, StageContext
@@ -44,6 +44,7 @@ from exoactor.stages import IMAGINE, StageContext
 log = logging.getLogger("exoactor.imagine.veo")
 
 GEMINI_BASE_URL = "https://generativelanguage.googleapis.com"
+VEO3_DURATIONS = (4, 6, 8)  # seconds Veo 3 generates
 
 
 @IMAGINE.register(
@@ -65,7 +66,7 @@ class VeoImaginer:
         backend: str = "gemini",
         base_url: str | None = None,
         model: str = "veo-3.1-generate-preview",
-        duration_s: int = 8,
+        duration_s: int | str = "auto",
         resolution: str = "720p",
         aspect_ratio: str | None = None,
         generate_audio: bool | None = False,
@@ -83,8 +84,10 @@ class VeoImaginer:
             raise ConfigError(f"veo: backend must be 'gemini' (Gemini API) or 'vertex' (Vertex AI), got {backend!r}")
         if aspect_ratio not in (None, "16:9", "9:16"):
             raise ConfigError(f"veo: aspect_ratio must be '16:9' or '9:16' (or unset), got {aspect_ratio!r}")
-        if not 1 <= int(duration_s) <= 60:
-            raise ConfigError(f"veo: duration_s must be a whole number of seconds (4-8 for Veo 3), got {duration_s!r}")
+        if duration_s != "auto" and not (str(duration_s).isdigit() and 1 <= int(duration_s) <= 60):
+            raise ConfigError(
+                f"veo: duration_s must be whole seconds (4, 6 or 8 for Veo 3) or 'auto', got {duration_s!r}"
+            )
         if deadline_s <= 0 or poll_interval_s < 0 or timeout_s <= 0 or max_download_mb <= 0:
             raise ConfigError("veo: deadline_s, timeout_s and max_download_mb must be > 0, poll_interval_s >= 0")
         self.api_key = google_key("veo")
@@ -92,7 +95,7 @@ class VeoImaginer:
         self.backend = backend
         self.base_url = base_url
         self.model = model
-        self.duration_s = int(duration_s)
+        self.duration_opt = str(duration_s)
         self.resolution = resolution
         self.aspect_ratio = aspect_ratio
         self.generate_audio = generate_audio
@@ -119,7 +122,9 @@ class VeoImaginer:
         aspect = self.aspect_ratio or ("16:9" if w >= h else "9:16")
         config: dict[str, Any] = {
             "number_of_videos": 1,
-            "duration_seconds": self.duration_s,
+            "duration_seconds": pick_duration(plan, VEO3_DURATIONS, 8)
+            if self.duration_opt == "auto"
+            else int(self.duration_opt),
             "seed": int(ctx.seed),
             "aspect_ratio": aspect,
             "resolution": self.resolution,
