@@ -238,3 +238,40 @@ def test_registered_and_round_trips(tmp_path) -> None:  # type: ignore[no-untype
     plan.save(tmp_path / "plan.json")
     assert Plan.load(tmp_path / "plan.json") == plan
     assert PLAN.info("rules").offline
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "go around the obstacle and reach the goal",
+        "go to the goal while avoiding the obstacle",
+        "circle the obstacle and walk to the target",
+        "navigate around the barrier to the marker",
+    ],
+)
+def test_detours_attach_to_the_walk(text: str) -> None:
+    plan = plan_rules(Instruction(text=text))
+    assert triples(plan) == [("walk_to", "goal", None)]
+    assert "going around the obstacle" in plan.steps[0].description
+    assert plan.unknown_words == []
+
+
+def test_walk_around_alone_ends_past_the_object() -> None:
+    plan = plan_rules(Instruction(text="walk around the chair"))
+    assert triples(plan) == [("walk_to", "chair", None)]
+    assert plan.steps[0].description == "walk around the chair to its far side"
+
+
+def test_an_explicit_bend_before_a_pick_is_not_doubled() -> None:
+    plan = plan_rules(Instruction(text="bend down and pick up the box"))
+    assert [s.action for s in plan.steps] == ["walk_to", "bend", "reach", "grasp", "lift", "stand_up"]
+    assert [s.action for s in plan_rules(Instruction(text="bend down")).steps] == ["bend"]
+
+
+def test_no_second_walk_to_an_object_on_the_table_already_reached(bottle_scene: Observation) -> None:
+    text = "walk to the table, pick up the bottle, and place it in the basket"
+    plan = plan_rules(Instruction(text=text), bottle_scene)
+    assert [s.target for s in plan.steps if s.action == "walk_to"] == ["table", "basket"]
+    # without a scene nothing says the bottle is on the table
+    blind = plan_rules(Instruction(text=text))
+    assert [s.target for s in blind.steps if s.action == "walk_to"] == ["table", "bottle", "basket"]

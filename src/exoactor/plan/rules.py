@@ -34,6 +34,8 @@ _ARTICLES = frozenset({"a", "an", "the", "this", "that", "my", "your", "its"})
 #: the multi-word verbs, longest first
 _MULTI_VERBS = sorted((tuple(k.split()) for k in vocab.VERBS if " " in k), key=len, reverse=True)
 #: objects a substitute may stand in for when the scene lacks the named one ("put it in the box")
+#: intents whose expansion bends down by itself
+_BENDING_INTENTS = frozenset({"pick", "grasp", "carry", "place"})
 _SUBSTITUTES: dict[str, tuple[str, ...]] = {"box": ("basket",), "basket": ("box",), "goal": (), "table": ()}
 
 
@@ -188,6 +190,7 @@ class _State:
     held_hand: str | None = None
     lifted: bool = False
     last: str | None = None  # the last object named (for "it")
+    around: str | None = None  # an obstacle to go around on the next walk ("go around the chair and ...")
     notes: list[str] = field(default_factory=list)
 
 
@@ -275,6 +278,13 @@ class _Grammar:
     def walk(self, name: str | None, description: str = "") -> None:
         if name is not None and self.s.at == name:
             return
+        if name is not None and self.s.at is not None and self.surface_under(name) == self.s.at:
+            self.s.at = name  # already at the table the bottle stands on
+            return
+        if self.s.around is not None and name is not None and name != self.s.around:
+            description = f"walk to the {name}, going around the {self.s.around} without touching it"
+            self.s.notes.append(f"go around the {self.s.around} on the way to the {name}")
+            self.s.around = None
         self.stand()
         duration = vocab.DURATION_S["walk_to"]
         goal = self._pos(name)
@@ -331,9 +341,16 @@ class _Grammar:
     def apply(self, c: Clause) -> bool:
         """Expand one clause; False when it named nothing the grammar can act on."""
         handler = getattr(self, f"_do_{c.intent}")
-        n = len(self.s.steps)
+        before = (len(self.s.steps), self.s.around, self.s.steps[-1] if self.s.steps else None)
         handler(c)
-        return len(self.s.steps) > n
+        return (len(self.s.steps), self.s.around, self.s.steps[-1] if self.s.steps else None) != before
+
+    def finish(self) -> None:
+        """Walk around an obstacle that no later walk went around."""
+        if self.s.around is not None:
+            obstacle, self.s.around = self.s.around, None
+            self.walk(obstacle, f"walk around the {obstacle} to its far side")
+            self.s.at = None
 
     def _first(self, c: Clause, *preps: str | None) -> Mention | None:
         return next((m for m in c.objects if m.prep in preps), None)
@@ -383,8 +400,14 @@ class _Grammar:
             self._need(c, "an object to go around")
             return
         if dest is None or dest == obstacle:
-            self.walk(obstacle, f"walk around the {obstacle} to its far side")
-            self.s.at = None
+            last = self.s.steps[-1] if self.s.steps else None
+            if last is not None and last.action == "walk_to" and last.target not in (None, obstacle):
+                # "go to the goal while avoiding the chair": the detour belongs to that walk
+                text = f"walk to the {last.target}, going around the {obstacle} without touching it"
+                self.s.steps[-1] = last.model_copy(update={"description": text})
+                self.s.notes.append(f"go around the {obstacle} on the way to the {last.target}")
+            else:
+                self.s.around = obstacle  # taken by the next walk, or walked around at the end
             return
         self.walk(dest, f"walk to the {dest}, going around the {obstacle} without touching it")
         self.s.notes.append(f"go around the {obstacle} on the way to the {dest}")
@@ -452,6 +475,9 @@ class _Grammar:
         name = self.resolve(self._first(c, None, "for", "to", "towards", "toward"))
         if name is None:
             self._need(c, "an object to reach for")
+            return
+        if name == "goal":  # "reach the goal": arrive there
+            self.walk(name)
             return
         self.walk(name)
         h = self.hand_for(name, c.hand)
@@ -546,10 +572,12 @@ def plan_rules(instruction: Instruction, observation: Observation | None = None)
     """
     clauses, unknown = parse(instruction.text)
     g = _Grammar(observation)
-    skipped: list[str] = []
-    for c in clauses:
-        if not g.apply(c):
-            skipped.append(c.verb)
+    for i, c in enumerate(clauses):
+        nxt = clauses[i + 1] if i + 1 < len(clauses) else None
+        if c.intent == "bend" and not c.objects and nxt is not None and nxt.intent in _BENDING_INTENTS:
+            continue  # "bend down and pick up the box": the pick bends where it needs to
+        g.apply(c)
+    g.finish()
     if not g.s.steps:
         why = f"unknown words: {', '.join(unknown)}" if unknown else "no object I know to act on"
         if not clauses:

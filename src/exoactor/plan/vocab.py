@@ -178,7 +178,9 @@ PREPOSITIONS: frozenset[str] = frozenset(
 DEST_PREPS: frozenset[str] = frozenset({"in", "into", "inside", "onto", "on", "upon", "to", "towards", "toward", "at"})
 
 #: words that separate clauses ("and", "then", ...)
-CONJUNCTIONS: frozenset[str] = frozenset({"and", "then", "after", "afterwards", "finally", "next", "before", "first"})
+CONJUNCTIONS: frozenset[str] = frozenset(
+    {"and", "then", "after", "afterwards", "finally", "next", "before", "first", "while"}
+)
 
 #: words to ignore (articles, pronoun filler, politeness, harmless adjectives)
 FILLER: frozenset[str] = frozenset(
