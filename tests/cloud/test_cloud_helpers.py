@@ -189,7 +189,7 @@ def test_no_key_in_logs_of_retries(caplog: pytest.LogCaptureFixture) -> None:
             provider="p", base_url=srv.url, secrets=Secrets(key), retry=RetryPolicy(max_retries=1, backoff_s=0)
         ) as http:
             with pytest.raises(ProviderError, match=r"HTTP 500: bad key \*\*\* \(gave up after 2 attempts\)") as e:
-                http.request("POST", "/y", headers={"Authorization": f"Bearer {key}"})
+                http.request("POST", "/y", idempotent=True, headers={"Authorization": f"Bearer {key}"})
     assert key not in str(e.value)
     assert all(key not in r.getMessage() for r in caplog.records)
 

@@ -148,7 +148,7 @@ def test_kling_retries_rate_limits_and_server_errors(keys: None, tmp_path) -> No
     with KlingServer() as srv:
         srv.faults["submit"] = [
             Response.json({"code": 1302, "message": "rate limit"}, 429, **{"Retry-After": "0"}),
-            Response.json({"code": 5000, "message": "internal"}, 500),
+            Response.json({"code": 5001, "message": "service unavailable"}, 503),
         ]
         srv.faults["poll"] = [Response.json({"code": 5001, "message": "busy"}, 503)]
         srv.faults["download"] = [Response(502, b"bad gateway")]
@@ -157,6 +157,22 @@ def test_kling_retries_rate_limits_and_server_errors(keys: None, tmp_path) -> No
         )
         submits = srv.server.paths("POST")
     assert len(submits) == 3 and video.n_frames == 16
+
+
+def test_kling_submit_is_not_resent_when_it_may_have_created_a_task(keys: None, tmp_path) -> None:
+    with KlingServer() as srv:
+        srv.faults["submit"] = [Response.json({"code": 5000, "message": "internal"}, 500)]
+        with pytest.raises(ProviderError, match=r"POST /v1/videos/image2video failed with HTTP 500: internal"):
+            IMAGINE.create("kling", base_url=srv.server.url, **FAST).imagine(
+                sample_view(), sample_plan(), _ctx(tmp_path)
+            )
+        srv.faults["submit"] = [Response.json({}, delay_s=1.0)]
+        prov = IMAGINE.create("kling", base_url=srv.server.url, **{**FAST, "timeout_s": 0.2})
+        with pytest.raises(
+            ProviderError, match=r"POST /v1/videos/image2video timed out \(not resent: the job may have been created\)"
+        ):
+            prov.imagine(sample_view(), sample_plan(), _ctx(tmp_path))
+        assert len(srv.server.paths("POST")) == 2  # one attempt each
 
 
 def test_kling_gives_up_after_bounded_retries(keys: None, tmp_path) -> None:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from exoactor.cloud.http import RETRY_STATUSES, RetryPolicy
+from exoactor.cloud.http import RETRY_STATUSES, UNPROCESSED_STATUSES, RetryPolicy
 from exoactor.cloud.secrets import Secrets, env_secret
 from exoactor.errors import ProviderError, missing_package
 
@@ -64,9 +64,13 @@ def call(
     provider: str,
     secrets: Secrets,
     retry: RetryPolicy,
+    idempotent: bool = True,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """Run one SDK request; retry 429/5xx/timeouts per `retry`; map failures to ProviderError.
+
+    A non-`idempotent` request (submitting a paid job) is resent only after 429/503/425 or
+    a failed connection, never after a 500 or a read timeout (the job may exist already).
 
     Raises:
         ProviderError: "<provider>: <what> failed with HTTP <code> <STATUS>: <message>" (redacted),
@@ -74,7 +78,7 @@ def call(
     """
     from google.genai import errors as genai_errors
 
-    timeouts, transport = _transport_errors()
+    timeouts, transport, connects = _transport_errors()
 
     attempt = 0
     while True:
@@ -83,12 +87,22 @@ def call(
         except genai_errors.APIError as e:
             status = f" {e.status}" if getattr(e, "status", None) else ""
             problem = f"HTTP {e.code}{status}: {' '.join(str(e.message or '').split())[:300]}"
-            if e.code not in RETRY_STATUSES:
+            if e.code not in (RETRY_STATUSES if idempotent else UNPROCESSED_STATUSES):
                 raise ProviderError(secrets.redact(f"{provider}: {what} failed with {problem}")) from None
+        except connects as e:
+            problem = f"connection failed ({e.__class__.__name__})"  # nothing was sent
         except timeouts:
             problem = "timed out"
+            if not idempotent:
+                raise ProviderError(
+                    f"{provider}: {what} {problem} (not resent: the job may have been created)"
+                ) from None
         except transport as e:
             problem = f"connection failed ({e.__class__.__name__})"
+            if not idempotent:
+                raise ProviderError(
+                    f"{provider}: {what} {problem} (not resent: the job may have been created)"
+                ) from None
         if attempt >= retry.max_retries:
             n = attempt + 1
             raise ProviderError(
@@ -100,12 +114,13 @@ def call(
         attempt += 1
 
 
-def _transport_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
-    """(timeout, transport) exception classes of the HTTP clients the SDK may use (httpx, httpx2)."""
+def _transport_errors() -> tuple[tuple[type[BaseException], ...], ...]:
+    """(timeout, transport, connect) exception classes of the HTTP clients the SDK may use (httpx, httpx2)."""
     import importlib
 
     timeouts: list[type[BaseException]] = []
     transport: list[type[BaseException]] = []
+    connects: list[type[BaseException]] = []
     for name in ("httpx", "httpx2"):
         try:
             mod = importlib.import_module(name)
@@ -113,4 +128,5 @@ def _transport_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[Bas
             continue
         timeouts.append(mod.TimeoutException)
         transport.append(mod.TransportError)
-    return tuple(timeouts), tuple(transport)
+        connects.extend([mod.ConnectError, mod.ConnectTimeout])
+    return tuple(timeouts), tuple(transport), tuple(connects)

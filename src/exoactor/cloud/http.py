@@ -17,6 +17,8 @@ log = logging.getLogger("exoactor.cloud")
 
 #: statuses worth retrying: rate limited, or a transient server-side failure
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+#: statuses that say the request was *not* processed: safe to resend even a job submission
+UNPROCESSED_STATUSES = frozenset({425, 429, 503})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,35 +131,49 @@ class HttpClient:
     def _fail(self, text: str) -> ProviderError:
         return ProviderError(self.secrets.redact(f"{self.provider}: {text}"))
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def request(self, method: str, path: str, *, idempotent: bool | None = None, **kwargs: Any) -> Any:
         """Send a request and return the `httpx.Response` of a 2xx answer.
 
         Args:
             method, path: e.g. "POST", "/v1/videos/image2video" (relative to base_url).
+            idempotent: whether resending cannot do harm (default: GET/HEAD/PUT/DELETE yes,
+                POST no). A non-idempotent request (a paid job submission) is resent only when
+                the server said it did not process it (429, 503, 425) or the connection never
+                opened -- never after a read timeout or a 500, which could bill a job twice.
             **kwargs: passed to httpx (json=, data=, files=, params=, headers=).
 
         Raises:
             ProviderError: a 4xx (other than 429/408), or retries exhausted.
         """
+        if idempotent is None:
+            idempotent = method.upper() in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS")
         httpx = self._httpx
         extra_headers = dict(kwargs.pop("headers", None) or {})
         attempt = 0
         while True:
             headers = {**self._auth(), **extra_headers}
             retry_after = None
+            retryable = True
             try:
                 resp = self.client.request(method, path, headers=headers, **kwargs)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as e:
+                problem = f"connection failed ({e.__class__.__name__})"  # nothing was sent
             except httpx.TimeoutException:
                 problem = "timed out"
+                retryable = idempotent
             except httpx.TransportError as e:
                 problem = f"connection failed ({e.__class__.__name__})"
+                retryable = idempotent
             else:
                 if resp.is_success:
                     return resp
                 problem = f"HTTP {resp.status_code}: {error_message(resp.content)}"
-                if resp.status_code not in RETRY_STATUSES:
+                allowed = RETRY_STATUSES if idempotent else UNPROCESSED_STATUSES
+                if resp.status_code not in allowed:
                     raise self._fail(f"{method} {path} failed with {problem}")
                 retry_after = resp.headers.get("retry-after")
+            if not retryable:
+                raise self._fail(f"{method} {path} {problem} (not resent: the job may have been created)")
             if attempt >= self.retry.max_retries:
                 tries = attempt + 1
                 raise self._fail(f"{method} {path} {problem} (gave up after {tries} attempt{'s' * (tries > 1)})")
@@ -166,9 +182,9 @@ class HttpClient:
             self._sleep(wait)
             attempt += 1
 
-    def json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    def json(self, method: str, path: str, *, idempotent: bool | None = None, **kwargs: Any) -> dict[str, Any]:
         """`request` and parse a JSON object body."""
-        resp = self.request(method, path, **kwargs)
+        resp = self.request(method, path, idempotent=idempotent, **kwargs)
         try:
             obj = resp.json()
         except ValueError:

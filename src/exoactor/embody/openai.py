@@ -83,7 +83,8 @@ class OpenAIEmbodier:
             timeout_s=self.timeout_s,
             retry=self.retry,
         ) as http:
-            answer = http.json("POST", "/images/edits", data=form, files=files)
+            # a synchronous edit: a failed attempt produced nothing, so 5xx/timeouts are retried
+            answer = http.json("POST", "/images/edits", idempotent=True, data=form, files=files)
         data = self._image_bytes(answer)
         check_media(data, "image", provider="openai", what="returned image")
         edited = decode_image(data, provider="openai")

@@ -111,8 +111,8 @@ class VeoImaginer:
     def __repr__(self) -> str:
         return f"VeoImaginer(backend={self.backend!r}, model={self.model!r}, base_url={self.base_url!r})"
 
-    def _call(self, fn: Any, what: str) -> Any:
-        return call(fn, what=what, provider="veo", secrets=self.secrets, retry=self.retry)
+    def _call(self, fn: Any, what: str, idempotent: bool = True) -> Any:
+        return call(fn, what=what, provider="veo", secrets=self.secrets, retry=self.retry, idempotent=idempotent)
 
     def imagine(self, view: HumanView, plan: Plan, ctx: StageContext) -> Video:
         from google.genai import types
@@ -152,6 +152,7 @@ class VeoImaginer:
                     model=self.model, source=source, config=types.GenerateVideosConfig(**config)
                 ),
                 "generate_videos",
+                idempotent=False,
             )
         else:
             client = make_client(
