@@ -221,3 +221,16 @@ def test_configuration_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     p = PLAN.create("llm")
     assert p.model == "gpt-4o-mini" and p.base_url == "https://api.openai.com/v1"
+
+
+def test_missing_durations_get_the_usual_ones() -> None:
+    obj = json.loads(good_answer("sit on the chair"))
+    for step in obj["steps"]:
+        step.pop("duration_s")
+    obj["steps"][0]["duration_s"] = 4.5
+    plan = parse_plan(
+        json.dumps(obj), instruction=Instruction(text="sit"), objects=["chair"], provider="llm", model="m"
+    )
+    assert [s.duration_s for s in plan.steps] == [4.5, 1.5, 2.0]
+    assert plan.instruction == "sit" and plan.model == "m"
+    assert any("2 steps" in n for n in plan.notes)

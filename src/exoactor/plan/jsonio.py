@@ -115,7 +115,20 @@ def parse_plan(
     ]
     if bad:
         raise InvalidPlan(f"unknown object names {', '.join(bad)}; use only: {', '.join(objects)}")
-    return plan
+    return with_default_durations(plan)
+
+
+def with_default_durations(plan: Plan) -> Plan:
+    """The plan with every missing duration_s set to the action's usual duration (timing hints)."""
+    missing = [i for i, s in enumerate(plan.steps) if s.duration_s is None]
+    if not missing:
+        return plan
+    steps = [
+        s.model_copy(update={"duration_s": vocab.DURATION_S[s.action]}) if s.duration_s is None else s
+        for s in plan.steps
+    ]
+    note = f"default durations for {len(missing)} step{'s' * (len(missing) > 1)} without duration_s"
+    return plan.model_copy(update={"steps": steps, "notes": [*plan.notes, note]})
 
 
 def plan_with_repair(

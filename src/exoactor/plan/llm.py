@@ -142,7 +142,8 @@ class LLMPlanner:
         if fmt is not None:
             body["response_format"] = fmt
         try:
-            obj = client.json("POST", "/chat/completions", json=body)
+            # a chat completion creates nothing server-side: resending after a 500 or a timeout is safe
+            obj = client.json("POST", "/chat/completions", json=body, idempotent=True)
         except ProviderError as e:
             # servers without structured outputs reject json_schema with a 400/422: fall back once
             text = str(e)
