@@ -104,7 +104,7 @@ OPTS = {"num_frames": 9, "num_inference_steps": 2, "long_side": 64, "max_sequenc
 def test_diffusers_ltx_image_to_video(tiny_model: Path, tmp_path: Path) -> None:
     view, plan = sample_view(64, 48), sample_plan()
     seen: list[tuple[int, int]] = []
-    prov = IMAGINE.create("diffusers", model_path=str(tiny_model), model="tiny-ltx", **OPTS)
+    prov = IMAGINE.create("diffusers", model_path=str(tiny_model), model="tiny-ltx", vae_tiling=True, **OPTS)
     ctx = StageContext(work_dir=tmp_path, seed=3, progress=lambda d, t, label: seen.append((d, t)))
     video = prov.imagine(view, plan, ctx)
     assert video.frames.shape == (9, 48, 64, 3) and video.frames.dtype == np.uint8
@@ -115,7 +115,7 @@ def test_diffusers_ltx_image_to_video(tiny_model: Path, tmp_path: Path) -> None:
     assert p["family"] == "ltx" and p["pipeline"] == "LTXImageToVideoPipeline"
     assert p["resolution"] == [64, 64] and p["returned_resolution"] == [64, 64] and p["resized_to"] == [64, 48]
     assert p["num_frames"] == 9 and p["num_inference_steps"] == 2 and p["dtype"] == "float32"
-    assert p["negative_prompt"] == plan.prompt.negative
+    assert p["negative_prompt"] == plan.prompt.negative and p["vae_tiling"] is True
     assert seen == [(1, 2), (2, 2)]
     # deterministic for a seed, different for another
     again = prov.imagine(view, plan, StageContext(work_dir=tmp_path, seed=3))
@@ -127,7 +127,7 @@ def test_diffusers_ltx_image_to_video(tiny_model: Path, tmp_path: Path) -> None:
     assert back.frames.shape == (9, 48, 64, 3) and back.params["family"] == "ltx"
 
 
-def test_diffusers_model_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_diffusers_model_errors(tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("EXOACTOR_DIFFUSERS_MODEL", raising=False)
     with pytest.raises(ModelUnavailable, match="pass model_path="):
         IMAGINE.create("diffusers")
@@ -140,6 +140,11 @@ def test_diffusers_model_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     prov = IMAGINE.create("diffusers", model_path=str(tmp_path), device="cpu")  # folder without weights
     with pytest.raises(ModelUnavailable, match="cannot load WanImageToVideoPipeline from"):
         prov.imagine(sample_view(), sample_plan(), StageContext(work_dir=tmp_path))
+    if __import__("importlib").util.find_spec("accelerate") is None:
+        with pytest.raises(ModelUnavailable, match="needs the Python package 'accelerate'"):
+            IMAGINE.create("diffusers", model_path=str(tiny_model), cpu_offload=True, **OPTS).imagine(
+                sample_view(), sample_plan(), StageContext(work_dir=tmp_path)
+            )
     with pytest.raises(ConfigError, match="divisible by 16"):
         IMAGINE.create("diffusers", model_path=str(tmp_path), width=100, height=64)
 

@@ -127,6 +127,8 @@ class DiffusersImaginer:
         width: int | None = None,
         height: int | None = None,
         max_sequence_length: int | None = None,
+        vae_tiling: bool = False,
+        cpu_offload: bool = False,
     ) -> None:
         path = model_path or os.environ.get(MODEL_ENV)
         if not path:
@@ -155,6 +157,8 @@ class DiffusersImaginer:
         self.fps = float(fps or f.fps)
         self.long_side = long_side
         self.max_sequence_length = int(max_sequence_length or f.max_sequence_length)
+        self.vae_tiling = bool(vae_tiling)
+        self.cpu_offload = bool(cpu_offload)
         self.device_opt = device
         self.dtype_opt = dtype
         self._pipe: Any = None
@@ -167,6 +171,11 @@ class DiffusersImaginer:
             import torch
         except ImportError as e:
             raise missing_package(e.name or "diffusers", "diffusion", "diffusers") from None
+        if self.cpu_offload:
+            import importlib.util
+
+            if importlib.util.find_spec("accelerate") is None:
+                raise missing_package("accelerate", "diffusion", "diffusers")
         device = self.device_opt or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype_name = self.dtype_opt or ("bfloat16" if device.startswith("cuda") else "float32")
         dtype = getattr(torch, dtype_name, None)
@@ -182,7 +191,13 @@ class DiffusersImaginer:
             raise ModelUnavailable(
                 f"diffusers: cannot load {self.family.pipeline} from {self.model_dir}: {first}"
             ) from None
-        pipe.to(device)
+        if self.cpu_offload:
+            # weights live on the CPU and visit the GPU one model at a time (large Wan models on 24 GB)
+            pipe.enable_model_cpu_offload()
+        else:
+            pipe.to(device)
+        if self.vae_tiling and hasattr(pipe, "vae") and hasattr(pipe.vae, "enable_tiling"):
+            pipe.vae.enable_tiling()  # decode large frames in tiles: less memory, same video
         pipe.set_progress_bar_config(disable=True)
         self._device, self._dtype_name = device, dtype_name
         self._pipe = pipe
@@ -245,6 +260,8 @@ class DiffusersImaginer:
             "duration": round(self.num_frames / self.fps, 3),
             "device": self._device,
             "dtype": self._dtype_name,
+            "vae_tiling": self.vae_tiling,
+            "cpu_offload": self.cpu_offload,
             **notes,
         }
         return Video(
