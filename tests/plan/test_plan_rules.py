@@ -275,3 +275,25 @@ def test_no_second_walk_to_an_object_on_the_table_already_reached(bottle_scene: 
     # without a scene nothing says the bottle is on the table
     blind = plan_rules(Instruction(text=text))
     assert [s.target for s in blind.steps if s.action == "walk_to"] == ["table", "bottle", "basket"]
+
+
+@pytest.mark.parametrize(
+    ("text", "scene_has", "end_state"),
+    [
+        ("walk around the chair to the marked goal", ["goal marker", "chair"], "stands still at the goal marker"),
+        ("walk to the table with the bottle", ["table", "bottle"], "stands still at the table"),
+        ("sweep the bottle off the table", ["table", "bottle"], "swept off the table and lies on the floor"),
+        ("sweep the bottle aside", ["bottle"], "swept aside"),
+        ("lift the box and stand up", ["box"], "stands upright holding the box"),
+        ("sit on the chair", ["chair"], "sits still on the chair"),
+        ("turn left", [], "having turned to the left"),
+        ("step over the low obstacle", ["low obstacle"], "far side of the low obstacle"),
+    ],
+)
+def test_scene_and_end_state_follow_the_instruction(text: str, scene_has: list[str], end_state: str) -> None:
+    prompt = plan_rules(Instruction(text=text)).prompt
+    for name in scene_has:
+        assert name in prompt.scene
+    assert end_state in prompt.end_state
+    # the holding sentence replaces "stands still at the box"; each fact is said once
+    assert prompt.end_state.count("The person") <= 2

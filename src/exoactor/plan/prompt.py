@@ -118,6 +118,8 @@ def describe_motion(steps: Sequence[PlanStep]) -> str:
     phrases = [third_person(step_phrase(s)) for s in steps]
     if len(phrases) == 1:
         return f"The person {phrases[0]}."
+    if len(phrases) == 2:
+        return f"The person {phrases[0]}, then {phrases[1]}."
     return f"The person {', then '.join(phrases[:-1])}, and finally {phrases[-1]}."
 
 
@@ -166,7 +168,12 @@ def describe_end_state(steps: Sequence[PlanStep]) -> str:
         elif a == "bend":
             posture = "bent"
         elif a == "sweep":
-            effect = f"The {s.target} has been swept off its place and lies on the floor."
+            off = s.description.split(" off the ", 1)[1].split()[0] if " off the " in s.description else None
+            effect = (
+                f"The {s.target} has been swept off the {off} and lies on the floor."
+                if off
+                else f"The {s.target} has been swept aside."
+            )
         elif a == "wipe":
             effect = f"The surface of the {s.target} has been wiped clean."
         elif a == "push":
@@ -178,8 +185,17 @@ def describe_end_state(steps: Sequence[PlanStep]) -> str:
         elif a == "crawl_under":
             effect = f"The person has crawled under the {s.target} and stands on its far side."
             at = None
+        elif a == "turn" and s.target:
+            effect = f"The person stands still, facing the {_noun(s.target)}."
         elif a == "turn":
-            effect = effect or "The person stands still, having turned."
+            side = next((w for w in ("left", "right") if w in s.description.split()), None)
+            effect = (
+                f"The person stands still, having turned to the {side}."
+                if side
+                else "The person stands still, having turned around."
+            )
+    if held and effect.startswith("The person stands still at"):
+        effect = ""  # the holding sentence says where the person is
     parts = [effect] if effect else []
     if held:
         parts.append(f"The person stands upright holding the {held}.")
@@ -195,13 +211,21 @@ def describe_end_state(steps: Sequence[PlanStep]) -> str:
     return " ".join(parts)
 
 
-def build_prompt(steps: Sequence[PlanStep], observation: Observation | None) -> VideoPrompt:
-    """The structured video prompt for a list of steps (and the scene, when known)."""
+def build_prompt(
+    steps: Sequence[PlanStep], observation: Observation | None, mentioned: Sequence[str] = ()
+) -> VideoPrompt:
+    """The structured video prompt for a list of steps (and the scene, when known).
+
+    Args:
+        mentioned: objects the instruction names besides the steps' targets (an obstacle to walk
+            around, "the table with the bottle"), listed in the scene when no observation is given.
+    """
     objects: list[str] = []
     for s in steps:
         for o in (s.target, s.destination):
             if o and o not in objects:
                 objects.append(o)
+    objects += [o for o in dict.fromkeys(mentioned) if o not in objects]
     return VideoPrompt(
         shot=SHOT,
         scene=describe_scene(objects, observation),

@@ -192,6 +192,7 @@ class _State:
     last: str | None = None  # the last object named (for "it")
     around: str | None = None  # an obstacle to go around on the next walk ("go around the chair and ...")
     notes: list[str] = field(default_factory=list)
+    mentioned: list[str] = field(default_factory=list)  # every object named, in order
 
 
 class _Grammar:
@@ -222,6 +223,7 @@ class _Grammar:
             else:
                 self.s.notes.append(f"the scene has no '{name}' (objects: {', '.join(self.names)})")
         self.s.last = name
+        self.s.mentioned.append(name)
         return name
 
     def default(self, *candidates: str) -> str | None:
@@ -388,6 +390,7 @@ class _Grammar:
                 return
             self.walk(None, f"walk {direction}wards about two metres")
             return
+        self.s.mentioned += c.qualifiers
         extra = f" with the {', '.join(c.qualifiers)} on it" if c.qualifiers else ""
         self.walk(name, f"walk to the {name}{extra}" + (f" carrying the {self.s.held}" if self.s.held else ""))
 
@@ -589,7 +592,7 @@ def plan_rules(instruction: Instruction, observation: Observation | None = None)
     return Plan(
         instruction=instruction.text,
         steps=g.s.steps,
-        prompt=build_prompt(g.s.steps, observation),
+        prompt=build_prompt(g.s.steps, observation, g.s.mentioned),
         provider="rules",
         unknown_words=unknown,
         notes=notes,
