@@ -185,7 +185,7 @@ class DiffusersImaginer:
             log.warning("diffusers: generating %s on the CPU will take hours; a GPU is expected", self.family_name)
         cls = getattr(diffusers, self.family.pipeline)
         try:
-            pipe = cls.from_pretrained(str(self.model_dir), local_files_only=True, torch_dtype=dtype)
+            pipe = cls.from_pretrained(str(self.model_dir), local_files_only=True, dtype=dtype)
         except (OSError, ValueError, TypeError, KeyError) as e:
             first = str(e).strip().splitlines()[0][:200] if str(e).strip() else e.__class__.__name__
             raise ModelUnavailable(
