@@ -87,6 +87,7 @@ class GeminiPlanner:
             max_output_tokens=self.max_output_tokens,
             response_mime_type="application/json",
             response_json_schema=plan_json_schema(),
+            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),  # no tools here
         )
         resp = call(
             lambda: client.models.generate_content(model=self.model, contents=contents, config=config),
