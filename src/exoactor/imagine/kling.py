@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any
+from urllib.parse import quote
 
 from exoactor.artifacts import HumanView, Plan, Video
 from exoactor.cloud.download import download
@@ -164,7 +165,7 @@ class KlingImaginer:
             log.info("kling: task %s submitted (model %s, %s s, mode %s)", task_id, self.model, duration, self.mode)
 
             def status() -> dict[str, Any]:
-                return self._data(http.json("GET", f"{SUBMIT_PATH}/{task_id}"), f"task {task_id}")
+                return self._data(http.json("GET", f"{SUBMIT_PATH}/{quote(task_id, safe='')}"), f"task {task_id}")
 
             started = time.monotonic()
 
