@@ -297,3 +297,24 @@ def test_scene_and_end_state_follow_the_instruction(text: str, scene_has: list[s
     assert end_state in prompt.end_state
     # the holding sentence replaces "stands still at the box"; each fact is said once
     assert prompt.end_state.count("The person") <= 2
+
+
+def _scene(*objs: SceneObject) -> Observation:
+    return Observation(image=np.zeros((8, 8, 3), np.uint8), camera=Camera.from_fovy(8, 8, 60.0), objects=list(objs))
+
+
+def test_scene_names_win_over_synonyms() -> None:
+    cup_scene = _scene(_obj("cup", [1, 0, 0.8], [0.1, 0.1, 0.1]), _obj("box", [0, 1, 0.2], [0.4, 0.4, 0.4]))
+    plan = plan_rules(Instruction(text="put the cup in the box"), cup_scene)
+    assert triples(plan)[-2] == ("place", "cup", "box")
+    assert plan.notes == []
+    missing = plan_rules(Instruction(text="sit on the chair"), cup_scene)
+    assert any("the scene has no 'chair'" in n for n in missing.notes)
+
+
+def test_walk_around_uses_the_scene_goal() -> None:
+    scene = _scene(_obj("chair", [1.5, 0, 0.45], [0.5, 0.5, 0.9]), _obj("goal", [3.0, 0, 0.0], [0.3, 0.3, 0.01]))
+    plan = plan_rules(Instruction(text="walk around the chair"), scene)
+    assert triples(plan) == [("walk_to", "goal", None)]
+    assert "going around the chair" in plan.steps[0].description
+    assert "sit_down" in plan_rules(Instruction(text="sit down"), scene).actions
