@@ -126,6 +126,15 @@ KP: NDArray[np.float64] = ARMATURE * NATURAL_FREQ**2  # (29,) N m / rad
 KD: NDArray[np.float64] = 2.0 * DAMPING_RATIO * ARMATURE * NATURAL_FREQ  # (29,) N m s / rad
 
 
+# Stiff "hold the pose" gains for PD-only control without a balance policy (kinematic replays,
+# scene checks): mjlab's KP are tuned for a learned policy and are too soft for the G1 to stand
+# on its own (ankle kp 28 N m/rad vs ~240 N m/rad of gravity toppling stiffness).
+STAND_KP: NDArray[np.float64] = np.array(
+    [300.0] * 15 + [60.0, 60.0, 60.0, 60.0, 10.0, 10.0, 10.0] * 2
+)  # (29,) N m / rad: legs and waist 300, shoulders and elbows 60, wrists 10
+STAND_KD: NDArray[np.float64] = 2.0 * np.sqrt(STAND_KP * 0.05)  # (29,) critically damped for ~0.05 kg m^2
+
+
 def _pose(values: dict[str, float]) -> NDArray[np.float64]:
     q = np.zeros(NUM_JOINTS)
     for name, v in values.items():

@@ -156,6 +156,17 @@ def _style_body_collisions(spec: mujoco.MjSpec) -> None:
             m.rgba = ROBOT_COLOR
 
 
+def apply_physics_options(spec: mujoco.MjSpec) -> None:
+    """The project's physics and rendering options (also for scenes without the robot)."""
+    spec.option.timestep = TIMESTEP
+    spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
+    # elliptic friction cones with impratio 10: no slow foot creep while standing, firm grasps
+    spec.option.cone = mujoco.mjtCone.mjCONE_ELLIPTIC
+    spec.option.impratio = 10.0
+    spec.visual.global_.offwidth = max(spec.visual.global_.offwidth, 1920)
+    spec.visual.global_.offheight = max(spec.visual.global_.offheight, 1080)
+
+
 def g1_spec(*, hands: bool = True) -> mujoco.MjSpec:
     """The G1 (29 DoF, plus Dex3-1 hands unless ``hands=False``) as an ``MjSpec`` without a floor.
 
@@ -165,10 +176,7 @@ def g1_spec(*, hands: bool = True) -> mujoco.MjSpec:
     """
     spec = mujoco.MjSpec.from_file(str(g1_xml_path()))
     spec.modelname = "g1_29dof_dex3" if hands else "g1_29dof"
-    spec.option.timestep = TIMESTEP
-    spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
-    spec.visual.global_.offwidth = max(spec.visual.global_.offwidth, 1920)
-    spec.visual.global_.offheight = max(spec.visual.global_.offheight, 1080)
+    apply_physics_options(spec)
 
     pelvis = spec.body(C.ROOT_BODY)
     pelvis.pos = [0.0, 0.0, C.DEFAULT_PELVIS_HEIGHT]
@@ -237,7 +245,7 @@ def add_floor(spec: mujoco.MjSpec) -> None:
         width=256,
         height=256,
     )
-    mat = spec.add_material(name="floor_mat", texrepeat=[4, 4], reflectance=0.05)
+    mat = spec.add_material(name="floor_mat", texrepeat=[6, 6], reflectance=0.0, specular=0.1, shininess=0.1)
     mat.textures[mujoco.mjtTextureRole.mjTEXROLE_RGB] = tex.name
     spec.worldbody.add_geom(
         name="floor",
@@ -248,13 +256,24 @@ def add_floor(spec: mujoco.MjSpec) -> None:
         friction=[1.0, 0.005, 0.0001],
     )
     spec.worldbody.add_light(
-        name="sun", pos=[1.0, -1.0, 4.0], dir=[-0.2, 0.2, -1.0], diffuse=[0.7, 0.7, 0.7], castshadow=True
+        name="sun",
+        pos=[1.0, -1.0, 5.0],
+        dir=[-0.2, 0.2, -1.0],
+        diffuse=[0.55, 0.55, 0.55],
+        specular=[0.1, 0.1, 0.1],
+        castshadow=True,
     )
     spec.worldbody.add_light(
-        name="fill", pos=[-2.0, 2.0, 3.0], dir=[0.5, -0.5, -1.0], diffuse=[0.3, 0.3, 0.3], castshadow=False
+        name="fill",
+        pos=[-2.0, 2.0, 3.0],
+        dir=[0.5, -0.5, -1.0],
+        diffuse=[0.25, 0.25, 0.25],
+        specular=[0.0, 0.0, 0.0],
+        castshadow=False,
     )
     spec.visual.headlight.ambient = [0.35, 0.35, 0.35]
-    spec.visual.headlight.diffuse = [0.3, 0.3, 0.3]
+    spec.visual.headlight.diffuse = [0.25, 0.25, 0.25]
+    spec.visual.headlight.specular = [0.05, 0.05, 0.05]
 
 
 def g1_model(*, hands: bool = True) -> mujoco.MjModel:

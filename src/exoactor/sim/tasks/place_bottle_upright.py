@@ -1,0 +1,59 @@
+"""S: stand the lying bottle upright in the basket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mujoco
+import numpy as np
+
+from exoactor.sim.tasks import objects as O
+from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task
+from exoactor.sim.tasks.checks import tilt_deg
+from exoactor.sim.tasks.pick_place_basket import TABLE, bottle_in_basket
+
+MAX_TILT_DEG = 20.0
+
+
+def build(spec: mujoco.MjSpec, rng: np.random.Generator) -> None:
+    dx, dy, _ = O.jitter(rng, 0.03)
+    O.add_table(spec, (0.58 + dx, dy), size=TABLE)
+    bx, by, byaw = O.jitter(rng, 0.03, 15.0)
+    O.add_bottle(spec, (0.47 + bx, -0.16 + by, TABLE[2]), lying_yaw=np.pi / 2 + byaw)  # lying across the table
+    kx, ky, kyaw = O.jitter(rng, 0.03, 10.0)
+    O.add_basket(spec, (0.52 + kx, 0.16 + ky, TABLE[2]), yaw=kyaw)
+
+
+class Monitor(SuccessMonitor):
+    """At the end the bottle is inside the basket and tilted less than 20 deg from vertical."""
+
+    def __init__(self) -> None:
+        self.final: dict[str, Any] = {}
+
+    def update(self, scene: Any, t: float) -> None:
+        b, bq = scene.body_pose("bottle")
+        k, kq = scene.body_pose("basket")
+        self.final = {"t": t, "in_basket": bottle_in_basket(b, k, kq), "bottle_tilt_deg": tilt_deg(bq)}
+
+    def result(self) -> tuple[bool, dict[str, Any]]:
+        if not self.final:
+            return False, {"reason": "never updated"}
+        f = self.final
+        return bool(f["in_basket"] and f["bottle_tilt_deg"] < MAX_TILT_DEG), dict(f)
+
+
+TASK = Task(
+    name="place_bottle_upright",
+    tier="S",
+    instruction="put the bottle upright in the basket",
+    time_limit_s=20.0,
+    description=f"bottle inside the basket and tilted less than {MAX_TILT_DEG:.0f} deg at the end",
+    objects=(
+        ObjectInfo(name="table", kind="surface", size=TABLE),
+        ObjectInfo(name="bottle", kind="graspable", size=(0.066, 0.066, 0.22)),
+        ObjectInfo(name="basket", kind="container", size=O.BASKET_SIZE),
+    ),
+    build=build,
+    monitor=Monitor,
+    view=CameraView(lookat=(0.35, 0.0, 0.6), distance=3.2, azimuth_deg=-60.0, elevation_deg=15.0),
+)

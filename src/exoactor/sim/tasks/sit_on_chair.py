@@ -1,0 +1,66 @@
+"""A: sit down on the chair behind the robot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mujoco
+import numpy as np
+
+from exoactor.sim.tasks import objects as O
+from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task
+
+SUPPORT_S = 1.0
+# robot links that sit: the pelvis and thighs (not hands or feet)
+SITTING_BODIES = (
+    "pelvis",
+    "left_hip_roll_link",
+    "right_hip_roll_link",
+    "left_hip_yaw_link",
+    "right_hip_yaw_link",
+    "left_knee_link",
+    "right_knee_link",
+)
+
+
+def build(spec: mujoco.MjSpec, rng: np.random.Generator) -> None:
+    dx, dy, dyaw = O.jitter(rng, 0.03, 8.0)
+    O.add_chair(spec, (-0.42 + dx, dy), yaw=dyaw)  # right behind the robot, facing the same way
+
+
+class Monitor(SuccessMonitor):
+    """The chair's seat supports the pelvis or thighs without interruption for at least 1 s."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+        self.longest = 0.0
+        self.t = 0.0
+        self._geoms: frozenset[int] | None = None
+
+    def update(self, scene: Any, t: float) -> None:
+        if self._geoms is None:
+            ids = {scene.model.body(b).id for b in SITTING_BODIES}
+            self._geoms = frozenset(g for g in scene.robot_geoms if scene.model.geom_bodyid[g] in ids)
+        seated = scene.contacts(self._geoms, scene.geom_ids("chair_seat")) > 0
+        if seated:
+            self.since = t if self.since is None else self.since
+            self.longest = max(self.longest, t - self.since)
+        else:
+            self.since = None
+        self.t = t
+
+    def result(self) -> tuple[bool, dict[str, Any]]:
+        return self.longest >= SUPPORT_S - 1e-9, {"t": self.t, "longest_seated_s": self.longest}
+
+
+TASK = Task(
+    name="sit_on_chair",
+    tier="A",
+    instruction="sit down on the chair",
+    time_limit_s=15.0,
+    description=f"pelvis/thighs supported by the seat for at least {SUPPORT_S:.0f} s without interruption",
+    objects=(ObjectInfo(name="chair", kind="seat", size=(0.42, 0.42, 0.84)),),
+    build=build,
+    monitor=Monitor,
+    view=CameraView(lookat=(-0.1, 0.0, 0.55), distance=3.3, azimuth_deg=-55.0, elevation_deg=14.0),
+)
