@@ -318,3 +318,12 @@ def test_walk_around_uses_the_scene_goal() -> None:
     assert triples(plan) == [("walk_to", "goal", None)]
     assert "going around the chair" in plan.steps[0].description
     assert "sit_down" in plan_rules(Instruction(text="sit down"), scene).actions
+
+
+def test_errors_say_what_was_missing() -> None:
+    with pytest.raises(InputError, match=r"\('put' needs an object to place\)$"):
+        plan_rules(Instruction(text="put it in the basket"))
+    with pytest.raises(InputError, match=r"'pick up' needs an object to pick up; unknown words: banana"):
+        plan_rules(Instruction(text="pick up the banana"))
+    # "one" is a number word, not a pronoun
+    assert plan_rules(Instruction(text="pick up one bottle")).steps[0].target == "bottle"

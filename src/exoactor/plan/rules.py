@@ -582,7 +582,9 @@ def plan_rules(instruction: Instruction, observation: Observation | None = None)
         g.apply(c)
     g.finish()
     if not g.s.steps:
-        why = f"unknown words: {', '.join(unknown)}" if unknown else "no object I know to act on"
+        needs = [n.removesuffix("; skipped") for n in g.s.notes if n.endswith("; skipped")]
+        why = "; ".join(needs[:1] + ([f"unknown words: {', '.join(unknown)}"] if unknown else []))
+        why = why or "no object I know to act on"
         if not clauses:
             why = "no action verb I know" + (f"; unknown words: {', '.join(unknown)}" if unknown else "")
         raise InputError(f"nothing actionable in the instruction '{instruction.text}' ({why})")

@@ -292,7 +292,7 @@ FILLER: frozenset[str] = frozenset(
 )
 
 #: pronouns that refer back to the last object
-PRONOUNS: frozenset[str] = frozenset({"it", "them", "one"})
+PRONOUNS: frozenset[str] = frozenset({"it", "them"})
 
 #: hand words
 HAND_WORDS: dict[str, str] = {"left": "left", "right": "right", "both": "both", "two": "both"}
