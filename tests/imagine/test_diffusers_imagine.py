@@ -7,6 +7,7 @@ loaded back by the provider with local_files_only -- the same path as real weigh
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -140,7 +141,7 @@ def test_diffusers_model_errors(tiny_model: Path, tmp_path: Path, monkeypatch: p
     prov = IMAGINE.create("diffusers", model_path=str(tmp_path), device="cpu")  # folder without weights
     with pytest.raises(ModelUnavailable, match="cannot load WanImageToVideoPipeline from"):
         prov.imagine(sample_view(), sample_plan(), StageContext(work_dir=tmp_path))
-    if __import__("importlib").util.find_spec("accelerate") is None:
+    if importlib.util.find_spec("accelerate") is None:
         with pytest.raises(ModelUnavailable, match="needs the Python package 'accelerate'"):
             IMAGINE.create("diffusers", model_path=str(tiny_model), cpu_offload=True, **OPTS).imagine(
                 sample_view(), sample_plan(), StageContext(work_dir=tmp_path)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PIL import Image
 
 jwt = pytest.importorskip("jwt")
 pytest.importorskip("httpx")
@@ -127,7 +128,7 @@ def test_kling_image_to_video_end_to_end(keys: None, tmp_path) -> None:
     assert body is not None
     assert body["model_name"] == "kling-v2-1" and body["duration"] == "10" and body["mode"] == "pro"
     assert body["prompt"] == plan.prompt.text() and body["negative_prompt"] == plan.prompt.negative
-    sent = np.asarray(__import__("PIL.Image", fromlist=["Image"]).open(io.BytesIO(base64.b64decode(body["image"]))))
+    sent = np.asarray(Image.open(io.BytesIO(base64.b64decode(body["image"]))))
     assert min(sent.shape[:2]) == 300  # Kling's minimum side; the aspect ratio is kept
     assert sent.shape[1] == 400
     assert video.frames.shape == (16, 48, 64, 3) and video.frames.dtype == np.uint8
