@@ -73,10 +73,14 @@ class ProviderInfo(Generic[T]):
     env: tuple[str, ...] = ()  # environment variables that must be set (API keys)
     description: str = ""
     offline: bool = False  # runs on a CPU with no network
-    check: Callable[[], str | None] | None = None  # extra check: returns a reason or None
+    check: Callable[..., str | None] | None = None  # extra check: returns a reason or None
 
-    def availability(self) -> tuple[bool, str]:
-        """(usable here, reason or 'ok'). Never imports the provider's heavy modules."""
+    def availability(self, options: dict[str, Any] | None = None) -> tuple[bool, str]:
+        """(usable here, reason or 'ok'). Never imports the provider's heavy modules.
+
+        A `check` callable that takes a parameter is given the provider options, so an
+        option (e.g. a local base URL) can make a key unnecessary.
+        """
         missing = [m for m in self.requires if not _module_available(m)]
         if missing:
             hint = f"pip install 'exoactor[{self.extra}]'" if self.extra else f"pip install {' '.join(missing)}"
@@ -85,7 +89,10 @@ class ProviderInfo(Generic[T]):
         if unset:
             return False, f"set {', '.join(unset)}"
         if self.check is not None:
-            reason = self.check()
+            import inspect
+
+            takes_options = bool(inspect.signature(self.check).parameters)
+            reason = self.check(options or {}) if takes_options else self.check()
             if reason:
                 return False, reason
         return True, "ok"
@@ -116,7 +123,7 @@ class Registry(Generic[T]):
         env: Sequence[str] = (),
         description: str = "",
         offline: bool = False,
-        check: Callable[[], str | None] | None = None,
+        check: Callable[..., str | None] | None = None,
     ) -> Callable[[Callable[..., T]], Callable[..., T]]:
         def deco(factory: Callable[..., T]) -> Callable[..., T]:
             if name in self._providers and self._providers[name].factory is not factory:
@@ -171,7 +178,7 @@ class Registry(Generic[T]):
     def create(self, name: str, **options: Any) -> T:
         """Instantiate a provider, raising ModelUnavailable with the install hint if it can't run."""
         info = self.info(name)
-        ok, reason = info.availability()
+        ok, reason = info.availability(options)
         if not ok:
             raise ModelUnavailable(f"{self.stage} provider '{name}' cannot run here: {reason}")
         try:

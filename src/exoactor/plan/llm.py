@@ -51,10 +51,11 @@ def _env_key() -> str:
     return next((os.environ[v].strip() for v in KEY_ENV if os.environ.get(v, "").strip()), "")
 
 
-def llm_check() -> str | None:
-    """Registry check: a key is needed unless EXOACTOR_LLM_BASE_URL points at a local endpoint."""
-    base = os.environ.get("EXOACTOR_LLM_BASE_URL", "").strip() or OPENAI_BASE_URL
-    if is_local(base) or _env_key():
+def llm_check(options: dict | None = None) -> str | None:
+    """Registry check: a key is needed unless the base URL (option or EXOACTOR_LLM_BASE_URL) is local."""
+    base = str((options or {}).get("base_url") or "").strip()
+    base = base or os.environ.get("EXOACTOR_LLM_BASE_URL", "").strip() or OPENAI_BASE_URL
+    if is_local(base) or _env_key() or (options or {}).get("api_key"):
         return None
     return "set OPENAI_API_KEY (or EXOACTOR_LLM_BASE_URL to a local endpoint such as Ollama or vLLM)"
 
