@@ -209,3 +209,25 @@ def test_pick_duration_covers_the_plan() -> None:
     assert pick_duration(with_durations(2.0, 2.5), (4, 6, 8), 8) == 6
     assert pick_duration(with_durations(4.0), (4, 6, 8), 8) == 4
     assert pick_duration(with_durations(6.0, 6.0), (5, 10), 5) == 10  # longer than any: the longest
+
+
+def test_download_redirects_keep_credentials_on_the_origin() -> None:
+    video = mp4_bytes(4, 32, 32)
+    seen: dict[str, str | None] = {}
+
+    def bucket(req: Request) -> Response:
+        seen["storage"] = req.headers.get("x-goog-api-key")
+        return Response(200, video, {"Content-Type": "video/mp4"})
+
+    with LocalServer(bucket) as storage:
+
+        def api(req: Request) -> Response:
+            seen[req.path] = req.headers.get("x-goog-api-key")
+            if req.path == "/files/a":  # same host: keeps the key
+                return Response(302, b"", {"Location": "/files/b"})
+            return Response(307, b"", {"Location": f"{storage.url}/signed?sig=1"})  # another host
+
+        with LocalServer(api) as srv:
+            data = download(f"{srv.url}/files/a", kind="video", provider="p", headers={"x-goog-api-key": "KEY123"})
+    assert data == video
+    assert seen == {"/files/a": "KEY123", "/files/b": "KEY123", "storage": None}

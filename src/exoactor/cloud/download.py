@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
-from typing import Literal
-from urllib.parse import urlsplit
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit
 
 from exoactor.cloud.http import RETRY_STATUSES, RetryPolicy, error_message
 from exoactor.cloud.secrets import Secrets
@@ -92,9 +93,10 @@ def download(
         problem: str
         retry_after = None
         try:
-            with httpx.stream(
-                "GET", url, headers=dict(headers or {}), timeout=timeout_s, follow_redirects=True
-            ) as resp:
+            with (
+                httpx.Client(timeout=timeout_s, follow_redirects=False) as client,
+                _follow(client, url, dict(headers or {}), fail) as resp,
+            ):
                 if resp.is_success:
                     return _read_checked(resp, kind=kind, max_bytes=max_bytes, fail=fail, provider=provider)
                 body = resp.read()
@@ -112,6 +114,28 @@ def download(
         log.warning("%s", secrets.redact(f"{provider}: download {problem}; retry in {wait:.1f} s"))
         sleep(wait)
         attempt += 1
+
+
+@contextlib.contextmanager
+def _follow(client: Any, url: str, headers: dict[str, str], fail: Callable[[str], ProviderError]) -> Iterator[Any]:
+    """GET `url` as a stream, following up to 5 redirects; credentials in `headers` go only
+    to the first URL's host (a signed storage URL on another host must not receive a key)."""
+    origin = urlsplit(url).netloc
+    for _ in range(6):
+        request = client.build_request("GET", url, headers=headers if urlsplit(url).netloc == origin else {})
+        resp = client.send(request, stream=True)
+        if not resp.is_redirect:
+            try:
+                yield resp
+            finally:
+                resp.close()
+            return
+        location = resp.headers.get("location", "")
+        resp.close()
+        url = urljoin(url, location)
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise fail("was redirected to a non-http(s) URL")
+    raise fail("was redirected too many times")
 
 
 def _read_checked(resp, *, kind: Kind, max_bytes: int, fail: Callable[[str], ProviderError], provider: str) -> bytes:  # type: ignore[no-untyped-def]
