@@ -167,8 +167,8 @@ def test_kling_submit_is_not_resent_when_it_may_have_created_a_task(keys: None, 
             IMAGINE.create("kling", base_url=srv.server.url, **FAST).imagine(
                 sample_view(), sample_plan(), _ctx(tmp_path)
             )
-        srv.faults["submit"] = [Response.json({}, delay_s=1.0)]
-        prov = IMAGINE.create("kling", base_url=srv.server.url, **{**FAST, "timeout_s": 0.2})
+        srv.faults["submit"] = [Response.json({}, delay_s=3.0)]
+        prov = IMAGINE.create("kling", base_url=srv.server.url, **{**FAST, "timeout_s": 0.6})
         with pytest.raises(
             ProviderError, match=r"POST /v1/videos/image2video timed out \(not resent: the job may have been created\)"
         ):
@@ -227,8 +227,8 @@ def test_kling_deadline(keys: None, tmp_path) -> None:
 
 def test_kling_request_timeout(keys: None, tmp_path) -> None:
     with KlingServer() as srv:
-        srv.faults["poll"] = [Response.json({}, 200, delay_s=1.0)] * 5
-        prov = IMAGINE.create("kling", base_url=srv.server.url, **{**FAST, "timeout_s": 0.2, "max_retries": 1})
+        srv.faults["poll"] = [Response.json({}, 200, delay_s=3.0)] * 5
+        prov = IMAGINE.create("kling", base_url=srv.server.url, **{**FAST, "timeout_s": 0.6, "max_retries": 1})
         with pytest.raises(
             ProviderError, match=r"GET /v1/videos/image2video/T42 timed out \(gave up after 2 attempts\)"
         ):

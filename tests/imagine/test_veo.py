@@ -191,14 +191,14 @@ def test_veo_needs_a_key_and_valid_options(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_veo_request_timeouts(key: None, tmp_path) -> None:
     with VeoServer() as srv:  # status checks are resent
-        srv.faults["poll"] = [Response.json({}, delay_s=1.0)] * 3
+        srv.faults["poll"] = [Response.json({}, delay_s=3.0)] * 3
         with pytest.raises(ProviderError, match=r"veo: operation op-77 timed out \(gave up after 2 attempts\)"):
-            _run(srv, tmp_path, timeout_s=0.25, max_retries=1)
+            _run(srv, tmp_path, timeout_s=0.6, max_retries=1)
         assert len(srv.server.paths()) == 3
     with VeoServer() as srv:  # the job submission is not: it may have started a (billed) job
-        srv.faults["submit"] = [Response.json({}, delay_s=1.0)] * 3
+        srv.faults["submit"] = [Response.json({}, delay_s=3.0)] * 3
         with pytest.raises(ProviderError, match=r"veo: generate_videos timed out \(not resent"):
-            _run(srv, tmp_path, timeout_s=0.25, max_retries=1)
+            _run(srv, tmp_path, timeout_s=0.6, max_retries=1)
         assert len(srv.server.paths()) == 1
 
 
