@@ -209,6 +209,7 @@ def cmd_imagine(args: argparse.Namespace) -> int:
             raise InputError("give --view human_view.png, or --scene NAME / --image PATH to start from")
         ctx.scene = obs.scene
         view = EMBODY.create(args.embody or ("sim" if obs.scene else "none"), **opts.get("embody", {})).embody(obs, ctx)
+        view.save(out.with_name(out.stem + "_human_view.png"))
     ctx.scene = view.observation.scene
     video = IMAGINE.create(args.imagine or "synthetic", **opts.get("imagine", {})).imagine(view, plan, ctx)
     video.save(out)
