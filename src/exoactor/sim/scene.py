@@ -83,6 +83,7 @@ class Scene:
         self.seed = seed
         self.with_robot = with_robot
         self._renderers: dict[tuple[int, int], mujoco.Renderer] = {}
+        self._shadows = model.light_castshadow.copy()
         self._object_body = {o.name: model.body(o.name).id for o in task.objects}
         if with_robot:
             root = model.body(C.ROOT_BODY).id
@@ -223,6 +224,10 @@ class Scene:
         cam.azimuth = azimuth_deg
         cam.elevation = elevation_deg
         return cam
+
+    def set_shadows(self, on: bool) -> None:
+        """Turn the lights' shadows on (default) or off; off renders ~2x faster on a CPU (llvmpipe)."""
+        self.model.light_castshadow[:] = self._shadows if on else 0
 
     def observe(self, width: int = 640, height: int = 480) -> Observation:
         """The robot view as an :class:`Observation` (image, camera, scene, seed, robot pose, objects)."""

@@ -11,15 +11,13 @@ from exoactor.sim.tasks import objects as O
 from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task
 
 SUPPORT_S = 1.0
-# robot links that sit: the pelvis and thighs (not hands or feet)
+# robot links that sit: the pelvis, hips and thighs (not shins, hands or feet)
 SITTING_BODIES = (
     "pelvis",
     "left_hip_roll_link",
     "right_hip_roll_link",
     "left_hip_yaw_link",
     "right_hip_yaw_link",
-    "left_knee_link",
-    "right_knee_link",
 )
 
 
