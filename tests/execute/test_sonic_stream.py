@@ -337,3 +337,32 @@ def test_provider_is_registered_and_streams_with_a_given_reference(tmp_path: Pat
     sub.stop.set()
     assert ex.metrics["frames_sent"] == 11 == len(sub.messages)  # 0.2 s of human motion at 50 Hz
     ex.save(tmp_path / "execution.npz")
+
+
+def test_estop_ends_the_stream_and_is_recorded() -> None:
+    hm, _ = human_motion(t=31, fps=30.0)
+    port = free_port()
+    sub = Subscriber(port)
+    sub.start()
+    sent = iter(range(10**6))
+    ex = stream_sonic(
+        hm, robot_motion(t=51), f"tcp://127.0.0.1:{port}", realtime=False, should_stop=lambda: next(sent) >= 12
+    )
+    time.sleep(0.2)
+    sub.stop.set()
+    sub.join(timeout=5.0)
+    assert ex.metrics["frames_sent"] == 12 and len(sub.messages) == 12
+    assert [e["type"] for e in ex.events] == ["subscriber", "e-stop", "streamed"]
+    assert ex.events[1]["frame"] == 12 and ex.joint_pos.shape == (12, 29)
+
+
+def test_without_a_reference_or_retargeter_the_error_is_clear(tmp_path: Path) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("exoactor.execute.retarget") is not None:
+        pytest.skip("the retargeter exists; this checks the message when it does not")
+    from exoactor.errors import ModelUnavailable
+
+    hm, _ = human_motion(t=10)
+    with pytest.raises(ModelUnavailable, match="pass robot_motion=RobotMotion"):
+        stream_sonic(hm, None, "tcp://127.0.0.1:1", wait_subscriber_s=0.1)

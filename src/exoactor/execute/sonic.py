@@ -302,6 +302,21 @@ def _aa_to_q(aa: NDArray) -> NDArray[np.float64]:
     return axis_angle_to_quat(aa)
 
 
+def robot_reference(motion: HumanMotion, robot: RobotMotion | None, provider: str) -> RobotMotion:
+    """`robot` when given, else the motion retargeted to the G1 (exoactor.execute.retarget)."""
+    if robot is not None:
+        if not isinstance(robot, RobotMotion):
+            raise ConfigError(f"{provider}: option 'robot_motion' must be a RobotMotion")
+        return robot
+    try:
+        from exoactor.execute.retarget import retarget
+    except ImportError as e:
+        raise ModelUnavailable(
+            f"provider '{provider}' needs a G1 reference: pass robot_motion=RobotMotion or install the retargeter ({e})"
+        ) from None
+    return retarget(motion)
+
+
 # --- publisher -----------------------------------------------------------------------
 
 
@@ -401,10 +416,7 @@ def stream_sonic(
         raise ConfigError("sonic: frames_per_message must be >= 1")
     if rate_hz <= 0:
         raise ConfigError("sonic: rate_hz must be positive")
-    if robot is None:
-        from exoactor.execute.retarget import retarget
-
-        robot = retarget(motion)
+    robot = robot_reference(motion, robot, "sonic")
     frames = sonic_frames(motion, robot, rate_hz)
     events: list[dict[str, Any]] = []
     lateness: list[float] = []
@@ -481,12 +493,9 @@ class SonicExecutor:
         self.wait_subscriber_s = float(wait_subscriber_s)
 
     def execute(self, motion: HumanMotion, ctx: StageContext) -> Execution:
-        robot = ctx.options.get("robot_motion")
-        if robot is not None and not isinstance(robot, RobotMotion):
-            raise ConfigError("sonic: option 'robot_motion' must be a RobotMotion")
         ex = stream_sonic(
             motion,
-            robot,
+            ctx.options.get("robot_motion"),
             self.address,
             topic=self.topic,
             rate_hz=self.rate_hz,

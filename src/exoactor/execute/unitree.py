@@ -732,13 +732,9 @@ class UnitreeExecutor:
             self.controller.estop()
 
     def execute(self, motion: HumanMotion, ctx: StageContext) -> Execution:
-        robot = ctx.options.get("robot_motion")
-        if robot is None:
-            from exoactor.execute.retarget import retarget
+        from exoactor.execute.sonic import robot_reference
 
-            robot = retarget(motion)
-        if not isinstance(robot, RobotMotion):
-            raise ConfigError("unitree: option 'robot_motion' must be a RobotMotion")
+        robot = robot_reference(motion, ctx.options.get("robot_motion"), "unitree")
         transport = self.transport or DdsTransport(self.domain_id, self.interface)
         try:
             self.controller = UnitreeLowLevel(
