@@ -212,7 +212,15 @@ class MotionSynthesizer:
         hand_arr = np.zeros((n, 2, 3))
         for k, s in enumerate(SIDES):
             hang = self._hang(pel_xy, heading, pel_z, trunk, s, swing[:, k])
-            hand_arr[:, k] = hang if hands[k] is None else hands[k]
+            if hands[k] is None:
+                hand_arr[:, k] = hang
+            else:
+                # a goal out of reach: the hand stops at arm's length towards it
+                sh = self._shoulder(pel_xy, heading, pel_z, trunk, s)
+                d = hands[k] - sh
+                L = np.linalg.norm(d, axis=-1, keepdims=True)
+                R = 0.95 * self.arm_len[s]
+                hand_arr[:, k] = sh + d * np.minimum(1.0, R / np.maximum(L, 1e-9))
         state = np.tile(self.state, (n, 1))
         # grasp state follows the fingers: closed above 0.7, half above 0.3
         state = np.where(grip > 0.7, 2, np.where(grip > 0.3, 1, 0)).astype(np.int8)
@@ -252,7 +260,7 @@ class MotionSynthesizer:
             float(head_pitch[-1]),
         )
         self.grip = grip[-1].copy()
-        self.hands = [None if hands[k] is None else hands[k][-1].copy() for k in range(2)]
+        self.hands = [None if hands[k] is None else hand_arr[-1, k].copy() for k in range(2)]
         for name, traj in objs.items():
             self.obj_pos[name] = traj[-1].copy()
             self.moved.add(name)
@@ -348,12 +356,14 @@ class MotionSynthesizer:
         d = h0[:2] - self.xy
         c, s = np.cos(-self.heading), np.sin(-self.heading)
         local = np.array([c * d[0] - s * d[1], s * d[0] + c * d[1]])
-        # a hand reaching low comes up to a carrying height while walking
-        z = max(h0[2], self.H - 0.05)
-        local[0] = min(max(local[0], 0.25), 0.4)
+        # a hand reaching low or far comes to a carrying pose over the first third of the walk
+        u = _ease(np.linspace(0, 1, len(xy)) * 3)[:, None]
+        goal = np.array([min(max(local[0], 0.25), 0.4), local[1], max(h0[2], self.H - 0.05)])
+        cur = np.array([local[0], local[1], h0[2]])
+        lc = cur + u * (goal - cur)  # (n, 3) body-frame x, y and world z
         f, lft = _yaw_vec(heading), _yaw_vec(heading + np.pi / 2)
-        p = xy + local[0] * f + local[1] * lft
-        zz = h0[2] + (z - h0[2]) * _ease(np.linspace(0, 1, len(xy)) * 3)
+        p = xy + lc[:, :1] * f + lc[:, 1:2] * lft
+        zz = lc[:, 2]
         return np.concatenate([p, zz[:, None]], -1)
 
     def _turn_to(self, yaw: float, min_time: float = 0.6) -> None:
@@ -471,14 +481,18 @@ class MotionSynthesizer:
         self._walk_path([c + f * (_near_face_distance(o, f) + 0.5)], self.heading)
         self._stand(0.8)
 
-    def _posture_for(self, z: float) -> tuple[float, float]:
-        """(trunk bend, pelvis drop) that bring the hands to height z."""
+    def _posture_for(self, z: float, point: NDArray | None = None) -> tuple[float, float]:
+        """(trunk bend, pelvis drop) that bring the hands to height z (and forward to `point`)."""
         sh_z = self.H + self.sh["left"][2]
         need = sh_z - 0.75 * self.arm_len["left"] - z
+        lean = 0.0
+        if point is not None:
+            ahead = float(np.dot(np.asarray(point[:2]) - self.xy, _yaw_vec(self.heading)))
+            lean = float(np.clip((ahead - 0.3) / 0.5, 0.0, 0.6))
         if need <= 0:
-            return 0.0, 0.0
+            return lean, 0.0
         drop = float(np.clip(0.35 * need, 0.0, 0.3))
-        trunk = float(np.clip((need - drop) / 0.45, 0.0, 1.25))
+        trunk = float(np.clip((need - drop) / 0.45 + lean, 0.0, 1.25))
         return trunk, drop
 
     def _move_posture(
@@ -528,10 +542,40 @@ class MotionSynthesizer:
         trunk, drop = self._posture_for(z)
         self._move_posture(self._dur(step, 1.0), max(trunk, 0.3), drop, None)
 
+    def _box_clearance(self, o: SceneObject, xy: NDArray) -> float:
+        """Distance from a floor point to an object's footprint (0 inside)."""
+        yaw = _obj_yaw(o)
+        c, s = np.cos(-yaw), np.sin(-yaw)
+        d = xy - np.asarray(o.pos[:2], dtype=np.float64)
+        local = np.array([c * d[0] - s * d[1], s * d[0] + c * d[1]])
+        return float(np.linalg.norm(np.maximum(np.abs(local) - 0.5 * np.asarray(o.size[:2]), 0.0)))
+
+    def _step_within_reach(self, point: NDArray, sides: list[int], exclude: str | None = None) -> None:
+        """Shuffle (keeping the heading) so the reaching shoulder is about 0.38 m behind `point`."""
+        f, lft = _yaw_vec(self.heading), _yaw_vec(self.heading + np.pi / 2)
+        rel = np.asarray(point[:2]) - self.xy
+        sh_lat = float(np.mean([self.sh[SIDES[k]][1] for k in sides]))
+        want = self.xy + (np.dot(rel, f) - 0.38) * f + (np.dot(rel, lft) - sh_lat) * lft
+        for o in self.objects.values():  # keep the body clear of furniture
+            on_floor = float(o.pos[2] - 0.5 * o.size[2]) < 0.05
+            if o.name == exclude or o.kind == "goal" or o.size[2] < 0.05 or not on_floor:
+                continue
+            for _ in range(8):
+                if self._box_clearance(o, want) >= 0.17:
+                    break
+                want = want - 0.05 * f
+        if np.linalg.norm(want - self.xy) < 0.06:
+            return
+        n = self._n(max(0.8, float(np.linalg.norm(want - self.xy)) / 0.35))
+        xy = self.xy + _ease(np.linspace(0, 1, n))[:, None] * (want - self.xy)
+        self._locomote(xy, np.full(n, self.heading), lift=0.05)
+
     def reach(self, step: PlanStep) -> None:
         o = self._obj(step.target, step)
         p = self._grasp_point(o)
-        trunk, drop = self._posture_for(p[2])
+        goals = self._hands_for(step, o, p)
+        self._step_within_reach(p, [k for k in range(2) if goals[k] is not None])
+        trunk, drop = self._posture_for(p[2], p)
         self._move_posture(self._dur(step, 1.2), trunk, drop, self._hands_for(step, o, p), grip=np.array([0.15, 0.15]))
 
     def grasp(self, step: PlanStep) -> None:
@@ -570,6 +614,8 @@ class MotionSynthesizer:
             p[2] += 0.5 * dest.size[2]
             if held:
                 p[2] += 0.5 * self.objects[held].size[2]
+        ks0 = [k for k in range(2) if self.hands[k] is not None] or [1]
+        self._step_within_reach(p, ks0)
         goals: list[NDArray | None] = list(self.hands)
         ks = [k for k in range(2) if goals[k] is not None] or [1]
         anchor = np.mean([goals[k] for k in ks if goals[k] is not None] or [p], axis=0)
@@ -633,9 +679,10 @@ class MotionSynthesizer:
         k = 0 if step.hand == "left" else 1
         lft = _yaw_vec(self.heading + np.pi / 2) * (1.0 if k == 0 else -1.0)
         start = p + np.r_[lft * -0.15, 0]  # from the body's midline outwards, through the object
+        self._step_within_reach(p, [k])
         goals: list[NDArray | None] = [None, None]
         goals[k] = start
-        trunk, drop = self._posture_for(p[2])
+        trunk, drop = self._posture_for(p[2], p)
         self._move_posture(0.9 * self.style.tempo, trunk, drop, goals, grip=np.array([0.3, 0.3]))
         n = self._n(self._dur(step, 1.6))
         u = _ease(np.linspace(0, 1, n))
@@ -673,9 +720,11 @@ class MotionSynthesizer:
         o = self._obj(step.target, step)
         k = 0 if step.hand == "left" else 1
         centre = self._surface_point(o, 0.05) if o.kind == "surface" or o.size[2] > 0.3 else self._grasp_point(o)
+        self._step_within_reach(centre, [k])
+        centre = self._surface_point(o, 0.05) if o.kind == "surface" or o.size[2] > 0.3 else self._grasp_point(o)
         goals: list[NDArray | None] = [None, None]
         goals[k] = centre + np.array([0, 0, 0.02])
-        trunk, drop = self._posture_for(centre[2])
+        trunk, drop = self._posture_for(centre[2], centre)
         self._move_posture(0.9 * self.style.tempo, trunk, drop, goals, grip=np.array([0.2, 0.2]))
         n = self._n(self._dur(step, 3.0))
         t = np.linspace(0, 1, n)

@@ -89,7 +89,11 @@ def rot_between(u: NDArray, v: NDArray) -> NDArray[np.float64]:
     axis = np.cross(u, v)
     s = np.linalg.norm(axis, axis=-1)
     c = np.clip(np.sum(u * v, -1), -1.0, 1.0)
-    safe = np.where(s[..., None] > 1e-9, axis / np.maximum(s, 1e-12)[..., None], np.array([1.0, 0.0, 0.0]))
+    # (anti)parallel: any axis perpendicular to u
+    e = np.eye(3)[np.argmin(np.abs(u), axis=-1)]
+    perp = np.cross(u, e)
+    perp /= np.linalg.norm(perp, axis=-1, keepdims=True)
+    safe = np.where(s[..., None] > 1e-9, axis / np.maximum(s, 1e-12)[..., None], perp)
     return axis_angle_mat(safe, np.arctan2(s, c))
 
 
