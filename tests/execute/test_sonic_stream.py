@@ -77,6 +77,8 @@ def human_motion(t: int = 60, fps: float = 30.0, seed: int = 0) -> tuple[HumanMo
     joints = smpl_fk(aa, root_quat, root_pos)
     z = np.zeros(t)
     kp = np.zeros((t, 21, 3))
+    left_kp = kp.copy()
+    left_kp[:, 3] = joints[:, 20] + [0.03, 0.04, -0.02]  # the left thumb IP joint, seen
     wq = np.tile([1.0, 0, 0, 0], (t, 1))
     hm = HumanMotion(
         fps=fps,
@@ -86,14 +88,14 @@ def human_motion(t: int = 60, fps: float = 30.0, seed: int = 0) -> tuple[HumanMo
         confidence=np.ones((t, 24)),
         foot_contact=np.zeros((t, 2)),
         valid=np.ones(t),
-        left_keypoints=kp,
+        left_keypoints=left_kp,
         left_wrist_quat=wq,
         left_state=z.astype(np.int8),
         left_confidence=z + 1,
         right_keypoints=kp,
         right_wrist_quat=wq,
         right_state=z.astype(np.int8),
-        right_confidence=z + 1,
+        right_confidence=z,  # right hand not seen
     )
     return hm, aa
 
@@ -366,3 +368,20 @@ def test_without_a_reference_or_retargeter_the_error_is_clear(tmp_path: Path) ->
     hm, _ = human_motion(t=10)
     with pytest.raises(ModelUnavailable, match="pass robot_motion=RobotMotion"):
         stream_sonic(hm, None, "tcp://127.0.0.1:1", wait_subscriber_s=0.1)
+
+
+def test_smpl_joint_slots_22_23_carry_the_thumb_ip_where_seen() -> None:
+    from exoactor.execute.sonic import sonic_frames
+    from exoactor.motion_ops import slerp
+
+    hm, _ = human_motion(t=31, fps=30.0)
+    f = sonic_frames(hm, robot_motion(t=51))
+    tt = np.arange(51) / 50
+    joints = np.stack([np.interp(tt, np.arange(31) / 30, hm.joints[:, j, a]) for j in range(24) for a in range(3)])
+    joints = joints.T.reshape(51, 24, 3)
+    thumb = joints[:, 20] + [0.03, 0.04, -0.02]
+    q = slerp(hm.root_quat, 30.0, tt)
+    expect_left = np.einsum("tji,tj->ti", quat_to_mat(q), thumb - joints[:, 0])
+    expect_right = np.einsum("tji,tj->ti", quat_to_mat(q), joints[:, 23] - joints[:, 0])
+    np.testing.assert_allclose(f.smpl_joints[:, 22], expect_left, atol=1e-5)
+    np.testing.assert_allclose(f.smpl_joints[:, 23], expect_right, atol=1e-5)

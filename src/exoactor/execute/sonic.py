@@ -221,7 +221,8 @@ class SonicFrames:
     """The reference SONIC receives, at `rate_hz` (all arrays share the first axis N).
 
     Attributes:
-        smpl_joints: (N, 24, 3) root-local SMPL joints. smpl_pose: (N, 21, 3) axis-angles.
+        smpl_joints: (N, 24, 3) root-local SMPL joints (22/23: thumb IP joints where the hands
+            were seen, as SONIC's own SMPL-X based pipeline streams). smpl_pose: (N, 21, 3) axis-angles.
         body_quat: (N, 4) wxyz root orientation. joint_pos, joint_vel: (N, 29) IsaacLab order.
         left_hand_joints, right_hand_joints: (N, 7) Dex3-1 angles.
         root_pos: (N, 3); joint_pos_mjcf: (N, 29); hand_joint_pos: (N, 2, 7) for the record.
@@ -276,6 +277,13 @@ def sonic_frames(motion: HumanMotion, robot: RobotMotion, rate_hz: float = SONIC
         smpl_pose = quat_to_axis_angle(pose_q)
     else:
         smpl_pose = smpl_pose_from_joints(joints, human_root_q)
+    # SONIC's joints 22/23 are SMPL-X's thumb3 (the thumb IP joint; its compute_human_joints appends
+    # SMPL-X joints 39/54), not SMPL's hand joints: use the estimated thumb IP where the hand was seen
+    streamed = joints.copy()
+    for slot, side in ((22, "left"), (23, "right")):
+        thumb = interp_linear(getattr(motion, f"{side}_keypoints")[:, 3], motion.fps, t)
+        seen = interp_linear(getattr(motion, f"{side}_confidence"), motion.fps, t) > 0.5
+        streamed[seen, slot] = thumb[seen]
     q_mjcf = interp_linear(robot.joint_pos, robot.fps, t)
     hands = interp_linear(robot.hand_joint_pos, robot.fps, t)
     root_q = slerp(robot.root_quat, robot.fps, t)
@@ -283,7 +291,7 @@ def sonic_frames(motion: HumanMotion, robot: RobotMotion, rate_hz: float = SONIC
     f32 = np.float32
     return SonicFrames(
         rate_hz=float(rate_hz),
-        smpl_joints=smpl_root_local_joints(joints, human_root_q).astype(f32),
+        smpl_joints=smpl_root_local_joints(streamed, human_root_q).astype(f32),
         smpl_pose=smpl_pose.astype(f32),
         body_quat=root_q.astype(f32),
         joint_pos=mjcf_to_isaaclab(q_mjcf).astype(f32),
