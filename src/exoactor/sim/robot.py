@@ -158,6 +158,7 @@ def _style_body_collisions(spec: mujoco.MjSpec) -> None:
 
 def apply_physics_options(spec: mujoco.MjSpec) -> None:
     """The project's physics and rendering options (also for scenes without the robot)."""
+    spec.compiler.degree = False  # angles in radians (a fresh MjSpec defaults to degrees)
     spec.option.timestep = TIMESTEP
     spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
     # elliptic friction cones with impratio 10: no slow foot creep while standing, firm grasps
@@ -314,3 +315,42 @@ def set_gains(model: mujoco.MjModel, kp: np.ndarray, kd: np.ndarray) -> None:
     model.actuator_gainprm[:n, 0] = kp
     model.actuator_biasprm[:n, 1] = -kp
     model.actuator_biasprm[:n, 2] = -kd
+
+
+def dex3_hand_spec(side: str = "left", *, pos: tuple[float, float, float] = (0.0, 0.0, 1.0)) -> mujoco.MjSpec:
+    """One Dex3-1 hand alone, for grasp checks and hand retargeting.
+
+    The wrist (``<side>_wrist_yaw_link``, a free body) is welded to a mocap body
+    ``<side>_hand_target``: move the hand with ``data.mocap_pos/mocap_quat`` (moving a mocap
+    body directly would teleport the hand, and contacts would see no velocity and no friction).
+    7 position actuators in ``HAND_JOINT_NAMES`` order, and a floor.
+    """
+    if side not in C.HAND_SIDES:
+        raise ValueError(f"side must be 'left' or 'right', not {side!r}")
+    spec = mujoco.MjSpec()
+    spec.modelname = f"dex3_{side}"
+    apply_physics_options(spec)
+    spec.worldbody.add_body(name=f"{side}_hand_target", pos=list(pos), mocap=True)
+    wrist = spec.worldbody.add_body(name=f"{side}_wrist_yaw_link", pos=list(pos))
+    wrist.add_freejoint(name=f"{side}_wrist_free")
+    wrist.explicitinertial = True
+    wrist.mass = 0.25
+    wrist.inertia = [3e-4, 3e-4, 3e-4]
+    spec.add_equality(
+        type=mujoco.mjtEq.mjEQ_WELD,
+        name1=f"{side}_wrist_yaw_link",
+        name2=f"{side}_hand_target",
+        objtype=mujoco.mjtObj.mjOBJ_BODY,
+        solref=[0.01, 1.0],
+    )
+    _add_dex3_hand(spec, side)
+    s = C.HAND_SIDES.index(side)
+    for j, name in enumerate(C.HAND_JOINT_FULL_NAMES[s]):
+        act = spec.add_actuator(name=name, target=name, trntype=mujoco.mjtTrn.mjTRN_JOINT)
+        act.set_to_position(kp=float(C.HAND_KP[j]), kv=float(C.HAND_KD[j]))
+        act.forcelimited = mujoco.mjtLimited.mjLIMITED_TRUE
+        act.forcerange = [-float(C.HAND_EFFORT_LIMIT[j]), float(C.HAND_EFFORT_LIMIT[j])]
+        act.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
+        act.ctrlrange = list(C.HAND_JOINT_LIMITS[s, j])
+    add_floor(spec)
+    return spec
