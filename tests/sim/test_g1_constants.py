@@ -100,5 +100,12 @@ def test_dex3_hand_geometry(model: mujoco.MjModel) -> None:
 def test_keypoint_bodies_exist(model: mujoco.MjModel) -> None:
     for body in C.KEYPOINT_BODIES.values():
         model.body(body)
-    for site in (C.HEAD_SITE, *C.PALM_SITES, *C.FOOT_SITES, "left_grasp", "right_grasp"):
+    for site in (
+        C.HEAD_SITE,
+        *C.PALM_SITES,
+        *C.FOOT_SITES,
+        *C.GRASP_SITES,
+        *C.FINGERTIP_SITES[0],
+        *C.FINGERTIP_SITES[1],
+    ):
         model.site(site)

@@ -265,3 +265,9 @@ HEAD_OFFSET: NDArray[np.float64] = np.array(
 )  # (3,) head centre in torso_link (mjlab's head collision sphere)
 PALM_SITES: tuple[str, str] = ("left_palm", "right_palm")  # sites in the grasp centre of each hand
 FOOT_SITES: tuple[str, str] = ("left_foot", "right_foot")
+# fingertip sites per side, in MediaPipe's finger order (thumb, index, middle)
+FINGERTIP_SITES: tuple[tuple[str, str, str], tuple[str, str, str]] = (
+    ("left_thumb_tip", "left_index_tip", "left_middle_tip"),
+    ("right_thumb_tip", "right_index_tip", "right_middle_tip"),
+)
+GRASP_SITES: tuple[str, str] = ("left_grasp", "right_grasp")  # between thumb and fingers, for grasp targets

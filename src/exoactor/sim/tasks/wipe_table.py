@@ -32,8 +32,9 @@ class Monitor(SuccessMonitor):
         for side in ("left", "right"):
             p, _ = scene.body_pose(f"{side}_hand_palm_link")
             touching = scene.contacts(scene.geom_ids(f"{side}_hand_"), top) > 0
-            if touching and self.prev[side] is not None:
-                self.path[side] += float(np.linalg.norm(p[:2] - self.prev[side][:2]))
+            prev = self.prev[side]
+            if touching and prev is not None:
+                self.path[side] += float(np.linalg.norm(p[:2] - prev[:2]))
             self.prev[side] = p if touching else None
         self.t = t
 
