@@ -12,10 +12,12 @@ import pytest
 
 pytest.importorskip("cyclonedds")
 
+from cyclonedds.core import Policy, Qos  # noqa: E402
 from cyclonedds.domain import DomainParticipant  # noqa: E402
 from cyclonedds.pub import DataWriter  # noqa: E402
 from cyclonedds.sub import DataReader  # noqa: E402
 from cyclonedds.topic import Topic  # noqa: E402
+from cyclonedds.util import duration  # noqa: E402
 from test_sonic_stream import human_motion  # noqa: E402
 from test_unitree_lowlevel import reference  # noqa: E402
 
@@ -36,7 +38,11 @@ class DdsG1(threading.Thread):
         _, lowcmd_t, _, lowstate_t = hg_idl()
         self.dp = DomainParticipant(domain)
         self.writer = DataWriter(self.dp, Topic(self.dp, "rt/lowstate", lowstate_t))
-        self.reader = DataReader(self.dp, Topic(self.dp, "rt/lowcmd", lowcmd_t))
+        # keep every command for counting (a real G1 only uses the latest)
+        qos = Qos(
+            Policy.History.KeepLast(4096), Policy.Reliability.Reliable(max_blocking_time=duration(milliseconds=100))
+        )
+        self.reader = DataReader(self.dp, Topic(self.dp, "rt/lowcmd", lowcmd_t), qos=qos)
         self.state = LowState(mode_machine=9)
         self.state.q[:29] = DEFAULT_JOINT_POS
         self.cmds: list[LowCmd] = []
@@ -62,14 +68,20 @@ def test_provider_commands_a_loopback_g1_over_dds(tmp_path: Path) -> None:
     g1 = DdsG1(DOMAIN)
     g1.start()
     try:
-        prov = EXECUTE.info("unitree").factory(domain_id=DOMAIN, control_hz=200.0, ramp_s=0.1, damp_s=0.02)
+        prov = EXECUTE.info("unitree").factory(
+            domain_id=DOMAIN,
+            control_hz=200.0,
+            ramp_s=0.1,
+            damp_s=0.02,
+            state_timeout_s=0.5,  # 2 shared cores
+        )
         hm, _ = human_motion(t=10)
         ex = prov.execute(hm, StageContext(work_dir=tmp_path, options={"robot_motion": reference()}))
         time.sleep(0.1)
     finally:
         g1.halt.set()
         g1.join(timeout=2)
-    assert [e["type"] for e in ex.events] == ["start", "tracking", "done"]
+    assert [e["type"] for e in ex.events] == ["start", "tracking", "done"], ex.events
     sent = ex.metrics["commands_sent"]
     assert sent == 20 + 101
     assert len(g1.cmds) >= sent - 2, "reliable delivery on loopback (allowing the last in flight)"
@@ -78,7 +90,7 @@ def test_provider_commands_a_loopback_g1_over_dds(tmp_path: Path) -> None:
     ls = JOINT_NAMES.index("left_shoulder_pitch_joint")
     peak = max(c.q[ls] for c in g1.cmds)
     assert peak == pytest.approx(DEFAULT_JOINT_POS[ls] + 0.3, abs=0.01)  # the reference's sine peak arrived
-    assert ex.metrics["tracking_max_rad"] < 0.1
+    assert ex.metrics["tracking_rmse_rad"] < 0.03 and ex.metrics["tracking_max_rad"] < 0.4
     assert np.isfinite(ex.joint_pos).all()
 
 

@@ -485,6 +485,15 @@ class DdsTransport:
                 return None
             time.sleep(0.0005)
 
+    def wait_for_reader(self, timeout_s: float) -> bool:
+        """Block until a rt/lowcmd reader (the robot) is matched, so the first commands are not lost."""
+        deadline = time.monotonic() + timeout_s
+        while self._writer.get_publication_matched_status().current_count < 1:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
     def write(self, cmd: LowCmd) -> None:
         self._writer.write(lowcmd_to_idl(cmd))
 
@@ -573,6 +582,12 @@ class UnitreeLowLevel:
             raise ProviderError(
                 f"unitree: no {LOWSTATE_TOPIC} message from a G1 within {self.first_state_timeout_s:g} s "
                 "(robot on, in debug/low-level mode, on this network interface and DDS domain?)"
+            )
+        wait = getattr(self.transport, "wait_for_reader", None)
+        if wait is not None and not wait(self.first_state_timeout_s):
+            raise ProviderError(
+                f"unitree: a G1 publishes {LOWSTATE_TOPIC} but nothing subscribes to {LOWCMD_TOPIC} within "
+                f"{self.first_state_timeout_s:g} s (another controller running, or a DDS QoS mismatch?)"
             )
         mode_machine = state.mode_machine
         q0 = state.q[:NUM_BODY].astype(np.float64)
