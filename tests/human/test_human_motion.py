@@ -18,9 +18,9 @@ PROMPT = VideoPrompt(shot="s", scene="s", motion="m", execution="e", end_state="
 
 
 def _objects() -> list[SceneObject]:
-    o = lambda name, pos, size, kind: SceneObject(
-        name=name, pos=np.array(pos, float), quat=Q, size=np.array(size, float), kind=kind
-    )  # noqa: E731
+    def o(name: str, pos: list[float], size: list[float], kind: str) -> SceneObject:
+        return SceneObject(name=name, pos=np.array(pos, float), quat=Q, size=np.array(size, float), kind=kind)
+
     return [
         o("table", [2.5, 0.0, 0.36], [0.6, 1.0, 0.72], "surface"),
         o("bottle", [2.3, 0.15, 0.83], [0.066, 0.066, 0.22], "graspable"),

@@ -134,6 +134,11 @@ class AvatarRenderer:
 
         self.scene = build_scene(task, seed, with_robot=False, customize=customize)
         m = self.scene.model
+        # the body's mesh must not change the scene's statistics: MuJoCo derives the
+        # camera's clipping planes (and so the horizon) and light frustums from them
+        plain = build_scene(task, seed, with_robot=False).model
+        for k in ("extent", "center", "meansize", "meanmass", "meaninertia"):
+            setattr(m.stat, k, getattr(plain.stat, k))
         self.camera_name = ROBOT_VIEW
         self._ids: list[tuple[int, int, NDArray[np.int64], NDArray[np.int32]]] = []
         for name, verts, faces in self.meshes.parts:
