@@ -120,6 +120,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             width=args.width,
             height=args.height,
             stop_after=args.stop_after,
+            checks=not args.no_checks,
         ).with_providers(**providers)
         run = Run.create(config, Path(args.runs_dir), progress=progress, log=log)
     print(f"run: {run.dir}", file=sys.stderr)
@@ -366,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="STAGE",
         help="stop after this stage (observe, plan, embody, imagine, body, hands, motion, execute)",
     )
+    s.add_argument("--no-checks", action="store_true", help="skip the video sanity checks and the physics check")
     s.add_argument("-q", "--quiet", action="store_true")
     _add_provider_flags(s, ("embody", "plan", "imagine", "body", "hands", "execute"))
     s.set_defaults(func=cmd_run)

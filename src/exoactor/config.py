@@ -29,6 +29,7 @@ class RunConfig:
         options: stage -> provider options (passed to the provider's constructor).
         width, height: the observation/video resolution for simulated scenes.
         video_retries: how many times an imagined video that fails its sanity checks is regenerated.
+        checks: run the sanity checks on imagined videos and the physics check on estimated motion.
         stop_after: run the stages up to and including this one (None = all).
     """
 
@@ -41,6 +42,7 @@ class RunConfig:
     width: int = 640
     height: int = 480
     video_retries: int = 1
+    checks: bool = True
     stop_after: str | None = None
 
     def __post_init__(self) -> None:

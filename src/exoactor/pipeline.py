@@ -175,6 +175,8 @@ class Run:
             ident["instruction"] = c.instruction
         if stage == "execute":
             ident["scene"] = c.scene
+        if stage in ("imagine", "motion"):
+            ident["checks"] = [c.checks, c.video_retries]
         blob = json.dumps(ident, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:24]
 
@@ -432,7 +434,7 @@ def _imagine(run: Run) -> dict[str, Any]:
     provider = run.provider("imagine")
     ctx = run.ctx("imagine")
     attempts: list[dict[str, Any]] = []
-    check = _video_checker()
+    check = _video_checker() if run.config.checks else None
     for attempt in range(run.config.video_retries + 1):
         if attempt:
             ctx.seed = run.config.seed + 1000 * attempt

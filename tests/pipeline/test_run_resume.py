@@ -30,6 +30,7 @@ PROVIDERS = [
     "t_hands",
     "--execute",
     "t_execute",
+    "--no-checks",
 ]
 
 

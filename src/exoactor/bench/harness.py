@@ -37,6 +37,7 @@ class EpisodeSpec:
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     runs_dir: str = "runs/bench"
     oracle: bool = True
+    checks: bool = True
     width: int = 640
     height: int = 480
 
@@ -96,6 +97,7 @@ def run_episode(spec: EpisodeSpec) -> dict[str, Any]:
             options=spec.options,
             width=spec.width,
             height=spec.height,
+            checks=spec.checks,
         )
         run = Run.create(config, Path(spec.runs_dir))
         run.execute()
@@ -170,6 +172,7 @@ def episodes(
     options: dict[str, dict[str, Any]] | None = None,
     runs_dir: str = "runs/bench",
     oracle: bool = True,
+    checks: bool = True,
 ) -> list[EpisodeSpec]:
     from exoactor.sim.tasks import get_task
 
@@ -187,6 +190,7 @@ def episodes(
                     options=options or {},
                     runs_dir=runs_dir,
                     oracle=oracle,
+                    checks=checks,
                 )
             )
     return out

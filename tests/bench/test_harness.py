@@ -1,0 +1,62 @@
+"""A 2-task, 1-seed benchmark in-process, in a process pool and through local Ray: same rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from exoactor.bench.harness import episodes, read_rows, run_benchmark
+
+HERE = Path(__file__).parent.parent / "pipeline"
+FAKE = {"embody": "t_embody", "imagine": "t_imagine", "body": "t_body", "hands": "t_hands", "execute": "t_execute"}
+TASKS = ["walk_to_table", "sit_on_chair"]
+COMPARED = ("task", "tier", "seed", "providers", "success", "failure_stage", "failure_reason", "fell", "video_duration_s")
+
+
+@pytest.fixture()
+def plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("EXOACTOR_PLUGINS", "fake_providers")
+    monkeypatch.setenv("PYTHONPATH", str(HERE))
+    monkeypatch.syspath_prepend(str(HERE))
+    import exoactor.stages as st
+
+    for reg in (st.PLAN, st.EMBODY, st.IMAGINE, st.BODY, st.HANDS, st.EXECUTE):
+        reg._loaded = False
+    return tmp_path
+
+
+def _compare(rows: list[dict]) -> list[tuple]:
+    return sorted(tuple(str(r.get(k)) for k in COMPARED) + (str(r["metrics"].get("success")),) for r in rows)
+
+
+def test_in_process_pool_and_ray_give_the_same_rows(plugins: Path) -> None:
+    specs = episodes(TASKS, 1, FAKE, {"imagine": {"n_frames": 6}}, runs_dir=str(plugins / "runs"), oracle=False, checks=False)
+    assert [s.tier for s in specs] == ["B", "A"]
+    out1 = plugins / "inproc.jsonl"
+    rows1 = run_benchmark(specs, out1, workers=1, progress=False)
+    assert len(rows1) == 2 and len(read_rows(out1)) == 2
+    for r in rows1:
+        # the fake executor replays kinematically: never a success, and the reason is recorded
+        assert r["success"] is False and r["failure_stage"] == "execute" and r["failure_reason"] == "task predicate not met"
+        assert r["stages"]["plan"]["wall_s"] is not None and r["video_duration_s"] == pytest.approx(0.6)
+        assert Path(r["run_dir"]).is_dir() and r["machine"]["cpus"] >= 1
+    assert run_benchmark(specs, out1, workers=1, progress=False) == []  # resumable: nothing left to do
+
+    out2 = plugins / "pool.jsonl"
+    rows2 = run_benchmark(specs, out2, workers=2, progress=False)
+    assert _compare(rows2) == _compare(rows1)
+
+    pytest.importorskip("ray")
+    out3 = plugins / "ray.jsonl"
+    rows3 = run_benchmark(specs, out3, use_ray=True, progress=False)
+    assert _compare(rows3) == _compare(rows1)
+
+
+def test_a_crashing_episode_is_recorded_and_the_benchmark_goes_on(plugins: Path) -> None:
+    specs = episodes(TASKS, 1, {**FAKE, "imagine": "no_such_provider"}, runs_dir=str(plugins / "runs"), oracle=False, checks=False)
+    rows = run_benchmark(specs, plugins / "r.jsonl", workers=1, progress=False)
+    assert len(rows) == 2
+    for r in rows:
+        assert r["success"] is False and r["failure_stage"] == "imagine"
+        assert "unknown imagine provider 'no_such_provider'" in r["failure_reason"]
