@@ -293,7 +293,7 @@ def test_stream_realtime_every_field_rate_and_order() -> None:
     dt = np.diff(sub.times)
     assert abs((sub.times[-1] - sub.times[0]) - 1.0) < 0.08
     assert np.median(dt) == pytest.approx(0.02, abs=0.004)
-    assert ex.metrics["max_lateness_ms"] < 50
+    assert ex.metrics["max_lateness_ms"] < 100
     # the record is the streamed reference in MJCF order at 50 Hz
     assert ex.fps == 50 and ex.joint_pos.shape == (51, 29)
     np.testing.assert_allclose(ex.joint_pos, robot.joint_pos, atol=1e-9)

@@ -29,6 +29,7 @@ Use a harness. The Dex3-1 hands (separate ``rt/dex3/*`` topics) are not commande
 import struct
 import threading
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -62,32 +63,24 @@ LEG_JOINTS = tuple(i for i, n in enumerate(JOINT_NAMES) if any(k in n for k in (
 # --- CRC ---------------------------------------------------------------------------------
 
 
-def _crc_table() -> list[int]:
-    table = []
-    for byte in range(256):
-        c = byte << 24
-        for _ in range(8):
-            c = ((c << 1) ^ 0x04C11DB7) if c & 0x80000000 else (c << 1)
-        table.append(c & 0xFFFFFFFF)
-    return table
+_BIT_REVERSE = bytes(int(f"{b:08b}"[::-1], 2) for b in range(256))
 
 
-_TABLE = _crc_table()
+def _crc_mpeg2(data: bytes) -> int:
+    """CRC-32/MPEG-2 (poly 0x04C11DB7, init 0xFFFFFFFF, MSB first, no final xor) via zlib's reflected CRC-32."""
+    r = zlib.crc32(data.translate(_BIT_REVERSE)) ^ 0xFFFFFFFF
+    return int(f"{r:032b}"[::-1], 2)
 
 
 def crc32_core(words: Sequence[int]) -> int:
-    """Unitree's crc32_core over 32-bit words (table-driven; equal to the bitwise original)."""
-    crc = 0xFFFFFFFF
-    for w in words:
-        for shift in (24, 16, 8, 0):  # each word MSB first
-            crc = ((crc << 8) & 0xFFFFFFFF) ^ _TABLE[((crc >> 24) ^ (w >> shift)) & 0xFF]
-    return crc
+    """Unitree's crc32_core over 32-bit words (each word fed MSB first): CRC-32/MPEG-2 of their big-endian bytes."""
+    return _crc_mpeg2(np.asarray(words, dtype=np.uint32).astype(">u4").tobytes())
 
 
 def packed_crc(packed: bytes) -> int:
     """The CRC of a packed message: crc32_core over its little-endian words, the last (crc) excluded."""
     n = len(packed) // 4 - 1
-    return crc32_core(struct.unpack(f"<{n}I", packed[: 4 * n]))
+    return _crc_mpeg2(np.frombuffer(packed, dtype="<u4", count=n).astype(">u4").tobytes())
 
 
 # --- messages ------------------------------------------------------------------------------
@@ -347,23 +340,20 @@ def hg_idl() -> tuple[type, type, type, type]:
     return _IDL_CACHE[0]
 
 
-def lowcmd_to_idl(cmd: LowCmd) -> Any:
+def lowcmd_to_idl(cmd: LowCmd, msg: Any = None) -> Any:
+    """The cyclonedds LowCmd_ for `cmd` (CRC filled in); fills `msg` in place when given (cheaper)."""
     motor_t, lowcmd_t, _, _ = hg_idl()
-    packed = cmd.pack()  # fills cmd.crc
-    del packed
-    motors = [
-        motor_t(
-            mode=int(cmd.mode[i]),
-            q=float(cmd.q[i]),
-            dq=float(cmd.dq[i]),
-            tau=float(cmd.tau[i]),
-            kp=float(cmd.kp[i]),
-            kd=float(cmd.kd[i]),
-            reserve=0,
-        )
-        for i in range(NUM_MOTORS)
-    ]
-    return lowcmd_t(mode_pr=cmd.mode_pr, mode_machine=cmd.mode_machine, motor_cmd=motors, reserve=[0] * 4, crc=cmd.crc)
+    cmd.pack()  # fills cmd.crc
+    if msg is None:
+        motors = [motor_t(mode=0, q=0.0, dq=0.0, tau=0.0, kp=0.0, kd=0.0, reserve=0) for _ in range(NUM_MOTORS)]
+        msg = lowcmd_t(mode_pr=0, mode_machine=0, motor_cmd=motors, reserve=[0] * 4, crc=0)
+    msg.mode_pr = int(cmd.mode_pr)
+    msg.mode_machine = int(cmd.mode_machine)
+    cols = zip(cmd.mode.tolist(), cmd.q.tolist(), cmd.dq.tolist(), cmd.tau.tolist(), cmd.kp.tolist(), cmd.kd.tolist())
+    for m, (mode, q, dq, tau, kp, kd) in zip(msg.motor_cmd, cols):
+        m.mode, m.q, m.dq, m.tau, m.kp, m.kd = mode, q, dq, tau, kp, kd
+    msg.crc = int(cmd.crc)
+    return msg
 
 
 def lowcmd_from_idl(msg: Any) -> LowCmd:
@@ -471,7 +461,7 @@ class DdsTransport:
         self._dp: Any = DomainParticipant(domain_id)
         self._writer: Any = DataWriter(self._dp, Topic(self._dp, cmd_topic, lowcmd_t))
         self._reader: Any = DataReader(self._dp, Topic(self._dp, state_topic, lowstate_t))
-        self.bad_crc = 0
+        self._msg: Any = None
 
     def read_state(self, timeout_s: float) -> LowState | None:
         deadline = time.monotonic() + timeout_s
@@ -495,7 +485,8 @@ class DdsTransport:
         return True
 
     def write(self, cmd: LowCmd) -> None:
-        self._writer.write(lowcmd_to_idl(cmd))
+        self._msg = lowcmd_to_idl(cmd, self._msg)
+        self._writer.write(self._msg)
 
     def close(self) -> None:
         # cyclonedds entities are freed with their participant
