@@ -1,0 +1,247 @@
+"""`hands` provider `mediapipe` (default): MediaPipe Hands on crops around the body's wrists.
+
+Per frame and side, a square crop centred between the body's wrist and hand joints is
+upscaled and given to MediaPipe Hands (one tracker per side, so each follows its crop).
+Every detection from both crops is a candidate; candidates are matched to the body's
+wrists by image distance (never by MediaPipe's handedness label, which assumes a mirrored
+image). The metric hand landmarks are rotated into the camera by a PnP fit to their image
+points and attached to the body's world wrist. Grasp states come from finger flexion,
+median-filtered with hysteresis; unseen frames are bridged with confidence 0.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from exoactor.artifacts import BodyMotion, Camera, HandMotion, Video
+from exoactor.artifacts.motion import SIDES, J
+from exoactor.errors import ConfigError, InputError, missing_package
+from exoactor.estimate import grounding as G
+from exoactor.estimate import handgeom as HG
+from exoactor.estimate.body.mediapipe import check_frames
+from exoactor.geometry import mat_to_quat
+from exoactor.stages import HANDS, StageContext
+
+
+def body_camera(video: Video, body: BodyMotion) -> Camera:
+    """The camera the body was grounded with (the body stage records it), else the video's."""
+    cam = body.extra.get("camera") if isinstance(body.extra, dict) else None
+    if cam:
+        return Camera.from_json(cam, where="body_motion.extra")
+    if not video.camera.has_pose:
+        raise InputError("hands: the body motion has no camera and the video's camera pose is unknown")
+    return video.camera
+
+
+def body_hand_uv(video: Video, body: BodyMotion, camera: Camera) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Image positions (T, 2, 2) of the body's [left, right] wrists and hand joints."""
+    T = video.n_frames
+    w, h = body.extra.get("wrists_uv"), body.extra.get("hands_uv")
+    if w is not None and h is not None and len(w) == T and len(h) == T:
+        return np.asarray(w, dtype=np.float64), np.asarray(h, dtype=np.float64)
+    if body.n_frames != T:
+        raise InputError(f"hands: the body motion has {body.n_frames} frames, the video {T}")
+    wr = camera.project(body.joints[:, [J["left_wrist"], J["right_wrist"]]])
+    hd = camera.project(body.joints[:, [J["left_hand"], J["right_hand"]]])
+    return wr, hd
+
+
+def _crop(frame: NDArray[np.uint8], centre: NDArray, size: int, upscale: float) -> tuple[NDArray[np.uint8], NDArray]:
+    """A (size x size) crop around `centre` (padded at the borders), resized by `upscale`; and its origin."""
+    import cv2
+
+    H, W = frame.shape[:2]
+    x0, y0 = int(round(centre[0] - size / 2)), int(round(centre[1] - size / 2))
+    out = np.zeros((size, size, 3), dtype=np.uint8)
+    xa, ya, xb, yb = max(x0, 0), max(y0, 0), min(x0 + size, W), min(y0 + size, H)
+    if xb > xa and yb > ya:
+        out[ya - y0 : yb - y0, xa - x0 : xb - x0] = frame[ya:yb, xa:xb]
+    if upscale != 1.0:
+        out = cv2.resize(out, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_LINEAR)
+    return np.ascontiguousarray(out), np.array([x0, y0], dtype=np.float64)
+
+
+@HANDS.register("mediapipe", requires=("mediapipe",), offline=True)
+class MediaPipeHands:
+    """MediaPipe Hands (bundled models) on wrist crops.
+
+    Options:
+        crop_px: crop size in pixels at 480 px image height (scaled with the image; default 192).
+        upscale: crop magnification before detection (default 2).
+        min_confidence: detection/tracking confidence (default 0.5).
+        stride: run the detector on every n-th frame and interpolate between (default 3: hands
+            move slowly next to the body at 30 fps, and it keeps hands + body faster than real time).
+    """
+
+    def __init__(
+        self,
+        crop_px: int = 192,
+        upscale: float = 2.0,
+        min_confidence: float = 0.5,
+        stride: int = 3,
+        **options: Any,
+    ) -> None:
+        if int(stride) < 1:
+            raise ConfigError(f"hands (mediapipe): option stride must be >= 1, got {stride}")
+        self.stride = int(stride)
+        self.crop_px = int(crop_px)
+        self.upscale = float(upscale)
+        self.min_confidence = float(min_confidence)
+
+    def estimate_hands(self, video: Video, body: BodyMotion, ctx: StageContext) -> HandMotion:
+        try:
+            import mediapipe as mp
+        except ImportError:
+            raise missing_package("mediapipe", "estimate", "mediapipe") from None
+        frames = check_frames(video)
+        T, H, W = frames.shape[:3]
+        if body.n_frames != T:
+            raise InputError(f"hands: the body motion has {body.n_frames} frames, the video {T}")
+        camera = body_camera(video, body)
+        wr_uv, hd_uv = body_hand_uv(video, body, camera)
+        size = max(64, int(round(self.crop_px * H / 480)))
+        t0 = time.perf_counter()
+        kp_cam = np.zeros((T, 2, 21, 3))  # camera-frame keypoints relative to the wrist
+        seen = np.zeros((T, 2))
+        trackers = [
+            mp.solutions.hands.Hands(
+                static_image_mode=False,
+                max_num_hands=2,
+                model_complexity=1,
+                min_detection_confidence=self.min_confidence,
+                min_tracking_confidence=self.min_confidence,
+            )
+            for _ in SIDES
+        ]
+        try:
+            processed = np.zeros(T, dtype=bool)
+            processed[:: self.stride] = True
+            processed[-1] = True
+            for t in np.flatnonzero(processed):
+                cands: list[tuple[NDArray, NDArray, float, bool]] = []  # (uv (21, 2), metric (21, 3), score)
+                for k in range(2):
+                    if body.valid[t] <= 0:
+                        continue
+                    centre = 0.5 * (wr_uv[t, k] + hd_uv[t, k])
+                    crop, origin = _crop(frames[t], centre, size, self.upscale)
+                    res = trackers[k].process(crop)
+                    if not res.multi_hand_landmarks:
+                        continue
+                    for lm, wl, hn in zip(
+                        res.multi_hand_landmarks, res.multi_hand_world_landmarks, res.multi_handedness, strict=False
+                    ):
+                        uv = np.array([(p.x * size, p.y * size) for p in lm.landmark]) + origin
+                        met = np.array([(p.x, p.y, p.z) for p in wl.landmark])
+                        # MediaPipe's label assumes a mirrored image: "Left" is a right hand here
+                        is_right = hn.classification[0].label == "Left"
+                        cands.append((uv, met, float(hn.classification[0].score), is_right))
+                cands = _dedupe(cands, px=0.05 * size)
+                pick = HG.assign_sides(np.array([c[0][0] for c in cands]), wr_uv[t], gate=0.45 * size)
+                for k, i in enumerate(pick):
+                    if i is None:
+                        continue
+                    uv, met, score, is_right = cands[i]
+                    if is_right != (k == 1):
+                        # the model built the other hand's shape: mirror its depth (same image)
+                        met = met * np.array([1.0, 1.0, -1.0])
+                    R, _ = G.solve_pose(met, uv, camera.K, max_angle_deg=60.0)
+                    kp_cam[t, k] = (met - met[0]) @ R.T
+                    seen[t, k] = score
+                ctx.progress(int(t) + 1, T, "hands (mediapipe)")
+        finally:
+            for tr in trackers:
+                tr.close()
+        seconds = time.perf_counter() - t0
+        hm = hands_from_camera_keypoints(kp_cam, seen, body, camera, float(video.fps), seconds, processed)
+        hm.extra["stride"] = self.stride
+        return hm
+
+
+def _dedupe(cands: list[tuple[NDArray, NDArray, float, bool]], px: float) -> list[tuple[NDArray, NDArray, float, bool]]:
+    """Drop detections of the same hand seen in both crops (mean keypoint distance below `px`)."""
+    out: list[tuple[NDArray, NDArray, float, bool]] = []
+    for c in sorted(cands, key=lambda c: -c[2]):
+        if all(np.linalg.norm(c[0] - o[0], axis=-1).mean() > px for o in out):
+            out.append(c)
+    return out
+
+
+def hands_from_camera_keypoints(
+    kp_cam: NDArray,
+    seen: NDArray,
+    body: BodyMotion,
+    camera: Camera,
+    fps: float,
+    seconds: float = 0.0,
+    processed: NDArray | None = None,
+) -> HandMotion:
+    """World HandMotion from wrist-relative camera-frame keypoints.
+
+    Args:
+        kp_cam: (T, 2, 21, 3) [left, right] keypoints relative to the wrist, camera frame (OpenCV).
+        seen: (T, 2) detection confidence, 0 where the hand was not found.
+        body: the body motion whose world wrists the hands are attached to.
+        camera: the camera with a pose (world_from_camera).
+        processed: (T,) frames the detector ran on (default all); the confidence of the others
+            is interpolated from them.
+    """
+    T = kp_cam.shape[0]
+    sel = np.ones(T, dtype=bool) if processed is None else np.asarray(processed, dtype=bool)
+    R = camera.R_world_cam
+    kw: dict[str, Any] = {}
+    for k, s in enumerate(SIDES):
+        ok = seen[:, k] > 0
+        wrist = body.joints[:, J[f"{s}_wrist"]]
+        if ok.any():
+            rel = G.bridge(kp_cam[:, k] @ R.T, ok.astype(float))
+            rel = G.smooth(rel, fps, 8.0)
+            flex = G.bridge(HG.finger_flexion_deg(rel).mean(-1), ok.astype(float))
+            state = HG.smoothed_grasp_state(flex, fps)
+            kp = rel + wrist[:, None]
+            quat = HG.wrist_quat_from_keypoints(kp)
+        else:
+            kp, quat, state = _fallback_hand(body, s)
+        kw[f"{s}_keypoints"] = kp
+        kw[f"{s}_wrist_quat"] = quat
+        kw[f"{s}_state"] = state.astype(np.int8)
+        conf = seen[:, k] if processed is None else G.bridge(seen[:, k], processed.astype(float))
+        kw[f"{s}_confidence"] = np.clip(conf, 0.0, 1.0)
+    return HandMotion(
+        fps=fps,
+        source="mediapipe",
+        extra={
+            "detection_rate": {s: float((seen[sel, k] > 0).mean()) for k, s in enumerate(SIDES)},
+            "seconds": round(seconds, 3),
+            "wrist_frame": "x wrist->middle knuckle, y towards the thumb side, z = x cross y",
+        },
+        **kw,
+    )
+
+
+def _fallback_hand(body: BodyMotion, side: str) -> tuple[NDArray, NDArray, NDArray]:
+    """A hand never seen: an open, straight hand continuing the forearm (confidence stays 0)."""
+    T = body.n_frames
+    wrist = body.joints[:, J[f"{side}_wrist"]]
+    x = wrist - body.joints[:, J[f"{side}_elbow"]]
+    x = x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)
+    up = np.array([0.0, 0.0, 1.0])
+    z = up - (x @ up)[:, None] * x
+    bad = np.linalg.norm(z, axis=-1) < 1e-6
+    z[bad] = np.array([1.0, 0.0, 0.0])
+    z = z / np.linalg.norm(z, axis=-1, keepdims=True)
+    y = np.cross(z, x)
+    Rm = np.stack([x, y, z], axis=-1)
+    # a flat hand in its own frame: knuckles 9 cm out, fingers straight, thumb to +y
+    local = np.zeros((21, 3))
+    for f, lat in enumerate((0.025, 0.0, -0.02, -0.038)):
+        base = 5 + 4 * f
+        for j in range(4):
+            local[base + j] = (0.09 + 0.03 * j, lat, 0.0)
+    for j in range(4):
+        local[1 + j] = (0.025 + 0.02 * j, 0.035 + 0.012 * j, 0.0)
+    kp = np.einsum("tij,kj->tki", Rm, local) + wrist[:, None]
+    return kp, mat_to_quat(Rm), np.zeros(T, dtype=np.int8)
