@@ -33,7 +33,7 @@ def _progress_factory(enabled: bool) -> Callable[[str], Callable[[int, int, str]
             if bar is None or bar.total != total:
                 if bar is not None:
                     bar.close()
-                bar = state["bar"] = tqdm(total=total, desc=f"{stage:>8}", unit="", leave=False, file=sys.stderr)
+                bar = state["bar"] = tqdm(total=total, desc=f"{stage:>8}", unit="", leave=False, file=sys.stderr, disable=None)
             bar.n = done
             bar.set_postfix_str(label, refresh=False)
             bar.refresh()
