@@ -29,6 +29,17 @@ SCHEMA_VERSION = 1
 ShapeSpec = tuple[int | str, ...]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def finalize_mode(tmp: str | Path) -> None:
+    """Give a temp file (mkstemp makes them 0600) the mode a normal file would get."""
+    os.chmod(tmp, 0o666 & ~_umask())
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write `data` to `path` via a temp file + rename (atomic on POSIX)."""
     path = Path(path)
@@ -39,6 +50,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        finalize_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

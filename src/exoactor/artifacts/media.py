@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from exoactor.artifacts.io import finalize_mode
 from exoactor.errors import ArtifactError, InputError
 
 
@@ -22,6 +23,7 @@ def write_image(path: Path, image: NDArray[np.uint8]) -> None:
     os.close(fd)
     try:
         Image.fromarray(np.ascontiguousarray(image)).save(tmp)
+        finalize_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -75,6 +77,7 @@ def write_video(path: Path, frames: NDArray[np.uint8], fps: float) -> None:
                     container.mux(packet)
             for packet in stream.encode():
                 container.mux(packet)
+        finalize_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
