@@ -190,15 +190,19 @@ def test_run_tracks_the_upper_body_and_holds_the_legs() -> None:
     robot = FakeG1(DEFAULT_JOINT_POS)
     ctl = UnitreeLowLevel(robot, FAST, control_hz=200.0, joints="upper")
     log = ctl.run(reference())
-    n_expected = 10 + 101  # 0.05 s ramp + 0.5 s of motion at 200 Hz
-    assert log.commands_sent == len(robot.cmds) == n_expected
+    # 0.05 s ramp + 0.5 s of motion at 200 Hz = 111 ticks (fewer only if the loop fell behind and skipped)
+    assert log.commands_sent == len(robot.cmds) == len(log.t)
+    assert log.commands_sent == 111 or (log.late_ticks > 0 and log.commands_sent < 111)
+    assert log.t[-1] == pytest.approx(0.55)
     assert [e["type"] for e in log.events] == ["start", "tracking", "done"]
     cmds = robot.cmds
     assert all(c.mode_machine == 6 and c.mode_pr == 0 for c in cmds)  # echoed from LowState
     assert all(np.all(c.mode[:29] == 1) and np.all(c.mode[29:] == 0) and np.all(c.kp[29:] == 0) for c in cmds)
     ls = JOINT_NAMES.index("left_shoulder_pitch_joint")
-    q_cmd = np.array([c.q[ls] for c in cmds[10:]])
-    expect = DEFAULT_JOINT_POS[ls] + 0.3 * np.sin(2 * np.pi * np.arange(101) / 200)
+    t = np.array(log.t)
+    tracking = t >= 0.05 - 1e-9
+    q_cmd = np.array([c.q[ls] for c in cmds])[tracking]
+    expect = DEFAULT_JOINT_POS[ls] + 0.3 * np.sin(2 * np.pi * (t[tracking] - 0.05))
     np.testing.assert_allclose(q_cmd, expect, atol=2e-3)
     legs = np.array([[c.q[i] for i in LEG_JOINTS] for c in cmds])
     np.testing.assert_allclose(legs, np.tile(DEFAULT_JOINT_POS[list(LEG_JOINTS)], (len(cmds), 1)), atol=1e-6)
@@ -231,7 +235,7 @@ def test_software_estop_switches_to_damping() -> None:
     types = [e["type"] for e in log.events]
     assert types[-2:] == ["e-stop", "damping"] and log.events[-2]["reason"] == "stop requested"
     tracked = [c for c in robot.cmds if np.any(c.kp[:29] > 0)]
-    assert len(tracked) == 30
+    assert len(tracked) == 30 == len(log.t)
     damp = robot.cmds[30:]
     assert damp and all(np.all(c.kp == 0) and np.allclose(c.kd[:29], FAST.damp_kd) for c in damp)
 
@@ -260,5 +264,6 @@ def test_provider_with_an_injected_transport(tmp_path: Path) -> None:
     hm, _ = human_motion(t=10)
     ex = prov.execute(hm, StageContext(work_dir=tmp_path, options={"robot_motion": reference()}))
     assert ex.controller == "unitree" and ex.kinematic is False and ex.success is None
-    assert len(fake.cmds) == ex.metrics["commands_sent"] == 111
+    assert len(fake.cmds) == ex.metrics["commands_sent"]
+    assert ex.metrics["commands_sent"] == 111 or ex.metrics["late_ticks"] > 0
     ex.save(tmp_path / "execution.npz")

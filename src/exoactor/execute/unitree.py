@@ -24,6 +24,10 @@ Safety, in the order it is applied to every command (`SafetyLimits`):
 This is joint-space PD tracking, not a balance controller: by default only the waist and
 arms follow the reference while the legs hold the pose measured at start (``joints="upper"``).
 Use a harness. The Dex3-1 hands (separate ``rt/dex3/*`` topics) are not commanded here.
+
+Commands go out at ``control_hz`` (200 by default: the motor drivers run their PD on the last
+target between commands; a Python loop holds 200 Hz with a few late ticks on a busy 2-core
+machine, 500 Hz does not). A late loop skips ticks to follow the wall clock, never bursts.
 """
 
 import struct
@@ -509,6 +513,9 @@ class RunLog:
     events: list[dict[str, Any]] = field(default_factory=list)
     clipped: dict[str, int] = field(default_factory=lambda: {"position": 0, "rate": 0, "torque": 0})
     commands_sent: int = 0
+    late_ticks: int = 0  # control ticks that started after their due time
+    max_late_ms: float = 0.0
+    wall_s: float = 0.0
 
 
 class UnitreeLowLevel:
@@ -518,7 +525,7 @@ class UnitreeLowLevel:
         self,
         transport: LowLevelTransport,
         limits: SafetyLimits | None = None,
-        control_hz: float = 500.0,
+        control_hz: float = 200.0,
         joints: str = "upper",
         kp: NDArray | None = None,
         kd: NDArray | None = None,
@@ -606,7 +613,9 @@ class UnitreeLowLevel:
         t0 = time.monotonic()
         last_state_time = t0
         stop_reason = ""
-        for k in range(ramp_n + motion_n):
+        total = ramp_n + motion_n
+        k = 0
+        while k < total:
             t = k * period
             if should_stop is not None and should_stop():
                 self.estop("stop requested")
@@ -649,11 +658,18 @@ class UnitreeLowLevel:
             log.q_cmd.append(q_cmd)
             log.q_meas.append(q_meas)
             log.imu_quat.append(np.asarray(state.imu_quat, dtype=np.float64))
-            if k == ramp_n:
+            if k >= ramp_n and not any(e["type"] == "tracking" for e in log.events):
                 log.events.append({"t": t, "type": "tracking"})
             sleep = t0 + (k + 1) * period - time.monotonic()
             if sleep > 0:
                 time.sleep(sleep)
+                k += 1
+            else:
+                # late: follow the wall clock (skip ticks, never burst), but always send the last frame
+                log.late_ticks += 1
+                log.max_late_ms = max(log.max_late_ms, -1000 * sleep)
+                k = total if k == total - 1 else min(max(k + 1, int((time.monotonic() - t0) / period)), total - 1)
+        log.wall_s = time.monotonic() - t0
         t_end = log.t[-1] if log.t else 0.0
         if stop_reason:
             log.events.append({"t": t_end, "type": "e-stop", "reason": stop_reason})
@@ -693,6 +709,10 @@ def run_to_execution(log: RunLog, robot: RobotMotion, control_hz: float, rate_hz
         fell=any(e.get("type") == "e-stop" and "tilt" in e.get("reason", "") for e in log.events),
         metrics={
             "commands_sent": log.commands_sent,
+            "control_hz": control_hz,
+            "late_ticks": log.late_ticks,
+            "max_late_ms": log.max_late_ms,
+            "wall_s": log.wall_s,
             "clipped": dict(log.clipped),
             "tracking_rmse_rad": float(np.sqrt(np.mean(err**2))),
             "tracking_max_rad": float(err.max()),
@@ -715,7 +735,7 @@ class UnitreeExecutor:
         self,
         interface: str | None = None,
         domain_id: int = 0,
-        control_hz: float = 500.0,
+        control_hz: float = 200.0,
         joints: str = "upper",
         first_state_timeout_s: float = 2.0,
         transport: LowLevelTransport | None = None,
