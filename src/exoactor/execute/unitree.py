@@ -217,6 +217,8 @@ class SafetyFilter:
         self.dt = 1.0 / control_hz
         self.kp = np.asarray(kp, dtype=np.float64)
         self.kd = np.asarray(kd, dtype=np.float64)
+        if np.any(self.kp <= 0):
+            raise ConfigError("unitree: every body joint needs kp > 0")
         self.lo = JOINT_LIMITS[:, 0] + limits.position_margin
         self.hi = JOINT_LIMITS[:, 1] - limits.position_margin
         self.tau_max = limits.torque_fraction * EFFORT_LIMIT
@@ -573,6 +575,10 @@ class UnitreeLowLevel:
         """Ramp to the first reference, track the motion, end holding its last pose (or damping)."""
         if tuple(robot.joint_names or JOINT_NAMES) != JOINT_NAMES:
             raise InputError("unitree: RobotMotion joints are not in the G1 MJCF order")
+        robot.validate("unitree reference")  # shapes, finiteness
+        if robot.n_frames < 2:
+            raise InputError("unitree: the reference needs at least two frames")
+        self._estop.clear()
         lim = self.limits
         log = RunLog()
         state = self.transport.read_state(self.first_state_timeout_s)
