@@ -109,3 +109,25 @@ def test_npz_export_is_plain_and_complete(tmp_path: Path) -> None:
         np.testing.assert_allclose(z["root_quat_wxyz"][0], [1, 0, 0, 0])
     with pytest.raises(InputError, match="unknown export format"):
         export_motion(robot(5, 50.0), tmp_path / "y", "bvh")
+
+
+def test_export_file_reads_artifacts_and_names_outputs(tmp_path: Path) -> None:
+    from exoactor.errors import ArtifactError
+    from exoactor.execute.export import export_file
+
+    src = tmp_path / "robot_motion.npz"
+    robot(26, 50.0).save(src)
+    folder = export_file(src)
+    assert folder == tmp_path / "robot_motion_sonic" and (folder / "joint_pos.csv").is_file()
+    npz = export_file(src, "npz")
+    assert npz == tmp_path / "robot_motion_export.npz"
+    with np.load(npz) as z:
+        assert z["joint_pos"].shape == (26, 29)
+    hm, _ = human_motion(t=10)
+    hm.save(tmp_path / "human.npz")
+    body = tmp_path / "body.npz"
+    hm.body().save(body)
+    with pytest.raises(ArtifactError, match="expected a robot_motion or human_motion"):
+        export_file(body)
+    with pytest.raises(InputError, match="unknown export format"):
+        export_file(src, "bvh")

@@ -199,10 +199,42 @@ def export_npz(robot: RobotMotion, path: str | Path) -> Path:
     return out
 
 
+EXPORT_FORMATS: tuple[str, ...] = ("sonic-csv", "npz")
+
+
 def export_motion(robot: RobotMotion, path: str | Path, fmt: str, human: HumanMotion | None = None) -> Path:
-    """CLI entry: `fmt` is 'sonic-csv' (a folder) or 'npz'."""
+    """Export in `fmt`: 'sonic-csv' (a folder) or 'npz'."""
     if fmt == "sonic-csv":
         return export_sonic_csv(robot, path, human)
     if fmt == "npz":
         return export_npz(robot, path)
-    raise InputError(f"unknown export format '{fmt}' (formats: sonic-csv, npz)")
+    raise InputError(f"unknown export format '{fmt}' (formats: {', '.join(EXPORT_FORMATS)})")
+
+
+def export_file(src: str | Path, fmt: str = "sonic-csv", out: str | Path | None = None) -> Path:
+    """CLI entry (`exoactor export MOTION --format sonic-csv [--out PATH]`).
+
+    MOTION is a RobotMotion artifact, or a HumanMotion artifact (retargeted to the G1 first,
+    and its SMPL fields added to the SONIC folder). Default output: beside MOTION, named
+    ``<stem>_sonic/`` or ``<stem>_export.npz``. Returns the written path.
+    """
+    from exoactor.artifacts.io import read_npz
+
+    src = Path(src)
+    if fmt not in EXPORT_FORMATS:
+        raise InputError(f"unknown export format '{fmt}' (formats: {', '.join(EXPORT_FORMATS)})")
+    _, meta = read_npz(src)
+    schema = meta.get("schema")
+    human: HumanMotion | None = None
+    if schema == RobotMotion.SCHEMA:
+        robot = RobotMotion.load(src)
+    elif schema == HumanMotion.SCHEMA:
+        from exoactor.execute.sonic import robot_reference
+
+        human = HumanMotion.load(src)
+        robot = robot_reference(human, None, "export")
+    else:
+        raise ArtifactError(f"{src}: field 'schema': expected a robot_motion or human_motion artifact, got '{schema}'")
+    if out is None:
+        out = src.with_name(f"{src.stem}_sonic") if fmt == "sonic-csv" else src.with_name(f"{src.stem}_export.npz")
+    return export_motion(robot, out, fmt, human)
