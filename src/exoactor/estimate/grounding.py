@@ -115,12 +115,13 @@ class Floor:
     d: float
 
 
-def fit_floor(foot_points_cam: NDArray, up_hint: NDArray) -> Floor:
+def fit_floor(foot_points_cam: NDArray, up_hint: NDArray, spread_m: float = 0.5) -> Floor:
     """The floor plane from foot-contact points (N, 3) in the camera frame.
 
-    The normal is the plane fit when the points spread in two directions (a walk); otherwise
-    the `up_hint` (the body's mean spine direction). The offset puts the lowest decile of
-    the points on the plane.
+    Starts from `up_hint` (the body's mean spine direction). Along a direction in which the
+    feet spread more than `spread_m` (standard deviation), the floor must contain that
+    direction: the normal is made orthogonal to it. With spread in two directions the
+    plane fit alone gives the normal. The offset puts the lowest decile on the plane.
     """
     p = np.asarray(foot_points_cam, dtype=np.float64)
     n = np.asarray(up_hint, dtype=np.float64)
@@ -128,10 +129,13 @@ def fit_floor(foot_points_cam: NDArray, up_hint: NDArray) -> Floor:
     if len(p) >= 8:
         c = p.mean(0)
         _, s, vt = np.linalg.svd(p - c, full_matrices=False)
-        cand = vt[2] if vt[2] @ n > 0 else -vt[2]
-        # trust the fit only with real 2D spread and a normal near the body's up
-        if s[1] > 0.25 * np.sqrt(len(p)) and cand @ n > np.cos(np.deg2rad(25)):
-            n = cand
+        sd = s / np.sqrt(len(p))
+        for k in range(2):
+            if sd[k] > spread_m:
+                cand = n - (n @ vt[k]) * vt[k]
+                # keep the body's up unless the fit stays within 25 degrees of it
+                if np.linalg.norm(cand) > np.cos(np.deg2rad(25)):
+                    n = cand / np.linalg.norm(cand)
     h = p @ n
     return Floor(normal=n, d=float(np.percentile(h, 10)))
 
