@@ -385,3 +385,55 @@ def test_smpl_joint_slots_22_23_carry_the_thumb_ip_where_seen() -> None:
     expect_right = np.einsum("tji,tj->ti", quat_to_mat(q), joints[:, 23] - joints[:, 0])
     np.testing.assert_allclose(f.smpl_joints[:, 22], expect_left, atol=1e-5)
     np.testing.assert_allclose(f.smpl_joints[:, 23], expect_right, atol=1e-5)
+
+
+def test_measured_state_from_the_deployment_output_is_recorded() -> None:
+    msgpack = pytest.importorskip("msgpack")
+    from exoactor.sim.g1_constants import DEFAULT_JOINT_POS
+
+    state_port = free_port()
+    ctx = zmq.Context()
+    pub = ctx.socket(zmq.PUB)
+    pub.setsockopt(zmq.LINGER, 0)
+    pub.bind(f"tcp://127.0.0.1:{state_port}")
+    halt = threading.Event()
+    base = yaw_quat(0.5)
+
+    def deployment_output() -> None:  # SONIC's g1_debug stream: topic + msgpack map, MuJoCo joint order
+        payload = msgpack.packb(
+            {
+                "control_loop_type": "cpp",
+                "base_quat": base.tolist(),
+                "body_q": DEFAULT_JOINT_POS.tolist(),
+                "left_hand_q": [0.1] * 7,
+                "right_hand_q": [-0.1] * 7,
+            }
+        )
+        while not halt.is_set():
+            pub.send(b"g1_debug" + payload)
+            time.sleep(0.005)
+
+    out = threading.Thread(target=deployment_output, daemon=True)
+    out.start()
+    hm, _ = human_motion(t=13, fps=30.0)  # 0.4 s
+    port = free_port()
+    sub = Subscriber(port)
+    sub.start()
+    time.sleep(0.1)
+    try:
+        ex = stream_sonic(
+            hm, robot_motion(t=30), f"tcp://127.0.0.1:{port}", state_address=f"tcp://127.0.0.1:{state_port}"
+        )
+    finally:
+        halt.set()
+        out.join()
+        sub.stop.set()
+        sub.join()
+        pub.close()
+        ctx.term()
+    assert ex.extra["joint_pos"].startswith("measured") and ex.metrics["state_messages"] > 10
+    np.testing.assert_allclose(ex.joint_pos, np.tile(DEFAULT_JOINT_POS, (21, 1)))
+    np.testing.assert_allclose(ex.root_quat, np.tile(base, (21, 1)), atol=1e-12)
+    np.testing.assert_allclose(ex.hand_joint_pos[:, 1], -0.1)
+    ref = robot_motion(t=30).joint_pos[:21]
+    assert ex.metrics["tracking_rmse_rad"] == pytest.approx(np.sqrt(np.mean((ref - DEFAULT_JOINT_POS) ** 2)), rel=1e-6)

@@ -22,6 +22,7 @@ mode when it changes). We bind on localhost by default: the deployment connects 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -388,6 +389,71 @@ class SonicPublisher:
         self.close()
 
 
+class SonicStateMonitor:
+    """Listens to a SONIC deployment's state output (``--zmq-out-port 5557 --zmq-out-topic g1_debug``).
+
+    Its messages are ``topic`` + a msgpack map; we keep the latest ``body_q`` (29, MuJoCo =
+    our MJCF order), ``base_quat`` (wxyz) and ``left_hand_q``/``right_hand_q`` (7,).
+    """
+
+    def __init__(self, address: str, topic: str = "g1_debug") -> None:
+        try:
+            import msgpack
+            import zmq
+        except ImportError as e:
+            raise ModelUnavailable(
+                f"provider 'sonic': reading the robot state needs '{e.name}': pip install {e.name}"
+            ) from None
+        self._unpack = msgpack.unpackb
+        self._topic = topic.encode()
+        self._ctx = zmq.Context()
+        self._sock = self._ctx.socket(zmq.SUB)
+        self._sock.setsockopt(zmq.LINGER, 0)
+        self._sock.setsockopt(zmq.SUBSCRIBE, self._topic)
+        self._sock.connect(address)
+        self._lock = threading.Lock()
+        self._latest: dict[str, Any] | None = None
+        self.received = 0
+        self._halt = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._halt.is_set():
+            if not self._sock.poll(20):
+                continue
+            data = self._sock.recv()
+            if not data.startswith(self._topic):
+                continue
+            try:
+                msg = self._unpack(data[len(self._topic) :], raw=False)
+                state = {
+                    "body_q": np.asarray(msg["body_q"], dtype=np.float64).reshape(29),
+                    "base_quat": np.asarray(msg["base_quat"], dtype=np.float64).reshape(4),
+                    "hand_q": np.stack(
+                        [
+                            np.asarray(msg.get("left_hand_q", np.zeros(7)), dtype=np.float64).reshape(7),
+                            np.asarray(msg.get("right_hand_q", np.zeros(7)), dtype=np.float64).reshape(7),
+                        ]
+                    ),
+                }
+            except (ValueError, KeyError, TypeError):
+                continue  # not a state message we understand
+            with self._lock:
+                self._latest = state
+                self.received += 1
+
+    def latest(self) -> dict[str, Any] | None:
+        with self._lock:
+            return self._latest
+
+    def close(self) -> None:
+        self._halt.set()
+        self._thread.join(timeout=1.0)
+        self._sock.close()
+        self._ctx.term()
+
+
 def stream_sonic(
     motion: HumanMotion,
     robot: RobotMotion | None = None,
@@ -400,6 +466,8 @@ def stream_sonic(
     wait_subscriber_s: float = 10.0,
     first_frame_index: int = 0,
     should_stop: Callable[[], bool] | None = None,
+    state_address: str | None = None,
+    state_topic: str = "g1_debug",
 ) -> Execution:
     """Stream `motion` to a SONIC deployment and record what was sent.
 
@@ -414,9 +482,11 @@ def stream_sonic(
         wait_subscriber_s: how long to wait for the deployment to subscribe.
         first_frame_index: frame_index of the first frame (continue a session's counter).
         should_stop: polled before each message; True stops the stream (software e-stop).
+        state_address: the deployment's state output (``tcp://<robot>:5557``); when given and
+            state arrives for every frame, the Execution holds the measured joints instead.
     Returns:
-        An Execution (controller "sonic", kinematic False, success None) holding the
-        streamed reference at `rate_hz` and events.
+        An Execution (controller "sonic", kinematic False, success None) at `rate_hz`: the
+        streamed reference, or the measured state when `state_address` delivered it; events.
     Raises:
         ProviderError: no subscriber joined in time, or the address cannot be bound.
     """
@@ -426,6 +496,41 @@ def stream_sonic(
         raise ConfigError("sonic: rate_hz must be positive")
     robot = robot_reference(motion, robot, "sonic")
     frames = sonic_frames(motion, robot, rate_hz)
+    monitor = SonicStateMonitor(state_address, state_topic) if state_address else None
+    measured: list[dict[str, Any] | None] = []
+    try:
+        ex = _stream(
+            frames,
+            address,
+            topic,
+            rate_hz,
+            realtime,
+            frames_per_message,
+            wait_subscriber_s,
+            first_frame_index,
+            should_stop,
+            monitor,
+            measured,
+        )
+    finally:
+        if monitor is not None:
+            monitor.close()
+    return ex
+
+
+def _stream(
+    frames: SonicFrames,
+    address: str,
+    topic: str,
+    rate_hz: float,
+    realtime: bool,
+    frames_per_message: int,
+    wait_subscriber_s: float,
+    first_frame_index: int,
+    should_stop: Callable[[], bool] | None,
+    monitor: SonicStateMonitor | None,
+    measured: list[dict[str, Any] | None],
+) -> Execution:
     events: list[dict[str, Any]] = []
     lateness: list[float] = []
     sent_frames = 0
@@ -453,16 +558,32 @@ def stream_sonic(
             nbytes += pub.send(frames.message(start, stop, first_frame_index))
             messages += 1
             sent_frames = stop
+            if monitor is not None:
+                measured.extend([monitor.latest()] * (stop - start))
         wall = time.monotonic() - t0
     events.append({"t": sent_frames / rate_hz, "type": "streamed", "frames": sent_frames, "messages": messages})
     n = max(sent_frames, 1)
+    joint_pos = frames.joint_pos_mjcf[:n]
+    root_quat = frames.body_quat[:n].astype(np.float64)
+    hand_joint_pos = frames.hand_joint_pos[:n]
+    tracking: dict[str, Any] = {}
+    have_state = bool(measured) and all(m is not None for m in measured[:n])
+    if have_state:
+        got = [m for m in measured[:n] if m is not None]
+        joint_pos = np.stack([m["body_q"] for m in got])
+        root_quat = quat_normalize(np.stack([m["base_quat"] for m in got]))
+        hand_joint_pos = np.stack([m["hand_q"] for m in got])
+        err = np.abs(joint_pos - frames.joint_pos_mjcf[:n])
+        tracking = {"tracking_rmse_rad": float(np.sqrt(np.mean(err**2))), "tracking_max_rad": float(err.max())}
+    elif monitor is not None:
+        events.append({"t": 0.0, "type": "no-state", "frames_with_state": sum(m is not None for m in measured)})
     return Execution(
         fps=float(rate_hz),
         time=np.arange(n) / rate_hz,
         root_pos=frames.root_pos[:n],
-        root_quat=frames.body_quat[:n].astype(np.float64),
-        joint_pos=frames.joint_pos_mjcf[:n],
-        hand_joint_pos=frames.hand_joint_pos[:n],
+        root_quat=root_quat,
+        joint_pos=joint_pos,
+        hand_joint_pos=hand_joint_pos,
         controller="sonic",
         kinematic=False,
         success=None,
@@ -475,8 +596,15 @@ def stream_sonic(
             "send_rate_hz": (sent_frames - 1) / wall if realtime and wall > 0 and sent_frames > 1 else None,
             "max_lateness_ms": 1000 * max(lateness) if lateness else None,
             "protocol_version": PROTOCOL_VERSION,
+            "state_messages": monitor.received if monitor is not None else 0,
+            **tracking,
         },
-        extra={"endpoint": address, "topic": topic, "reference": "sent, not measured: SONIC reports no state back"},
+        extra={
+            "endpoint": address,
+            "topic": topic,
+            "joint_pos": "measured (SONIC state output)" if have_state else "streamed reference (not measured)",
+            "root_pos": "streamed reference",
+        },
     )
 
 
@@ -492,7 +620,11 @@ class SonicExecutor:
         realtime: bool = True,
         frames_per_message: int = 1,
         wait_subscriber_s: float = 10.0,
+        state_address: str | None = None,
+        state_topic: str = "g1_debug",
     ) -> None:
+        self.state_address = state_address
+        self.state_topic = state_topic
         self.address = address
         self.topic = topic
         self.rate_hz = float(rate_hz)
@@ -510,6 +642,8 @@ class SonicExecutor:
             realtime=self.realtime,
             frames_per_message=self.frames_per_message,
             wait_subscriber_s=self.wait_subscriber_s,
+            state_address=self.state_address,
+            state_topic=self.state_topic,
         )
         ex.scene = ctx.scene
         return ex
