@@ -387,7 +387,8 @@ def test_smpl_joint_slots_22_23_carry_the_thumb_ip_where_seen() -> None:
     np.testing.assert_allclose(f.smpl_joints[:, 23], expect_right, atol=1e-5)
 
 
-def test_measured_state_from_the_deployment_output_is_recorded() -> None:
+@pytest.mark.parametrize("start_threshold", [1.0, 0.5])
+def test_measured_state_from_the_deployment_output_is_recorded(start_threshold: float) -> None:
     msgpack = pytest.importorskip("msgpack")
     from exoactor.sim.g1_constants import DEFAULT_JOINT_POS
 
@@ -420,9 +421,15 @@ def test_measured_state_from_the_deployment_output_is_recorded() -> None:
     sub = Subscriber(port)
     sub.start()
     time.sleep(0.1)
+    state = f"tcp://127.0.0.1:{state_port}"
     try:
+        if start_threshold < 0.669:  # the robot's knees (0.669 rad) are far from the motion's first frame
+            with pytest.raises(ProviderError, match=r"refusing to stream: left_knee_joint is at \+0\.669 rad"):
+                stream_sonic(hm, robot_motion(t=30), f"tcp://127.0.0.1:{port}", state_address=state)
+            assert sub.messages == []
+            return
         ex = stream_sonic(
-            hm, robot_motion(t=30), f"tcp://127.0.0.1:{port}", state_address=f"tcp://127.0.0.1:{state_port}"
+            hm, robot_motion(t=30), f"tcp://127.0.0.1:{port}", state_address=state, start_threshold=start_threshold
         )
     finally:
         halt.set()

@@ -468,6 +468,7 @@ def stream_sonic(
     should_stop: Callable[[], bool] | None = None,
     state_address: str | None = None,
     state_topic: str = "g1_debug",
+    start_threshold: float = 0.5,
 ) -> Execution:
     """Stream `motion` to a SONIC deployment and record what was sent.
 
@@ -483,7 +484,8 @@ def stream_sonic(
         first_frame_index: frame_index of the first frame (continue a session's counter).
         should_stop: polled before each message; True stops the stream (software e-stop).
         state_address: the deployment's state output (``tcp://<robot>:5557``); when given and
-            state arrives for every frame, the Execution holds the measured joints instead.
+            state arrives for every frame, the Execution holds the measured joints instead, and
+            streaming is refused when any joint is more than `start_threshold` rad from the first frame.
     Returns:
         An Execution (controller "sonic", kinematic False, success None) at `rate_hz`: the
         streamed reference, or the measured state when `state_address` delivered it; events.
@@ -511,11 +513,30 @@ def stream_sonic(
             should_stop,
             monitor,
             measured,
+            start_threshold,
         )
     finally:
         if monitor is not None:
             monitor.close()
     return ex
+
+
+def _check_start(monitor: SonicStateMonitor, frames: SonicFrames, threshold: float, timeout_s: float) -> None:
+    """Refuse to stream when the robot is far from the first frame: SONIC snaps to what it receives."""
+    deadline = time.monotonic() + timeout_s
+    while (state := monitor.latest()) is None:
+        if time.monotonic() > deadline:
+            raise ProviderError(f"sonic: no robot state on the deployment's output within {timeout_s:g} s")
+        time.sleep(0.01)
+    diff = np.abs(state["body_q"] - frames.joint_pos_mjcf[0])
+    worst = int(np.argmax(diff))
+    if diff[worst] > threshold:
+        from exoactor.sim.g1_constants import JOINT_NAMES
+
+        raise ProviderError(
+            f"sonic: refusing to stream: {JOINT_NAMES[worst]} is at {state['body_q'][worst]:+.3f} rad, the motion "
+            f"starts at {frames.joint_pos_mjcf[0, worst]:+.3f} rad ({diff[worst]:.3f} > start_threshold {threshold:g} rad)"
+        )
 
 
 def _stream(
@@ -530,6 +551,7 @@ def _stream(
     should_stop: Callable[[], bool] | None,
     monitor: SonicStateMonitor | None,
     measured: list[dict[str, Any] | None],
+    start_threshold: float,
 ) -> Execution:
     events: list[dict[str, Any]] = []
     lateness: list[float] = []
@@ -543,6 +565,8 @@ def _stream(
                 f"{wait_subscriber_s:g} s (start it with --input-type zmq --zmq-port <port> --zmq-topic {topic})"
             )
         events.append({"t": 0.0, "type": "subscriber", "endpoint": pub.endpoint})
+        if monitor is not None:
+            _check_start(monitor, frames, start_threshold, wait_subscriber_s)
         t0 = time.monotonic()
         for start in range(0, frames.n_frames, frames_per_message):
             stop = min(start + frames_per_message, frames.n_frames)
@@ -622,7 +646,9 @@ class SonicExecutor:
         wait_subscriber_s: float = 10.0,
         state_address: str | None = None,
         state_topic: str = "g1_debug",
+        start_threshold: float = 0.5,
     ) -> None:
+        self.start_threshold = float(start_threshold)
         self.state_address = state_address
         self.state_topic = state_topic
         self.address = address
@@ -644,6 +670,7 @@ class SonicExecutor:
             wait_subscriber_s=self.wait_subscriber_s,
             state_address=self.state_address,
             state_topic=self.state_topic,
+            start_threshold=self.start_threshold,
         )
         ex.scene = ctx.scene
         return ex
