@@ -224,7 +224,7 @@ class SonicFrames:
     Attributes:
         smpl_joints: (N, 24, 3) root-local SMPL joints (22/23: thumb IP joints where the hands
             were seen, as SONIC's own SMPL-X based pipeline streams). smpl_pose: (N, 21, 3) axis-angles.
-        body_quat: (N, 4) wxyz root orientation. joint_pos, joint_vel: (N, 29) IsaacLab order.
+        body_quat: (N, 4) wxyz human root orientation. joint_pos, joint_vel: (N, 29) IsaacLab order.
         left_hand_joints, right_hand_joints: (N, 7) Dex3-1 angles.
         root_pos: (N, 3); joint_pos_mjcf: (N, 29); hand_joint_pos: (N, 2, 7) for the record.
     """
@@ -287,14 +287,15 @@ def sonic_frames(motion: HumanMotion, robot: RobotMotion, rate_hz: float = SONIC
         streamed[seen, slot] = thumb[seen]
     q_mjcf = interp_linear(robot.joint_pos, robot.fps, t)
     hands = interp_linear(robot.hand_joint_pos, robot.fps, t)
-    root_q = slerp(robot.root_quat, robot.fps, t)
     qd_mjcf = np.gradient(q_mjcf, 1.0 / rate_hz, axis=0)
     f32 = np.float32
     return SonicFrames(
         rate_hz=float(rate_hz),
         smpl_joints=smpl_root_local_joints(streamed, human_root_q).astype(f32),
         smpl_pose=smpl_pose.astype(f32),
-        body_quat=root_q.astype(f32),
+        body_quat=human_root_q.astype(
+            f32
+        ),  # the SMPL root, as SONIC's own streamer sends (smpl_joints are local to it)
         joint_pos=mjcf_to_isaaclab(q_mjcf).astype(f32),
         joint_vel=mjcf_to_isaaclab(qd_mjcf).astype(f32),
         left_hand_joints=hands[:, 0].astype(f32),
