@@ -95,7 +95,8 @@ def test_provider_commands_a_loopback_g1_over_dds(tmp_path: Path) -> None:
 
 
 def test_no_g1_on_the_domain_fails_after_a_bounded_wait(tmp_path: Path) -> None:
-    prov = EXECUTE.info("unitree").factory(domain_id=(DOMAIN + 1), first_state_timeout_s=0.5)
+    # also pins the DDS network interface (the loopback here; 'eth0' or similar on the robot's network)
+    prov = EXECUTE.info("unitree").factory(domain_id=(DOMAIN + 1), interface="lo", first_state_timeout_s=0.5)
     hm, _ = human_motion(t=10)
     t0 = time.monotonic()
     with pytest.raises(ProviderError, match="no rt/lowstate message from a G1 within 0.5 s"):
