@@ -7,6 +7,7 @@ the human view is the person in the imagined video, and the video's first frame 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,6 +89,12 @@ def ground_truth(ch: Choreography, posed: PosedBody, source: str = "synthetic") 
     )
 
 
-def make_body(avatar: Avatar) -> tuple[BodyModel, Poser]:
-    body = BodyModel(avatar.phenotype)
+@functools.lru_cache(maxsize=4)
+def _body_for(phenotype: Phenotype) -> tuple[BodyModel, Poser]:
+    body = BodyModel(phenotype)
     return body, Poser(body)
+
+
+def make_body(avatar: Avatar) -> tuple[BodyModel, Poser]:
+    """The avatar's body and poser (cached: embody and imagine of one run share them)."""
+    return _body_for(avatar.phenotype)

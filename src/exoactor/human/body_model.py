@@ -103,7 +103,7 @@ class Phenotype:
             age=float(rng.uniform(0.45, 0.65)),
             muscle=float(rng.uniform(0.35, 0.65)),
             weight=float(rng.uniform(0.3, 0.6)),
-            height=float(rng.uniform(0.35, 0.7)),
+            height=float(rng.uniform(0.35, 0.65)),
             proportions=float(rng.uniform(0.4, 0.6)),
         )
 

@@ -444,7 +444,7 @@ class MotionSynthesizer:
         dist = float(np.linalg.norm(d))
         u = d / dist if dist > 1e-6 else -_yaw_vec(self.heading)
         stand_off = 0.30 if o.kind in ("surface", "container", "graspable") else 0.35
-        if any(s.action == "sit_down" for s in next_steps[:1]):
+        if any(s.action == "sit_down" and s.target == o.name for s in next_steps[:2]):
             stand_off = 0.18
         goal = c + u * (_near_face_distance(o, u) + stand_off)
         yaw = float(np.arctan2(-u[1], -u[0]))
@@ -651,8 +651,17 @@ class MotionSynthesizer:
         self._turn_to(float(np.arctan2(away[1], away[0])))
         seat = 0.45 if o.size[2] > 0.6 else float(o.pos[2] + 0.5 * o.size[2])
         pel_z = seat + 0.09
-        # the pelvis moves back over the seat: how far the seat centre is behind us
-        back = float(np.clip(np.dot(self.xy - c, _yaw_vec(self.heading)), 0.1, 0.45))
+        # shuffle until the seat's centre is a short way behind us
+        f = _yaw_vec(self.heading)
+        behind = float(np.dot(self.xy - c, f))
+        if abs(behind - 0.3) > 0.06:
+            want = self.xy - (behind - 0.3) * f
+            n = self._n(max(0.8, abs(behind - 0.3) / 0.3))
+            self._locomote(
+                self.xy + _ease(np.linspace(0, 1, n))[:, None] * (want - self.xy), np.full(n, self.heading), lift=0.05
+            )
+        # the pelvis moves back over the seat
+        back = float(np.clip(np.dot(self.xy - c, _yaw_vec(self.heading)), 0.05, 0.45))
         n = self._n(self._dur(step, 1.8))
         u = _ease(np.linspace(0, 1, n))
         drop = (self.H - pel_z) * u

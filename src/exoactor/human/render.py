@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -75,15 +76,25 @@ class AvatarMeshes:
             self.parts.append((name, verts, remap[faces].astype(np.int32)))
 
 
-def vertex_normals(v: NDArray, f: NDArray) -> NDArray[np.float32]:
-    """(V, 3) unit area-weighted vertex normals of a triangle mesh (V, 3), (F, 3)."""
+def vertex_normals(v: NDArray, f: NDArray, incidence: "Any | None" = None) -> NDArray[np.float32]:
+    """(V, 3) unit area-weighted vertex normals of a triangle mesh (V, 3), (F, 3).
+
+    `incidence`: the (V, F) sparse vertex-face matrix from `face_incidence(f, V)`, to reuse.
+    """
     fn = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
-    n = np.zeros_like(v)
-    for k in range(3):
-        for d in range(3):
-            n[:, d] += np.bincount(f[:, k], weights=fn[:, d], minlength=len(v))
+    A = incidence if incidence is not None else face_incidence(f, len(v))
+    n = np.asarray(A @ fn)
     n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
     return n.astype(np.float32)
+
+
+def face_incidence(f: NDArray, n_vertices: int) -> Any:
+    """(V, F) sparse matrix with a 1 where a vertex is a corner of a face."""
+    from scipy.sparse import csr_matrix
+
+    rows = f.ravel()
+    cols = np.repeat(np.arange(len(f)), 3)
+    return csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_vertices, len(f)))
 
 
 class AvatarRenderer:
@@ -140,7 +151,7 @@ class AvatarRenderer:
         for k in ("extent", "center", "meansize", "meanmass", "meaninertia"):
             setattr(m.stat, k, getattr(plain.stat, k))
         self.camera_name = ROBOT_VIEW
-        self._ids: list[tuple[int, int, NDArray[np.int64], NDArray[np.int32]]] = []
+        self._ids: list[tuple[int, int, NDArray[np.int64], NDArray[np.int32], Any]] = []
         for name, verts, faces in self.meshes.parts:
             mid, gid = m.mesh(f"exo_human_{name}").id, m.geom(f"exo_human_{name}").id
             if m.mesh_vertnum[mid] != len(verts) or m.mesh_normalnum[mid] != len(verts):
@@ -152,7 +163,7 @@ class AvatarRenderer:
             m.geom_aabb[gid] = (0, 0, 1, 50, 50, 50)
             fadr = m.mesh_faceadr[mid]
             m.mesh_facenormal[fadr : fadr + len(faces)] = m.mesh_face[fadr : fadr + len(faces)]
-            self._ids.append((mid, gid, verts, faces))
+            self._ids.append((mid, gid, verts, faces, face_incidence(faces, len(verts))))
         self.width, self.height = width, height
         if quality == "fast":
             m.vis.quality.shadowsize = min(int(m.vis.quality.shadowsize), 1024)
@@ -166,11 +177,11 @@ class AvatarRenderer:
         """Put the body's (V, 3) world vertices into the model and upload them for rendering."""
         m = self.scene.model
         ctx = self._renderer._mjr_context
-        for mid, _gid, verts, faces in self._ids:
+        for mid, _gid, verts, faces, inc in self._ids:
             v = vertices[verts]
             va, na = m.mesh_vertadr[mid], m.mesh_normaladr[mid]
             m.mesh_vert[va : va + len(verts)] = v
-            m.mesh_normal[na : na + len(verts)] = vertex_normals(v.astype(np.float32), faces)
+            m.mesh_normal[na : na + len(verts)] = vertex_normals(v.astype(np.float32), faces, inc)
             self._mj.mjr_uploadMesh(m, ctx, mid)
 
     def set_objects(self, poses: dict[str, NDArray]) -> None:
