@@ -16,7 +16,12 @@ streaming protocol version 3 (joint + SMPL), as documented in GR00T-WholeBodyCon
 
 The protocol version is fixed for a publisher's lifetime (SONIC drops out of streaming
 mode when it changes). We bind on localhost by default: the deployment connects to us
-(``--zmq-host``); pass ``address="tcp://0.0.0.0:5556"`` to serve another machine.
+(``--zmq-host``); pass ``address="tcp://0.0.0.0:5556"`` to serve another machine. We wait
+(bounded) for its subscription before sending, and pace frames on the wall clock.
+
+Optionally (``state_address="tcp://<robot>:5557"``) we read the deployment's state output
+(topic ``g1_debug``, msgpack): streaming is then refused when the robot is far from the
+first frame, and the Execution holds the measured joints instead of the sent reference.
 """
 
 from __future__ import annotations
