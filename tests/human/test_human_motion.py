@@ -150,3 +150,13 @@ def test_style_changes_the_pace():
     rng = np.random.default_rng
     assert Style.sample(rng(1)) == Style.sample(rng(1))
     assert Style.sample(rng(1)) != Style.sample(rng(2))
+
+
+def test_sweep_pushes_the_bottle_off_the_table(poser):
+    _, ch = _run(
+        poser, [{"action": "walk_to", "target": "table"}, {"action": "sweep", "target": "bottle", "hand": "left"}]
+    )
+    bottle = ch.objects["bottle"]
+    # swept to the left (+y) past the table's edge (y = 0.5) and down to the floor
+    assert bottle[-1, 1] > 0.5 and bottle[-1, 2] == pytest.approx(0.11)
+    assert np.all(np.diff(bottle[:, 1]) >= -1e-9)

@@ -687,29 +687,23 @@ class MotionSynthesizer:
             p[2] = float(surf.pos[2] + 0.5 * surf.size[2] + 0.04)
         k = 0 if step.hand == "left" else 1
         lft = _yaw_vec(self.heading + np.pi / 2) * (1.0 if k == 0 else -1.0)
-        start = p + np.r_[lft * -0.15, 0]  # from the body's midline outwards, through the object
-        self._step_within_reach(p, [k])
+        # the stroke runs from just inside the object outwards, past the table's edge when it can
+        edge = 0.5
+        if surf is not None:
+            edge = _near_face_distance(surf, lft) - float(np.dot(p[:2] - np.asarray(surf.pos[:2]), lft))
+        stroke = float(np.clip(edge + 0.12, 0.3, 0.65))
+        start = p + np.r_[lft * -0.12, 0]
+        self._step_within_reach(p + np.r_[lft * 0.5 * stroke, 0], [k])
         goals: list[NDArray | None] = [None, None]
         goals[k] = start
         trunk, drop = self._posture_for(p[2], p)
         self._move_posture(0.9 * self.style.tempo, trunk, drop, goals, grip=np.array([0.3, 0.3]))
         n = self._n(self._dur(step, 1.6))
         u = _ease(np.linspace(0, 1, n))
-        end = p + np.r_[lft * 0.45, 0]
-        hand = start + u[:, None] * (end - start)
-        hands = [None, None]
+        hand = start + u[:, None] * (np.r_[lft * (stroke + 0.12), 0])
+        hands: list[NDArray | None] = [None, None]
         hands[k] = hand
         hands[1 - k] = None if self.hands[1 - k] is None else np.tile(self.hands[1 - k], (n, 1))
-        # the object is pushed once the hand reaches it
-        if not self.held[k]:
-            pos = np.tile(self.obj_pos[o.name], (n, 1))
-            lat = np.dot(hand[:, :2] - p[:2], lft)
-            pushed = np.clip(lat + 0.06, 0, None)
-            pos[:, :2] += pushed[:, None] * lft
-            off = pushed > 0.5 * (surf.size[1] if surf is not None else 0.5)
-            pos[:, 2] -= np.where(off, 0.0, 0.0)
-            self.held_offset[o.name] = np.zeros(3)
-            self._sweep_traj = (o.name, pos)
         self._emit(
             n,
             np.tile(self.xy, (n, 1)),
@@ -718,12 +712,23 @@ class MotionSynthesizer:
             np.tile(self.foot_yaw, (n, 1)),
             hands=hands,
         )
-        if hasattr(self, "_sweep_traj"):
-            name, pos = self._sweep_traj
-            self._chunks[-1]["objs"][name] = pos
-            self.obj_pos[name] = pos[-1].copy()
-            self.moved.add(name)
-            del self._sweep_traj
+        if self.held[k]:
+            return
+        # the object is pushed ahead of the hand (as shown, after any reach limit) and falls off the edge
+        shown = self._chunks[-1]["hands"][:, k]
+        pos = np.tile(self.obj_pos[o.name], (n, 1))
+        lat = np.dot(shown[:, :2] - p[:2], lft)
+        pushed = np.maximum.accumulate(np.clip(lat + 0.05, 0, None))
+        pos[:, :2] += pushed[:, None] * lft
+        if surf is not None:
+            half_h = 0.5 * float(o.size[2])
+            off = np.array([self._box_clearance(surf, q[:2]) > 0.5 * float(min(o.size[:2])) for q in pos])
+            if off.any():
+                t_off = np.cumsum(off) / self.fps
+                pos[:, 2] = np.where(off, np.maximum(half_h, pos[:, 2] - 4.9 * t_off**2), pos[:, 2])
+        self._chunks[-1]["objs"][o.name] = pos
+        self.obj_pos[o.name] = pos[-1].copy()
+        self.moved.add(o.name)
 
     def wipe(self, step: PlanStep) -> None:
         o = self._obj(step.target, step)
