@@ -75,6 +75,8 @@ class MediaPipeHands:
         min_confidence: detection/tracking confidence (default 0.5).
         stride: run the detector on every n-th frame and interpolate between (default 3: hands
             move slowly next to the body at 30 fps, and it keeps hands + body faster than real time).
+        layout: "pair" (default) runs one detector pass on both wrist crops side by side;
+            "separate" runs one tracker per crop (about twice the cost).
     """
 
     def __init__(
@@ -83,8 +85,12 @@ class MediaPipeHands:
         upscale: float = 2.0,
         min_confidence: float = 0.5,
         stride: int = 3,
+        layout: str = "pair",
         **options: Any,
     ) -> None:
+        if layout not in ("pair", "separate"):
+            raise ConfigError(f"hands (mediapipe): option layout must be 'pair' or 'separate', not {layout!r}")
+        self.layout = layout
         if int(stride) < 1:
             raise ConfigError(f"hands (mediapipe): option stride must be >= 1, got {stride}")
         self.stride = int(stride)
@@ -122,19 +128,27 @@ class MediaPipeHands:
             processed[:: self.stride] = True
             processed[-1] = True
             for t in np.flatnonzero(processed):
-                cands: list[tuple[NDArray, NDArray, float, bool]] = []  # (uv (21, 2), metric (21, 3), score)
-                for k in range(2):
-                    if body.valid[t] <= 0:
-                        continue
-                    centre = 0.5 * (wr_uv[t, k] + hd_uv[t, k])
-                    crop, origin = _crop(frames[t], centre, size, self.upscale)
-                    res = trackers[k].process(crop)
+                cands: list[tuple[NDArray, NDArray, float, bool]] = []  # (uv (21, 2), metric (21, 3), score, right?)
+                if body.valid[t] <= 0:
+                    continue
+                crops, origins = zip(
+                    *(_crop(frames[t], 0.5 * (wr_uv[t, k] + hd_uv[t, k]), size, self.upscale) for k in range(2)),
+                    strict=True,
+                )
+                if self.layout == "pair":
+                    # both crops side by side: one palm detection / tracking pass for two hands
+                    results = [(trackers[0].process(np.ascontiguousarray(np.hstack(crops))), 2)]
+                else:
+                    results = [(trackers[k].process(crops[k]), 1) for k in range(2)]
+                for j, (res, n_tiles) in enumerate(results):
                     if not res.multi_hand_landmarks:
                         continue
                     for lm, wl, hn in zip(
                         res.multi_hand_landmarks, res.multi_hand_world_landmarks, res.multi_handedness, strict=False
                     ):
-                        uv = np.array([(p.x * size, p.y * size) for p in lm.landmark]) + origin
+                        px = np.array([(p.x * size * n_tiles, p.y * size) for p in lm.landmark])
+                        tile = j if n_tiles == 1 else min(int(px[0, 0] // size), 1)
+                        uv = px - (tile * size if n_tiles > 1 else 0, 0) + origins[tile]
                         met = np.array([(p.x, p.y, p.z) for p in wl.landmark])
                         # MediaPipe's label assumes a mirrored image: "Left" is a right hand here
                         is_right = hn.classification[0].label == "Left"
@@ -158,6 +172,7 @@ class MediaPipeHands:
         seconds = time.perf_counter() - t0
         hm = hands_from_camera_keypoints(kp_cam, seen, body, camera, float(video.fps), seconds, processed)
         hm.extra["stride"] = self.stride
+        hm.extra["layout"] = self.layout
         return hm
 
 
