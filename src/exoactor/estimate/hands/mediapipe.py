@@ -75,8 +75,8 @@ class MediaPipeHands:
         min_confidence: detection/tracking confidence (default 0.5).
         stride: run the detector on every n-th frame and interpolate between (default 3: hands
             move slowly next to the body at 30 fps, and it keeps hands + body faster than real time).
-        layout: "pair" (default) runs one detector pass on both wrist crops side by side;
-            "separate" runs one tracker per crop (about twice the cost).
+        layout: "pair" runs one detector pass on both wrist crops side by side;
+            "separate" (default) runs one tracker per crop: about twice the cost, but "pair" halves the hands in the detector's input and loses many.
     """
 
     def __init__(
@@ -85,7 +85,7 @@ class MediaPipeHands:
         upscale: float = 2.0,
         min_confidence: float = 0.5,
         stride: int = 3,
-        layout: str = "pair",
+        layout: str = "separate",
         **options: Any,
     ) -> None:
         if layout not in ("pair", "separate"):
