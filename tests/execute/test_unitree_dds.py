@@ -22,7 +22,15 @@ from test_sonic_stream import human_motion  # noqa: E402
 from test_unitree_lowlevel import reference  # noqa: E402
 
 from exoactor.errors import ProviderError  # noqa: E402
-from exoactor.execute.unitree import LowCmd, LowState, hg_idl, lowcmd_from_idl, lowstate_to_idl  # noqa: E402
+from exoactor.execute.unitree import (  # noqa: E402
+    LowCmd,
+    LowState,
+    handcmd_from_idl,
+    handcmd_idl,
+    hg_idl,
+    lowcmd_from_idl,
+    lowstate_to_idl,
+)
 from exoactor.sim.g1_constants import DEFAULT_JOINT_POS, JOINT_NAMES  # noqa: E402
 from exoactor.stages import EXECUTE, StageContext  # noqa: E402
 
@@ -43,6 +51,8 @@ class DdsG1(threading.Thread):
             Policy.History.KeepLast(4096), Policy.Reliability.Reliable(max_blocking_time=duration(milliseconds=100))
         )
         self.reader = DataReader(self.dp, Topic(self.dp, "rt/lowcmd", lowcmd_t), qos=qos)
+        self.hand_reader = DataReader(self.dp, Topic(self.dp, "rt/dex3/left/cmd", handcmd_idl()), qos=qos)
+        self.hand_cmds: list = []
         self.state = LowState(mode_machine=9)
         self.state.q[:29] = DEFAULT_JOINT_POS
         self.cmds: list[LowCmd] = []
@@ -61,6 +71,7 @@ class DdsG1(threading.Thread):
                 self.cmds.append(cmd)
                 on = cmd.kp > 0
                 self.state.q[on] += 0.3 * (cmd.q[on] - self.state.q[on])
+            self.hand_cmds += [handcmd_from_idl(h) for h in self.hand_reader.take(N=256) if hasattr(h, "motor_cmd")]
             time.sleep(0.002)
 
 
@@ -86,6 +97,7 @@ def test_provider_commands_a_loopback_g1_over_dds(tmp_path: Path) -> None:
     assert sent == 20 + 101 or (ex.metrics["late_ticks"] > 0 and sent < 121)
     assert len(g1.cmds) >= sent - 2, "reliable delivery on loopback (allowing the last in flight)"
     assert all(g1.crc_ok)
+    assert len(g1.hand_cmds) >= sent - 40 and all(h.mode.tolist() == [0x90 | i for i in range(7)] for h in g1.hand_cmds)
     assert all(c.mode_machine == 9 for c in g1.cmds)
     ls = JOINT_NAMES.index("left_shoulder_pitch_joint")
     peak = max(c.q[ls] for c in g1.cmds)

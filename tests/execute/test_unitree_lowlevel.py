@@ -15,12 +15,14 @@ from exoactor.execute.unitree import (
     LEG_JOINTS,
     LOWCMD_STRUCT,
     LOWSTATE_STRUCT,
+    HandCmd,
     LowCmd,
     LowState,
     SafetyFilter,
     SafetyLimits,
     UnitreeLowLevel,
     crc32_core,
+    dex3_mode,
     packed_crc,
     run_to_execution,
 )
@@ -147,6 +149,7 @@ class FakeG1:
         self.cmds: list[LowCmd] = []
         self.tilt = 0.0
         self.stop_after: int | None = None
+        self.hand_cmds: list[tuple[HandCmd, HandCmd]] = []
 
     def read_state(self, timeout_s: float) -> LowState | None:
         if self.silent or (self.stop_after is not None and len(self.cmds) >= self.stop_after):
@@ -162,6 +165,9 @@ class FakeG1:
         self.cmds.append(cmd)
         active = cmd.kp > 0
         self.q[active] += 0.3 * (cmd.q[active] - self.q[active])
+
+    def write_hands(self, left: HandCmd, right: HandCmd) -> None:
+        self.hand_cmds.append((left, right))
 
     def close(self) -> None:
         pass
@@ -269,3 +275,34 @@ def test_provider_with_an_injected_transport(tmp_path: Path) -> None:
     assert len(fake.cmds) == ex.metrics["commands_sent"]
     assert ex.metrics["commands_sent"] == 111 or ex.metrics["late_ticks"] > 0
     ex.save(tmp_path / "execution.npz")
+
+
+def test_dex3_hand_commands_are_clamped_rate_limited_and_damped_on_estop() -> None:
+    assert dex3_mode(3) == 0x93  # motor 3, status 1 (bits 4-6), timeout flag (bit 7)
+    cmd = HandCmd.position(1, np.full(7, 0.5))  # right hand: thumb_2 and the fingers bend negative/positive
+    assert cmd.q[2] == pytest.approx(-0.02) and cmd.q[3] == pytest.approx(0.5)
+    assert cmd.mode.tolist() == [0x90 | i for i in range(7)] and cmd.kp[0] == 2.0 and cmd.kp[1] == 0.5
+
+    ref = reference()
+    closed = np.array([0.0, 0.8, 1.2, -1.2, -1.3, -1.2, -1.3])
+    ramp = np.linspace(0, 1, ref.n_frames)[:, None]
+    ref.hand_joint_pos[:, 0] = ramp * closed  # the left hand closes over 0.5 s
+    ref.hand_joint_pos[:, 1] = ramp * closed * [1, -1, -1, -1, -1, -1, -1]
+    ref.hand_joint_pos[-3:, 0, 4] = -3.0  # beyond the limit (-1.745) and a jump
+    robot = FakeG1(DEFAULT_JOINT_POS)
+    limits = SafetyLimits(ramp_s=0.05, damp_s=0.02, max_joint_vel=20.0)
+    log = UnitreeLowLevel(robot, limits, control_hz=200.0).run(ref)
+    assert len(robot.hand_cmds) == len(log.t)
+    left = np.array([lc.q for lc, _ in robot.hand_cmds])
+    assert np.all(np.abs(np.diff(left, axis=0)) <= 6.0 / 200 + 1e-6)  # rate limit
+    assert left[:, 4].min() >= -1.74533 + 0.02 - 1e-6  # position limit
+    np.testing.assert_allclose(left[-5, [0, 1, 2]], closed[[0, 1, 2]], atol=0.05)
+    ex = run_to_execution(log, ref, 200.0)
+    assert ex.extra["hand_joint_pos"].startswith("commanded")
+    np.testing.assert_allclose(ex.hand_joint_pos[-1, 0, 1], 0.8, atol=0.02)
+
+    robot = FakeG1(DEFAULT_JOINT_POS)
+    ticks = iter(range(10**6))
+    UnitreeLowLevel(robot, FAST, control_hz=200.0).run(ref, should_stop=lambda: next(ticks) >= 5)
+    damp = robot.hand_cmds[5:]
+    assert damp and all(np.all(lc.kp == 0) and np.all(rc.kp == 0) and np.all(lc.kd > 0) for lc, rc in damp)

@@ -23,7 +23,9 @@ Safety, in the order it is applied to every command (`SafetyLimits`):
 
 This is joint-space PD tracking, not a balance controller: by default only the waist and
 arms follow the reference while the legs hold the pose measured at start (``joints="upper"``).
-Use a harness. The Dex3-1 hands (separate ``rt/dex3/*`` topics) are not commanded here.
+Use a harness. The Dex3-1 hands get position commands (``rt/dex3/{left,right}/cmd``,
+``HandCmd_``: 7 motors, mode byte = motor index | status << 4 | timeout << 7, Unitree's example
+gains) clamped inside their joint limits and rate-limited; their state is not read.
 
 Commands go out at ``control_hz`` (200 by default: the motor drivers run their PD on the last
 target between commands; a Python loop holds 200 Hz with a few late ticks on a busy 2-core
@@ -45,7 +47,15 @@ from exoactor.artifacts import Execution, HumanMotion, RobotMotion
 from exoactor.errors import ConfigError, InputError, ProviderError, missing_package
 from exoactor.geometry import quat_to_mat
 from exoactor.motion_ops import interp_linear, slerp
-from exoactor.sim.g1_constants import EFFORT_LIMIT, JOINT_LIMITS, JOINT_NAMES, STAND_KD, STAND_KP
+from exoactor.sim.g1_constants import (
+    EFFORT_LIMIT,
+    HAND_JOINT_LIMITS,
+    JOINT_LIMITS,
+    JOINT_NAMES,
+    NUM_HAND_JOINTS,
+    STAND_KD,
+    STAND_KP,
+)
 from exoactor.stages import EXECUTE, StageContext
 
 NUM_MOTORS = 35  # motor slots in an hg LowCmd / LowState
@@ -188,6 +198,53 @@ class LowState:
         if check_crc and packed_crc(data) != st.crc:
             raise InputError("LowState CRC mismatch")
         return st
+
+
+# --- Dex3-1 hands ---------------------------------------------------------------------------
+
+DEX3_CMD_TOPICS: tuple[str, str] = ("rt/dex3/left/cmd", "rt/dex3/right/cmd")
+#: Unitree's Dex3 example gains (thumb_0 stiffer), N m/rad and N m s/rad
+DEX3_KP: NDArray[np.float64] = np.array([2.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
+DEX3_KD: NDArray[np.float64] = np.full(NUM_HAND_JOINTS, 0.1)
+DEX3_POSITION_MARGIN = 0.02  # rad inside each hand joint limit
+DEX3_MAX_VEL = 6.0  # rad/s rate limit of the commanded hand positions
+
+
+def dex3_mode(motor: int, status: int = 1, timeout: int = 1) -> int:
+    """A Dex3 MotorCmd_ mode byte: motor index in bits 0-3, status in 4-6, timeout flag in bit 7."""
+    return (motor & 0x0F) | ((status & 0x07) << 4) | ((timeout & 0x01) << 7)
+
+
+@dataclass
+class HandCmd:
+    """A Dex3-1 HandCmd_ (one hand): 7 motors of mode/q/dq/tau/kp/kd (no CRC in this message)."""
+
+    mode: NDArray[np.uint8]
+    q: NDArray[np.float32]
+    kp: NDArray[np.float32]
+    kd: NDArray[np.float32]
+
+    @classmethod
+    def position(cls, side: int, q: NDArray, kp: NDArray = DEX3_KP, kd: NDArray = DEX3_KD) -> "HandCmd":
+        """Hold `q` (7,), clamped inside the hand's joint limits; side 0 left, 1 right."""
+        lo = HAND_JOINT_LIMITS[side, :, 0] + DEX3_POSITION_MARGIN
+        hi = HAND_JOINT_LIMITS[side, :, 1] - DEX3_POSITION_MARGIN
+        return cls(
+            mode=np.array([dex3_mode(i) for i in range(NUM_HAND_JOINTS)], dtype=np.uint8),
+            q=np.clip(np.asarray(q, dtype=np.float64), lo, hi).astype(np.float32),
+            kp=np.asarray(kp, dtype=np.float32),
+            kd=np.asarray(kd, dtype=np.float32),
+        )
+
+    @classmethod
+    def damping(cls) -> "HandCmd":
+        z = np.zeros(NUM_HAND_JOINTS)
+        return cls(
+            mode=np.array([dex3_mode(i) for i in range(NUM_HAND_JOINTS)], dtype=np.uint8),
+            q=z.astype(np.float32),
+            kp=z.astype(np.float32),
+            kd=DEX3_KD.astype(np.float32),
+        )
 
 
 # --- safety ------------------------------------------------------------------------------------
@@ -333,10 +390,19 @@ def _hg_idl() -> tuple[type, type, type, type]:
         reserve: types.array[types.uint32, 4]
         crc: types.uint32
 
+    @dc
+    @annotate.final
+    @annotate.autoid("sequential")
+    class HandCmd_(idl.IdlStruct, typename="unitree_hg.msg.dds_.HandCmd_"):
+        motor_cmd: types.sequence[MotorCmd_]
+        reserve: types.array[types.uint32, 4]
+
+    _HAND.append(HandCmd_)
     return MotorCmd_, LowCmd_, MotorState_, LowState_
 
 
 _IDL_CACHE: list[tuple[type, type, type, type]] = []
+_HAND: list[type] = []
 
 
 def hg_idl() -> tuple[type, type, type, type]:
@@ -344,6 +410,31 @@ def hg_idl() -> tuple[type, type, type, type]:
     if not _IDL_CACHE:
         _IDL_CACHE.append(_hg_idl())
     return _IDL_CACHE[0]
+
+
+def handcmd_idl() -> type:
+    """The cyclonedds HandCmd_ class (Dex3-1)."""
+    hg_idl()
+    return _HAND[0]
+
+
+def handcmd_to_idl(cmd: HandCmd) -> Any:
+    motor_t = hg_idl()[0]
+    motors = [
+        motor_t(mode=int(m), q=float(q), dq=0.0, tau=0.0, kp=float(kp), kd=float(kd), reserve=0)
+        for m, q, kp, kd in zip(cmd.mode.tolist(), cmd.q.tolist(), cmd.kp.tolist(), cmd.kd.tolist())
+    ]
+    return handcmd_idl()(motor_cmd=motors, reserve=[0] * 4)
+
+
+def handcmd_from_idl(msg: Any) -> HandCmd:
+    mc = msg.motor_cmd
+    return HandCmd(
+        mode=np.array([m.mode for m in mc], dtype=np.uint8),
+        q=np.array([m.q for m in mc], dtype=np.float32),
+        kp=np.array([m.kp for m in mc], dtype=np.float32),
+        kd=np.array([m.kd for m in mc], dtype=np.float32),
+    )
 
 
 def lowcmd_to_idl(cmd: LowCmd, msg: Any = None) -> Any:
@@ -468,6 +559,10 @@ class DdsTransport:
         self._writer: Any = DataWriter(self._dp, Topic(self._dp, cmd_topic, lowcmd_t))
         self._reader: Any = DataReader(self._dp, Topic(self._dp, state_topic, lowstate_t))
         self._msg: Any = None
+        hand_t = handcmd_idl()
+        self._hand_writers: list[Any] = [
+            DataWriter(self._dp, Topic(self._dp, name, hand_t)) for name in DEX3_CMD_TOPICS
+        ]
 
     def read_state(self, timeout_s: float) -> LowState | None:
         deadline = time.monotonic() + timeout_s
@@ -494,6 +589,10 @@ class DdsTransport:
         self._msg = lowcmd_to_idl(cmd, self._msg)
         self._writer.write(self._msg)
 
+    def write_hands(self, left: HandCmd, right: HandCmd) -> None:
+        for writer, cmd in zip(self._hand_writers, (left, right)):
+            writer.write(handcmd_to_idl(cmd))
+
     def close(self) -> None:
         # cyclonedds entities are freed with their participant
         self._writer = None
@@ -511,6 +610,7 @@ class RunLog:
     t: list[float] = field(default_factory=list)
     q_cmd: list[NDArray] = field(default_factory=list)
     q_meas: list[NDArray] = field(default_factory=list)
+    hand_cmd: list[NDArray] = field(default_factory=list)  # (2, 7) per tick when the hands are commanded
     imu_quat: list[NDArray] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     clipped: dict[str, int] = field(default_factory=lambda: {"position": 0, "rate": 0, "torque": 0})
@@ -532,6 +632,7 @@ class UnitreeLowLevel:
         kp: NDArray | None = None,
         kd: NDArray | None = None,
         first_state_timeout_s: float = 2.0,
+        hands: bool = True,
     ) -> None:
         if joints not in ("upper", "all"):
             raise ConfigError("unitree: joints must be 'upper' (legs hold their pose) or 'all'")
@@ -544,6 +645,8 @@ class UnitreeLowLevel:
         self.kp = np.asarray(STAND_KP if kp is None else kp, dtype=np.float64)
         self.kd = np.asarray(STAND_KD if kd is None else kd, dtype=np.float64)
         self.first_state_timeout_s = float(first_state_timeout_s)
+        # the Dex3-1 hands follow hand_joint_pos when the transport can reach them
+        self.hands = bool(hands) and hasattr(transport, "write_hands")
         self._estop = threading.Event()
         self._estop_reason = ""
 
@@ -566,6 +669,8 @@ class UnitreeLowLevel:
         cmd = self._command(mode_machine, z, z, z, np.full(NUM_BODY, self.limits.damp_kd))
         end = time.monotonic() + self.limits.damp_s
         while time.monotonic() < end:
+            if self.hands:
+                self.transport.write_hands(HandCmd.damping(), HandCmd.damping())  # type: ignore[attr-defined]
             self.transport.write(cmd)
             log.commands_sent += 1
             time.sleep(1.0 / self.control_hz)
@@ -615,6 +720,8 @@ class UnitreeLowLevel:
         tq = np.arange(motion_n) / self.control_hz
         ref_q = interp_linear(robot.joint_pos, robot.fps, tq)
         ref_dq = np.gradient(ref_q, 1.0 / self.control_hz, axis=0) if motion_n > 1 else np.zeros_like(ref_q)
+        ref_hand = interp_linear(robot.hand_joint_pos, robot.fps, tq)  # (motion_n, 2, 7)
+        hand_last = ref_hand[0].copy()  # the hands' state is not read: start at the first reference
         period = 1.0 / self.control_hz
         t0 = time.monotonic()
         last_state_time = t0
@@ -652,6 +759,14 @@ class UnitreeLowLevel:
             q_des = np.where(active, q_des, hold)
             dq_des = np.where(active, dq_des, 0.0)
             q_cmd, dq_cmd, clipped = flt(q_des, dq_des, q_meas, dq_meas)
+            if self.hands:
+                hand_des = ref_hand[max(k - ramp_n, 0)]
+                step = DEX3_MAX_VEL * period
+                hand_last = np.clip(hand_des, hand_last - step, hand_last + step)
+                left, right = HandCmd.position(0, hand_last[0]), HandCmd.position(1, hand_last[1])
+                hand_last = np.stack([left.q, right.q]).astype(np.float64)
+                self.transport.write_hands(left, right)  # type: ignore[attr-defined]
+                log.hand_cmd.append(hand_last)
             err = float(np.max(np.abs(q_cmd - q_meas)))
             if k > 0 and err > lim.max_tracking_error:
                 stop_reason = f"tracking error {err:.2f} rad"
@@ -700,6 +815,10 @@ def run_to_execution(log: RunLog, robot: RobotMotion, control_hz: float, rate_hz
         q_cmd = interp_linear(np.array(log.q_cmd), control_hz, tt)
         q_meas = interp_linear(np.array(log.q_meas), control_hz, tt)
         imu = slerp(np.array(log.imu_quat), control_hz, tt)
+    if log.hand_cmd and log.t:
+        hand = interp_linear(np.array(log.hand_cmd), control_hz, tt)
+    else:
+        hand = interp_linear(robot.hand_joint_pos, robot.fps, tt)
     err = np.abs(q_cmd - q_meas)
     return Execution(
         fps=rate_hz,
@@ -707,7 +826,7 @@ def run_to_execution(log: RunLog, robot: RobotMotion, control_hz: float, rate_hz
         root_pos=interp_linear(robot.root_pos, robot.fps, tt),
         root_quat=imu,
         joint_pos=q_cmd,
-        hand_joint_pos=interp_linear(robot.hand_joint_pos, robot.fps, tt),
+        hand_joint_pos=hand,
         controller="unitree",
         kinematic=False,
         success=None,
@@ -728,7 +847,7 @@ def run_to_execution(log: RunLog, robot: RobotMotion, control_hz: float, rate_hz
             "joint_pos": "commanded (sent) positions; metrics compare them with the measured ones",
             "root_pos": "reference (a G1 does not measure its position)",
             "root_quat": "measured pelvis IMU",
-            "hand_joint_pos": "reference (Dex3-1 hands are not commanded by this provider)",
+            "hand_joint_pos": "commanded (sent)" if log.hand_cmd else "reference (hands not commanded)",
         },
     )
 
@@ -745,6 +864,7 @@ class UnitreeExecutor:
         joints: str = "upper",
         first_state_timeout_s: float = 2.0,
         transport: LowLevelTransport | None = None,
+        hands: bool = True,
         **limits: float,
     ) -> None:
         self.interface = interface
@@ -753,6 +873,7 @@ class UnitreeExecutor:
         self.joints = joints
         self.first_state_timeout_s = float(first_state_timeout_s)
         self.transport = transport
+        self.hands = bool(hands)
         try:
             self.limits = SafetyLimits(**limits)
         except TypeError as e:
@@ -775,6 +896,7 @@ class UnitreeExecutor:
                 control_hz=self.control_hz,
                 joints=self.joints,
                 first_state_timeout_s=self.first_state_timeout_s,
+                hands=self.hands,
             )
             log = self.controller.run(robot)
         finally:
