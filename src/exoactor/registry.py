@@ -42,9 +42,9 @@ PROVIDER_MODULES: dict[str, tuple[str, ...]] = {
     "body": ("exoactor.estimate.body.mediapipe", "exoactor.estimate.body.gem", "exoactor.estimate.body.gvhmr"),
     "hands": ("exoactor.estimate.hands.mediapipe", "exoactor.estimate.hands.wilor"),
     "execute": (
-        "exoactor.execute.kinematic",
-        "exoactor.execute.loco_arms",
-        "exoactor.execute.wbt",
+        "exoactor.execute.replay",
+        "exoactor.execute.locomotion",
+        "exoactor.execute.tracking_policy",
         "exoactor.execute.sonic",
         "exoactor.execute.unitree",
     ),
