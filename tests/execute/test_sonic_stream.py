@@ -340,6 +340,14 @@ def test_provider_is_registered_and_streams_with_a_given_reference(tmp_path: Pat
     sub.stop.set()
     assert ex.metrics["frames_sent"] == 11 == len(sub.messages)  # 0.2 s of human motion at 50 Hz
     ex.save(tmp_path / "execution.npz")
+    # a second segment continues the session's frame_index
+    sub2 = Subscriber(port, n_expected=11)
+    sub2.start()
+    provider.execute(hm, StageContext(work_dir=tmp_path, options={"robot_motion": robot_motion(t=20)}))
+    sub2.join(timeout=5.0)
+    sub2.stop.set()
+    idx = np.concatenate([decode_message(m)[1]["frame_index"] for m in sub2.messages])
+    np.testing.assert_array_equal(idx, 11 + np.arange(11))
 
 
 def test_estop_ends_the_stream_and_is_recorded() -> None:

@@ -655,6 +655,7 @@ class SonicExecutor:
         start_threshold: float = 0.5,
     ) -> None:
         self.start_threshold = float(start_threshold)
+        self._next_frame_index = 0
         self.state_address = state_address
         self.state_topic = state_topic
         self.address = address
@@ -677,6 +678,9 @@ class SonicExecutor:
             state_address=self.state_address,
             state_topic=self.state_topic,
             start_threshold=self.start_threshold,
+            first_frame_index=self._next_frame_index,
         )
+        # frame_index keeps increasing across segments streamed by this provider (one SONIC session)
+        self._next_frame_index += int(ex.metrics["frames_sent"])
         ex.scene = ctx.scene
         return ex
