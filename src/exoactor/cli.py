@@ -317,25 +317,10 @@ def cmd_scene(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from exoactor.artifacts import HumanMotion, RobotMotion
-    from exoactor.artifacts.io import read_npz
+    from exoactor.execute.export import export_file
 
-    src = Path(args.motion)
-    _, meta = read_npz(src)
-    if meta.get("schema") == "robot_motion":
-        robot = RobotMotion.load(src)
-    else:
-        from exoactor.execute.retarget import retarget
-
-        robot = retarget(HumanMotion.load(src))
-    out = Path(args.out)
-    if args.format == "sonic-csv":
-        from exoactor.execute.export import export_sonic_csv
-
-        export_sonic_csv(robot, out)
-    else:
-        robot.save(out)
-    print(f"wrote {out} ({robot.n_frames} frames at {robot.fps:g} Hz)", file=sys.stderr)
+    out = export_file(Path(args.motion), args.format, Path(args.out) if args.out else None)
+    print(f"wrote {out}", file=sys.stderr)
     return 0
 
 
@@ -429,10 +414,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--height", type=int, default=480)
     s.set_defaults(func=cmd_scene)
 
-    s = sub.add_parser("export", help="export a motion as a G1 reference (SONIC CSV or npz)")
+    s = sub.add_parser("export", help="export a motion as a G1 reference (SONIC motion-reference CSV folder, or npz)")
     s.add_argument("motion", help="human_motion.npz or robot_motion.npz")
     s.add_argument("--format", choices=("sonic-csv", "npz"), default="sonic-csv")
-    s.add_argument("-o", "--out", default="robot_motion.csv")
+    s.add_argument("-o", "--out", help="output (default: <stem>_sonic/ or <stem>_export.npz beside MOTION)")
     s.set_defaults(func=cmd_export)
 
     try:
