@@ -28,13 +28,13 @@ def _b64(path: Path) -> str:
     return base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def _img(path: Path, alt: str, width: int = 420) -> str:
+def _img(path: Path, alt: str, width: int = 400) -> str:
     if not path.is_file():
         return f"<p class=missing>{html.escape(alt)}: not produced</p>"
     return f'<figure><img src="data:image/png;base64,{_b64(path)}" width="{width}" alt="{html.escape(alt)}"><figcaption>{html.escape(alt)}</figcaption></figure>'
 
 
-def _video(path: Path, label: str, width: int = 420) -> str:
+def _video(path: Path, label: str, width: int = 400) -> str:
     if not path.is_file():
         return f"<figure><p class=missing>{html.escape(label)}: not produced</p></figure>"
     return (
@@ -226,7 +226,7 @@ def write_report(run_dir: Path) -> Path:
         "body{font-family:system-ui,sans-serif;margin:24px;max-width:1400px}"
         ".row{display:flex;gap:12px;flex-wrap:wrap}figure{margin:0}figcaption{font-size:13px;color:#444}"
         "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}"
-        ".dim{color:#777;font-size:12px}.missing{color:#999;width:420px}.prompt{font-style:italic;max-width:900px}"
+        ".dim{color:#777;font-size:12px}.missing{color:#999;width:400px}.prompt{font-style:italic;max-width:900px}"
     )
     doc = f"<!doctype html><html><head><meta charset=utf-8><title>exoactor: {html.escape(instr)}</title><style>{css}</style></head><body>{''.join(parts)}</body></html>"
     out = run_dir / "report.html"
