@@ -22,7 +22,7 @@ from test_sonic_stream import human_motion  # noqa: E402
 from test_unitree_lowlevel import reference  # noqa: E402
 
 from exoactor.errors import ProviderError  # noqa: E402
-from exoactor.execute.unitree import (  # noqa: E402
+from exoactor.execute.unitree_io import (  # noqa: E402
     LowCmd,
     LowState,
     handcmd_from_idl,

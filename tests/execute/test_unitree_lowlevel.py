@@ -13,18 +13,20 @@ from exoactor.artifacts import RobotMotion
 from exoactor.errors import InputError, ProviderError
 from exoactor.execute.unitree import (
     LEG_JOINTS,
+    SafetyFilter,
+    SafetyLimits,
+    UnitreeLowLevel,
+    run_to_execution,
+)
+from exoactor.execute.unitree_io import (
     LOWCMD_STRUCT,
     LOWSTATE_STRUCT,
     HandCmd,
     LowCmd,
     LowState,
-    SafetyFilter,
-    SafetyLimits,
-    UnitreeLowLevel,
     crc32_core,
     dex3_mode,
     packed_crc,
-    run_to_execution,
 )
 from exoactor.geometry import axis_angle_to_quat, yaw_quat
 from exoactor.sim.g1_constants import DEFAULT_JOINT_POS, EFFORT_LIMIT, JOINT_LIMITS, JOINT_NAMES, STAND_KD, STAND_KP

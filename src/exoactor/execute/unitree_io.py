@@ -1,0 +1,505 @@
+# mypy: disable-error-code="valid-type, type-arg"
+"""Unitree G1 ("hg") low-level messages and their DDS transport.
+
+* ``LowCmd_`` (``rt/lowcmd``): ``mode_pr``, ``mode_machine``, 35 motor slots of
+  ``mode/q/dq/tau/kp/kd/reserve`` (the 29 body motors in MJCF order first), ``reserve[4]``, ``crc``;
+* ``LowState_`` (``rt/lowstate``): version, modes, tick, IMU, 35 motor states, remote, crc;
+* ``HandCmd_`` (``rt/dex3/{left,right}/cmd``): 7 Dex3-1 motors, no CRC.
+
+The CRC is Unitree's ``crc32_core``: CRC-32 polynomial 0x04C11DB7, init 0xFFFFFFFF, fed the
+packed struct's 32-bit little-endian words MSB first, the last (crc) word excluded. Layouts,
+type names and the CRC follow unitree_sdk2 / unitree_sdk2_python (``utils/crc.py``,
+``idl/unitree_hg``); the cyclonedds types are declared here so that unitree_sdk2py itself
+is not needed (it is not on PyPI).
+"""
+
+import struct
+import time
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from exoactor.errors import InputError, missing_package
+from exoactor.sim.g1_constants import HAND_JOINT_LIMITS, NUM_HAND_JOINTS
+
+NUM_MOTORS = 35  # motor slots in an hg LowCmd / LowState
+NUM_BODY = 29
+LOWCMD_TOPIC = "rt/lowcmd"
+LOWSTATE_TOPIC = "rt/lowstate"
+#: hg LowCmd_: mode_pr, mode_machine, pad, 35 x (mode, pad, q, dq, tau, kp, kd, reserve), reserve[4], crc
+LOWCMD_STRUCT = struct.Struct("<2B2x" + "B3x5fI" * NUM_MOTORS + "5I")  # 1004 bytes
+#: hg LowState_: version[2], mode_pr, mode_machine, pad, tick, IMU (quat4 gyro3 acc3 rpy3, temp i16),
+#: 35 x MotorState_ (mode, q, dq, ddq, tau_est, temperature[2], vol, sensor[2], motorstate, reserve[4]),
+#: wireless_remote[40], reserve[4], crc
+LOWSTATE_STRUCT = struct.Struct("<2I2B2xI" + "13fh2x" + "B3x4f2hf7I" * NUM_MOTORS + "40B5I")  # 2092 bytes
+_CMD_FIELDS = 7  # per motor
+_STATE_MOTOR_FIELDS = 15
+
+
+# --- CRC ---------------------------------------------------------------------------------
+
+
+_BIT_REVERSE = bytes(int(f"{b:08b}"[::-1], 2) for b in range(256))
+
+
+def _crc_mpeg2(data: bytes) -> int:
+    """CRC-32/MPEG-2 (poly 0x04C11DB7, init 0xFFFFFFFF, MSB first, no final xor) via zlib's reflected CRC-32."""
+    r = zlib.crc32(data.translate(_BIT_REVERSE)) ^ 0xFFFFFFFF
+    return int(f"{r:032b}"[::-1], 2)
+
+
+def crc32_core(words: Sequence[int]) -> int:
+    """Unitree's crc32_core over 32-bit words (each word fed MSB first): CRC-32/MPEG-2 of their big-endian bytes."""
+    return _crc_mpeg2(np.asarray(words, dtype=np.uint32).astype(">u4").tobytes())
+
+
+def packed_crc(packed: bytes) -> int:
+    """The CRC of a packed message: crc32_core over its little-endian words, the last (crc) excluded."""
+    n = len(packed) // 4 - 1
+    return _crc_mpeg2(np.frombuffer(packed, dtype="<u4", count=n).astype(">u4").tobytes())
+
+
+# --- messages ------------------------------------------------------------------------------
+
+
+def _f32(x: Any, n: int = NUM_MOTORS) -> NDArray[np.float32]:
+    return np.zeros(n, dtype=np.float32) if x is None else np.asarray(x, dtype=np.float32)
+
+
+@dataclass
+class LowCmd:
+    """An hg LowCmd. Per-motor arrays are (35,); slots 0..28 are the G1 body joints in MJCF order."""
+
+    mode_pr: int = 0
+    mode_machine: int = 0
+    mode: NDArray[np.uint8] = field(default_factory=lambda: np.zeros(NUM_MOTORS, dtype=np.uint8))
+    q: NDArray[np.float32] = field(default_factory=lambda: _f32(None))
+    dq: NDArray[np.float32] = field(default_factory=lambda: _f32(None))
+    tau: NDArray[np.float32] = field(default_factory=lambda: _f32(None))
+    kp: NDArray[np.float32] = field(default_factory=lambda: _f32(None))
+    kd: NDArray[np.float32] = field(default_factory=lambda: _f32(None))
+    crc: int = 0
+
+    def values(self) -> list[Any]:
+        """The struct fields in wire order, crc included."""
+        out: list[Any] = [int(self.mode_pr), int(self.mode_machine)]
+        for i in range(NUM_MOTORS):
+            out += [int(self.mode[i]), float(self.q[i]), float(self.dq[i]), float(self.tau[i])]
+            out += [float(self.kp[i]), float(self.kd[i]), 0]
+        return out + [0, 0, 0, 0, int(self.crc)]
+
+    def pack(self) -> bytes:
+        """The 1004 wire bytes with the CRC computed and filled in (also stored in `self.crc`)."""
+        self.crc = 0
+        self.crc = packed_crc(LOWCMD_STRUCT.pack(*self.values()))
+        return LOWCMD_STRUCT.pack(*self.values())
+
+    @classmethod
+    def unpack(cls, data: bytes, check_crc: bool = True) -> "LowCmd":
+        v = LOWCMD_STRUCT.unpack(data)
+        m = np.array(v[2 : 2 + _CMD_FIELDS * NUM_MOTORS], dtype=np.float64).reshape(NUM_MOTORS, _CMD_FIELDS)
+        cmd = cls(
+            mode_pr=v[0],
+            mode_machine=v[1],
+            mode=m[:, 0].astype(np.uint8),
+            q=m[:, 1].astype(np.float32),
+            dq=m[:, 2].astype(np.float32),
+            tau=m[:, 3].astype(np.float32),
+            kp=m[:, 4].astype(np.float32),
+            kd=m[:, 5].astype(np.float32),
+            crc=v[-1],
+        )
+        if check_crc and packed_crc(data) != cmd.crc:
+            raise InputError("LowCmd CRC mismatch")
+        return cmd
+
+
+@dataclass
+class LowState:
+    """The parts of an hg LowState we use. q, dq, tau_est: (35,); imu_quat (4,) wxyz."""
+
+    mode_pr: int = 0
+    mode_machine: int = 0
+    tick: int = 0
+    imu_quat: NDArray[np.float32] = field(default_factory=lambda: np.array([1, 0, 0, 0], dtype=np.float32))
+    gyro: NDArray[np.float32] = field(default_factory=lambda: _f32(None, 3))
+    q: NDArray[np.float32] = field(default_factory=lambda: _f32(None))
+    dq: NDArray[np.float32] = field(default_factory=lambda: _f32(None))
+    tau_est: NDArray[np.float32] = field(default_factory=lambda: _f32(None))
+    crc: int = 0
+
+    def values(self) -> list[Any]:
+        out: list[Any] = [0, 0, int(self.mode_pr), int(self.mode_machine), int(self.tick)]
+        out += [float(x) for x in self.imu_quat] + [float(x) for x in self.gyro] + [0.0] * 6 + [0]
+        for i in range(NUM_MOTORS):
+            out += [0, float(self.q[i]), float(self.dq[i]), 0.0, float(self.tau_est[i]), 0, 0, 0.0]
+            out += [0, 0, 0, 0, 0, 0, 0]
+        return out + [0] * 40 + [0, 0, 0, 0, int(self.crc)]
+
+    def pack(self) -> bytes:
+        self.crc = 0
+        self.crc = packed_crc(LOWSTATE_STRUCT.pack(*self.values()))
+        return LOWSTATE_STRUCT.pack(*self.values())
+
+    @classmethod
+    def unpack(cls, data: bytes, check_crc: bool = True) -> "LowState":
+        v = LOWSTATE_STRUCT.unpack(data)
+        m = np.array(v[19 : 19 + _STATE_MOTOR_FIELDS * NUM_MOTORS], dtype=np.float64)
+        m = m.reshape(NUM_MOTORS, _STATE_MOTOR_FIELDS)
+        st = cls(
+            mode_pr=v[2],
+            mode_machine=v[3],
+            tick=v[4],
+            imu_quat=np.array(v[5:9], dtype=np.float32),
+            gyro=np.array(v[9:12], dtype=np.float32),
+            q=m[:, 1].astype(np.float32),
+            dq=m[:, 2].astype(np.float32),
+            tau_est=m[:, 4].astype(np.float32),
+            crc=v[-1],
+        )
+        if check_crc and packed_crc(data) != st.crc:
+            raise InputError("LowState CRC mismatch")
+        return st
+
+
+# --- Dex3-1 hands ---------------------------------------------------------------------------
+
+DEX3_CMD_TOPICS: tuple[str, str] = ("rt/dex3/left/cmd", "rt/dex3/right/cmd")
+#: Unitree's Dex3 example gains (thumb_0 stiffer), N m/rad and N m s/rad
+DEX3_KP: NDArray[np.float64] = np.array([2.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
+DEX3_KD: NDArray[np.float64] = np.full(NUM_HAND_JOINTS, 0.1)
+DEX3_POSITION_MARGIN = 0.02  # rad inside each hand joint limit
+DEX3_MAX_VEL = 6.0  # rad/s rate limit of the commanded hand positions
+
+
+def dex3_mode(motor: int, status: int = 1, timeout: int = 1) -> int:
+    """A Dex3 MotorCmd_ mode byte: motor index in bits 0-3, status in 4-6, timeout flag in bit 7."""
+    return (motor & 0x0F) | ((status & 0x07) << 4) | ((timeout & 0x01) << 7)
+
+
+@dataclass
+class HandCmd:
+    """A Dex3-1 HandCmd_ (one hand): 7 motors of mode/q/dq/tau/kp/kd (no CRC in this message)."""
+
+    mode: NDArray[np.uint8]
+    q: NDArray[np.float32]
+    kp: NDArray[np.float32]
+    kd: NDArray[np.float32]
+
+    @classmethod
+    def position(cls, side: int, q: NDArray, kp: NDArray = DEX3_KP, kd: NDArray = DEX3_KD) -> "HandCmd":
+        """Hold `q` (7,), clamped inside the hand's joint limits; side 0 left, 1 right."""
+        lo = HAND_JOINT_LIMITS[side, :, 0] + DEX3_POSITION_MARGIN
+        hi = HAND_JOINT_LIMITS[side, :, 1] - DEX3_POSITION_MARGIN
+        return cls(
+            mode=np.array([dex3_mode(i) for i in range(NUM_HAND_JOINTS)], dtype=np.uint8),
+            q=np.clip(np.asarray(q, dtype=np.float64), lo, hi).astype(np.float32),
+            kp=np.asarray(kp, dtype=np.float32),
+            kd=np.asarray(kd, dtype=np.float32),
+        )
+
+    @classmethod
+    def damping(cls) -> "HandCmd":
+        z = np.zeros(NUM_HAND_JOINTS)
+        return cls(
+            mode=np.array([dex3_mode(i) for i in range(NUM_HAND_JOINTS)], dtype=np.uint8),
+            q=z.astype(np.float32),
+            kp=z.astype(np.float32),
+            kd=DEX3_KD.astype(np.float32),
+        )
+
+
+# --- transport ---------------------------------------------------------------------------------
+
+
+class LowLevelTransport(Protocol):
+    """Where LowCmds go and LowStates come from."""
+
+    def read_state(self, timeout_s: float) -> LowState | None: ...
+
+    def write(self, cmd: LowCmd) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _hg_idl() -> tuple[type, type, type, type]:
+    """The hg IDL types for cyclonedds (same type names and member order as unitree_sdk2)."""
+    from dataclasses import dataclass as dc
+
+    import cyclonedds.idl as idl
+    import cyclonedds.idl.annotations as annotate
+    import cyclonedds.idl.types as types
+
+    @dc
+    @annotate.final
+    @annotate.autoid("sequential")
+    class MotorCmd_(idl.IdlStruct, typename="unitree_hg.msg.dds_.MotorCmd_"):
+        mode: types.uint8
+        q: types.float32
+        dq: types.float32
+        tau: types.float32
+        kp: types.float32
+        kd: types.float32
+        reserve: types.uint32
+
+    @dc
+    @annotate.final
+    @annotate.autoid("sequential")
+    class LowCmd_(idl.IdlStruct, typename="unitree_hg.msg.dds_.LowCmd_"):
+        mode_pr: types.uint8
+        mode_machine: types.uint8
+        motor_cmd: types.array[MotorCmd_, 35]
+        reserve: types.array[types.uint32, 4]
+        crc: types.uint32
+
+    @dc
+    @annotate.final
+    @annotate.autoid("sequential")
+    class IMUState_(idl.IdlStruct, typename="unitree_hg.msg.dds_.IMUState_"):
+        quaternion: types.array[types.float32, 4]
+        gyroscope: types.array[types.float32, 3]
+        accelerometer: types.array[types.float32, 3]
+        rpy: types.array[types.float32, 3]
+        temperature: types.int16
+
+    @dc
+    @annotate.final
+    @annotate.autoid("sequential")
+    class MotorState_(idl.IdlStruct, typename="unitree_hg.msg.dds_.MotorState_"):
+        mode: types.uint8
+        q: types.float32
+        dq: types.float32
+        ddq: types.float32
+        tau_est: types.float32
+        temperature: types.array[types.int16, 2]
+        vol: types.float32
+        sensor: types.array[types.uint32, 2]
+        motorstate: types.uint32
+        reserve: types.array[types.uint32, 4]
+
+    @dc
+    @annotate.final
+    @annotate.autoid("sequential")
+    class LowState_(idl.IdlStruct, typename="unitree_hg.msg.dds_.LowState_"):
+        version: types.array[types.uint32, 2]
+        mode_pr: types.uint8
+        mode_machine: types.uint8
+        tick: types.uint32
+        imu_state: IMUState_
+        motor_state: types.array[MotorState_, 35]
+        wireless_remote: types.array[types.uint8, 40]
+        reserve: types.array[types.uint32, 4]
+        crc: types.uint32
+
+    @dc
+    @annotate.final
+    @annotate.autoid("sequential")
+    class HandCmd_(idl.IdlStruct, typename="unitree_hg.msg.dds_.HandCmd_"):
+        motor_cmd: types.sequence[MotorCmd_]
+        reserve: types.array[types.uint32, 4]
+
+    _HAND.append(HandCmd_)
+    return MotorCmd_, LowCmd_, MotorState_, LowState_
+
+
+_IDL_CACHE: list[tuple[type, type, type, type]] = []
+_HAND: list[type] = []
+
+
+def hg_idl() -> tuple[type, type, type, type]:
+    """(MotorCmd_, LowCmd_, MotorState_, LowState_) cyclonedds classes, built once."""
+    if not _IDL_CACHE:
+        _IDL_CACHE.append(_hg_idl())
+    return _IDL_CACHE[0]
+
+
+def handcmd_idl() -> type:
+    """The cyclonedds HandCmd_ class (Dex3-1)."""
+    hg_idl()
+    return _HAND[0]
+
+
+def handcmd_to_idl(cmd: HandCmd) -> Any:
+    motor_t = hg_idl()[0]
+    motors = [
+        motor_t(mode=int(m), q=float(q), dq=0.0, tau=0.0, kp=float(kp), kd=float(kd), reserve=0)
+        for m, q, kp, kd in zip(cmd.mode.tolist(), cmd.q.tolist(), cmd.kp.tolist(), cmd.kd.tolist())
+    ]
+    return handcmd_idl()(motor_cmd=motors, reserve=[0] * 4)
+
+
+def handcmd_from_idl(msg: Any) -> HandCmd:
+    mc = msg.motor_cmd
+    return HandCmd(
+        mode=np.array([m.mode for m in mc], dtype=np.uint8),
+        q=np.array([m.q for m in mc], dtype=np.float32),
+        kp=np.array([m.kp for m in mc], dtype=np.float32),
+        kd=np.array([m.kd for m in mc], dtype=np.float32),
+    )
+
+
+def lowcmd_to_idl(cmd: LowCmd, msg: Any = None) -> Any:
+    """The cyclonedds LowCmd_ for `cmd` (CRC filled in); fills `msg` in place when given (cheaper)."""
+    motor_t, lowcmd_t, _, _ = hg_idl()
+    cmd.pack()  # fills cmd.crc
+    if msg is None:
+        motors = [motor_t(mode=0, q=0.0, dq=0.0, tau=0.0, kp=0.0, kd=0.0, reserve=0) for _ in range(NUM_MOTORS)]
+        msg = lowcmd_t(mode_pr=0, mode_machine=0, motor_cmd=motors, reserve=[0] * 4, crc=0)
+    msg.mode_pr = int(cmd.mode_pr)
+    msg.mode_machine = int(cmd.mode_machine)
+    cols = zip(cmd.mode.tolist(), cmd.q.tolist(), cmd.dq.tolist(), cmd.tau.tolist(), cmd.kp.tolist(), cmd.kd.tolist())
+    for m, (mode, q, dq, tau, kp, kd) in zip(msg.motor_cmd, cols):
+        m.mode, m.q, m.dq, m.tau, m.kp, m.kd = mode, q, dq, tau, kp, kd
+    msg.crc = int(cmd.crc)
+    return msg
+
+
+def lowcmd_from_idl(msg: Any) -> LowCmd:
+    mc = msg.motor_cmd
+    return LowCmd(
+        mode_pr=msg.mode_pr,
+        mode_machine=msg.mode_machine,
+        mode=np.array([m.mode for m in mc], dtype=np.uint8),
+        q=np.array([m.q for m in mc], dtype=np.float32),
+        dq=np.array([m.dq for m in mc], dtype=np.float32),
+        tau=np.array([m.tau for m in mc], dtype=np.float32),
+        kp=np.array([m.kp for m in mc], dtype=np.float32),
+        kd=np.array([m.kd for m in mc], dtype=np.float32),
+        crc=msg.crc,
+    )
+
+
+def lowstate_to_idl(st: LowState) -> Any:
+    import cyclonedds.idl  # noqa: F401  (types are built by hg_idl)
+
+    _, _, motor_t, state_t = hg_idl()
+    imu_t = state_t.__annotations__["imu_state"]
+    st.pack()
+    return state_t(
+        version=[0, 0],
+        mode_pr=st.mode_pr,
+        mode_machine=st.mode_machine,
+        tick=st.tick,
+        imu_state=imu_t(
+            quaternion=[float(x) for x in st.imu_quat],
+            gyroscope=[float(x) for x in st.gyro],
+            accelerometer=[0.0, 0.0, 0.0],
+            rpy=[0.0, 0.0, 0.0],
+            temperature=0,
+        ),
+        motor_state=[
+            motor_t(
+                mode=0,
+                q=float(st.q[i]),
+                dq=float(st.dq[i]),
+                ddq=0.0,
+                tau_est=float(st.tau_est[i]),
+                temperature=[0, 0],
+                vol=0.0,
+                sensor=[0, 0],
+                motorstate=0,
+                reserve=[0] * 4,
+            )
+            for i in range(NUM_MOTORS)
+        ],
+        wireless_remote=[0] * 40,
+        reserve=[0] * 4,
+        crc=st.crc,
+    )
+
+
+def lowstate_from_idl(msg: Any) -> LowState:
+    ms = msg.motor_state
+    return LowState(
+        mode_pr=msg.mode_pr,
+        mode_machine=msg.mode_machine,
+        tick=msg.tick,
+        imu_quat=np.array(msg.imu_state.quaternion, dtype=np.float32),
+        gyro=np.array(msg.imu_state.gyroscope, dtype=np.float32),
+        q=np.array([m.q for m in ms], dtype=np.float32),
+        dq=np.array([m.dq for m in ms], dtype=np.float32),
+        tau_est=np.array([m.tau_est for m in ms], dtype=np.float32),
+        crc=msg.crc,
+    )
+
+
+def dds_config(interface: str | None) -> str | None:
+    """A CycloneDDS configuration that pins the network interface (e.g. 'eth0'), or None."""
+    if not interface:
+        return None
+    return (
+        "<CycloneDDS><Domain><General><Interfaces>"
+        f'<NetworkInterface name="{interface}" priority="default" multicast="default"/>'
+        "</Interfaces></General></Domain></CycloneDDS>"
+    )
+
+
+class DdsTransport:
+    """rt/lowcmd writer and rt/lowstate reader on a DDS domain (cyclonedds)."""
+
+    def __init__(
+        self,
+        domain_id: int = 0,
+        interface: str | None = None,
+        cmd_topic: str = LOWCMD_TOPIC,
+        state_topic: str = LOWSTATE_TOPIC,
+    ) -> None:
+        try:
+            from cyclonedds.core import Qos
+            from cyclonedds.domain import Domain, DomainParticipant
+            from cyclonedds.pub import DataWriter
+            from cyclonedds.sub import DataReader
+            from cyclonedds.topic import Topic
+        except ImportError:
+            raise missing_package("cyclonedds", "robot", "unitree") from None
+        del Qos
+        _, lowcmd_t, _, lowstate_t = hg_idl()
+        cfg = dds_config(interface)
+        self._domain = Domain(domain_id, cfg) if cfg else None
+        self._dp: Any = DomainParticipant(domain_id)
+        self._writer: Any = DataWriter(self._dp, Topic(self._dp, cmd_topic, lowcmd_t))
+        self._reader: Any = DataReader(self._dp, Topic(self._dp, state_topic, lowstate_t))
+        self._msg: Any = None
+        hand_t = handcmd_idl()
+        self._hand_writers: list[Any] = [
+            DataWriter(self._dp, Topic(self._dp, name, hand_t)) for name in DEX3_CMD_TOPICS
+        ]
+
+    def read_state(self, timeout_s: float) -> LowState | None:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            samples = self._reader.take(N=64)
+            good = [s for s in samples if hasattr(s, "motor_state")]
+            if good:
+                st = lowstate_from_idl(good[-1])
+                return st
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.0005)
+
+    def wait_for_reader(self, timeout_s: float) -> bool:
+        """Block until a rt/lowcmd reader (the robot) is matched, so the first commands are not lost."""
+        deadline = time.monotonic() + timeout_s
+        while self._writer.get_publication_matched_status().current_count < 1:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
+    def write(self, cmd: LowCmd) -> None:
+        self._msg = lowcmd_to_idl(cmd, self._msg)
+        self._writer.write(self._msg)
+
+    def write_hands(self, left: HandCmd, right: HandCmd) -> None:
+        for writer, cmd in zip(self._hand_writers, (left, right)):
+            writer.write(handcmd_to_idl(cmd))
+
+    def close(self) -> None:
+        # cyclonedds entities are freed with their participant
+        self._writer = None
+        self._reader = None
+        self._dp = None
