@@ -488,7 +488,11 @@ def _motion(run: Run) -> dict[str, Any]:
     except ImportError:
         return {}
     video = Video.load(run.dir / "video.mp4")
-    frames = draw_overlay(video, body, hands)
+    try:
+        frames = draw_overlay(video, body, hands)
+    except ExoActorError as e:  # e.g. no camera pose to project with: the motion is still fine
+        run.log(f"motion: no overlay video ({e})")
+        return {"overlay": f"not drawn: {e}"}
     write_video(run.dir / "overlay.mp4", frames, video.fps)
     return {}
 
