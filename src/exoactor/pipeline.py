@@ -78,6 +78,22 @@ OPTIONAL_OUTPUTS: dict[str, tuple[str, ...]] = {
 CACHE_VERSION = f"{__version__}-1"
 
 
+_CODE_DIGEST: str | None = None
+
+
+def code_digest() -> str:
+    """sha256 over exoactor's own source files: cached results never outlive the code that made them."""
+    global _CODE_DIGEST
+    if _CODE_DIGEST is None:
+        root = Path(__file__).parent
+        h = hashlib.sha256()
+        for f in sorted(root.rglob("*.py")):
+            h.update(str(f.relative_to(root)).encode())
+            h.update(f.read_bytes())
+        _CODE_DIGEST = h.hexdigest()[:16]
+    return _CODE_DIGEST
+
+
 def slugify(text: str, n: int = 40) -> str:
     s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return s[:n].rstrip("-") or "run"
@@ -162,6 +178,7 @@ class Run:
         ident: dict[str, Any] = {
             "stage": stage,
             "version": CACHE_VERSION,
+            "code": code_digest(),
             "provider": self._provider_of(stage),
             "options": c.provider_options(stage) if stage not in ("observe", "motion") else {},
             "seed": c.seed,
