@@ -40,7 +40,9 @@ def test_flexion_of_known_hands() -> None:
 
 
 def test_grasp_state_of_open_half_and_closed_hands() -> None:
-    flex = np.array([HG.finger_flexion_deg(hand(c)).mean() for c in (10.0, 140.0, 250.0)])
+    flex = np.array(
+        [HG.finger_flexion_deg(hand(c)).mean() for c in (10.0, 0.5 * (HG.OPEN_BELOW_DEG + HG.CLOSED_ABOVE_DEG), 250.0)]
+    )
     np.testing.assert_array_equal(HG.grasp_state(flex), [OPEN, HALF, CLOSED])
 
 
@@ -48,7 +50,7 @@ def test_state_smoothing_ignores_flicker_and_follows_a_real_closing() -> None:
     fps = 30.0
     flex = np.full(90, 40.0)
     flex[20] = 200.0  # a one-frame glitch
-    flex[40:50] = 100.0  # hovering just above the open threshold (inside the hysteresis band)
+    flex[40:50] = HG.OPEN_BELOW_DEG + 5  # hovering just above the open threshold (inside the hysteresis band)
     flex[60:] = 230.0  # the hand closes and stays closed
     st = HG.smoothed_grasp_state(flex, fps)
     assert (st[:58] == OPEN).all()

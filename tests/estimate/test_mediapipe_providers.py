@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -132,3 +133,21 @@ def test_procrustes_removes_similarity_transforms() -> None:
     c, s = np.cos(0.4), np.sin(0.4)
     R = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1.0]])
     np.testing.assert_allclose(procrustes_aligned(1.3 * g @ R.T + 2.0, g), g, atol=1e-9)
+
+
+def test_estimate_video_writes_body_hands_and_overlay(tmp_path: Path) -> None:
+    from exoactor.artifacts import BodyMotion, HandMotion
+    from exoactor.artifacts.media import read_video
+    from exoactor.estimate.runner import estimate_video
+
+    cam = tmp_path / "camera.json"
+    cam.write_text(json.dumps(Video.load(DATA / "walk_320.mp4").camera.to_json()))
+    paths = estimate_video(DATA / "walk_320.mp4", tmp_path / "out", camera=cam)
+    assert BodyMotion.load(paths["body"]).n_frames == 16
+    assert HandMotion.load(paths["hands"]).n_frames == 16
+    frames, fps = read_video(paths["overlay"])
+    assert frames.shape == (16, 240, 320, 3) and fps == 30.0
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(InputError, match="bad.json"):
+        estimate_video(DATA / "walk_320.mp4", tmp_path / "out2", camera=bad)

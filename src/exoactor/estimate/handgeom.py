@@ -16,9 +16,11 @@ F = NDArray[np.float64]
 #: keypoint chains of the four long fingers: wrist, mcp, pip, dip, tip
 FINGERS: tuple[tuple[int, ...], ...] = ((0, 5, 6, 7, 8), (0, 9, 10, 11, 12), (0, 13, 14, 15, 16), (0, 17, 18, 19, 20))
 
-#: mean flexion (degrees, summed over a finger's three joints) separating the states
-OPEN_BELOW_DEG = 95.0
-CLOSED_ABOVE_DEG = 180.0
+#: mean flexion (degrees, summed over a finger's three joints) separating the states. Exact
+#: keypoints give ~30-50 open, ~110 half, ~190 closed; MediaPipe on small hands reads open
+#: hands ~85 and fists ~140 (measured on rendered clips), hence the low closed threshold.
+OPEN_BELOW_DEG = 105.0
+CLOSED_ABOVE_DEG = 140.0
 
 
 def wrist_quat_from_keypoints(kp: NDArray) -> F:
