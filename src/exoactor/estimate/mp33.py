@@ -41,10 +41,11 @@ def _build() -> NDArray[np.float64]:
         return out
 
     put("pelvis", spine(0.06))
-    put("spine1", spine(0.22))
-    put("spine2", spine(0.45))
-    put("spine3", spine(0.68))
-    put("neck", spine(1.08))
+    # fractions fitted to SMPL-style joints of a rendered body (walk clip; checked on others)
+    put("spine1", spine(0.19))
+    put("spine2", spine(0.52))
+    put("spine3", spine(0.83))
+    put("neck", spine(1.22))
     put("head", {"left_ear": 0.5, "right_ear": 0.5})
     for s in ("left", "right"):
         for name in ("hip", "knee", "ankle", "shoulder", "elbow", "wrist"):
