@@ -546,7 +546,7 @@ class MotionSynthesizer:
         """Distance from a floor point to an object's footprint (0 inside)."""
         yaw = _obj_yaw(o)
         c, s = np.cos(-yaw), np.sin(-yaw)
-        d = xy - np.asarray(o.pos[:2], dtype=np.float64)
+        d: NDArray = xy - np.asarray(o.pos[:2], dtype=np.float64)
         local = np.array([c * d[0] - s * d[1], s * d[0] + c * d[1]])
         return float(np.linalg.norm(np.maximum(np.abs(local) - 0.5 * np.asarray(o.size[:2]), 0.0)))
 
@@ -587,7 +587,8 @@ class MotionSynthesizer:
         grip[ks] = 1.0
         self._move_posture(self._dur(step, 0.6), self.trunk, self.drop, list(self.hands), grip=grip)
         if o is not None:
-            anchor = np.mean([self.hands[k] for k in ks if self.hands[k] is not None] or [self.obj_pos[o.name]], axis=0)
+            held_at = [h for k in ks if (h := self.hands[k]) is not None] or [self.obj_pos[o.name]]
+            anchor = np.mean(np.stack(held_at), axis=0)
             self.held_offset[o.name] = self.obj_pos[o.name] - anchor
             for k in ks:
                 self.held[k] = o.name
@@ -618,7 +619,7 @@ class MotionSynthesizer:
         self._step_within_reach(p, ks0)
         goals: list[NDArray | None] = list(self.hands)
         ks = [k for k in range(2) if goals[k] is not None] or [1]
-        anchor = np.mean([goals[k] for k in ks if goals[k] is not None] or [p], axis=0)
+        anchor = np.mean(np.stack([g for k in ks if (g := goals[k]) is not None] or [p]), axis=0)
         shift = p - (anchor + (self.held_offset[held] if held else 0.0))
         for k in ks:
             if goals[k] is not None:
@@ -703,7 +704,8 @@ class MotionSynthesizer:
         hand = start + u[:, None] * (np.r_[lft * (stroke + 0.12), 0])
         hands: list[NDArray | None] = [None, None]
         hands[k] = hand
-        hands[1 - k] = None if self.hands[1 - k] is None else np.tile(self.hands[1 - k], (n, 1))
+        other = self.hands[1 - k]
+        hands[1 - k] = None if other is None else np.tile(other, (n, 1))
         self._emit(
             n,
             np.tile(self.xy, (n, 1)),
@@ -773,7 +775,8 @@ class MotionSynthesizer:
         self._move_posture(self._dur(step, 1.0), 0.15, 0.05, goals)
         for k in range(2):
             self.held[k] = o.name
-        self.held_offset[o.name] = self.obj_pos[o.name] - np.mean([goals[0], goals[1]], axis=0)
+        shown = [h for h in self.hands if h is not None]  # where the hands got to (after reach limits)
+        self.held_offset[o.name] = self.obj_pos[o.name] - np.mean(np.stack(shown), axis=0)
         self._walk_path([self.xy + f * 0.4], self.heading)
         self.held = [None, None]
 
