@@ -1,0 +1,449 @@
+"""Human (SMPL-24) -> G1 retargeting with differential IK (mink + daqp).
+
+Scaling (the choice, documented):
+
+* **root**: the horizontal path of the human pelvis is kept *unscaled* (the robot goes where
+  the human went: to the same table, the same chair); the pelvis height is scaled by the
+  leg-length ratio ``s_leg`` = robot / human "pelvis height with straight legs" (pelvis-to-hip
+  drop + thigh + shin + ankle height), so a standing human gives a standing robot and a
+  squatting human a squatting robot.
+* **limbs**: every other keypoint is rebuilt bone by bone from the robot's own bone lengths:
+  ``target[child] = target[parent] + (L_robot / L_human) * (human[child] - human[parent])``
+  (bone directions kept, lengths changed). The legs start from the robot's hips placed by the
+  pelvis target; the arms and head from the pelvis target with the trunk ratio.
+* ``scale=<number>`` instead scales everything uniformly about the root (and the root height
+  by the same number): with ``scale=1`` targets are the input keypoints unchanged (used to
+  check that a pose produced by the robot's own forward kinematics is recovered).
+
+IK: per frame a few Gauss-Newton steps of mink's QP (frame tasks on pelvis (pose), torso
+(orientation), head, knees, ankles (pose: yaw and pitch from the ankle->toe vector), elbows,
+shoulders, wrists (position; orientation from ``HandMotion`` wrist_quat where its confidence
+>= 0.5), a posture task towards the default pose, joint position and velocity limits), warm
+started from the previous frame. The robot model is the G1 without hands (35 DoF), built once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import mujoco
+import numpy as np
+from numpy.typing import NDArray
+
+from exoactor.artifacts import BodyMotion, HandMotion, HumanMotion, RobotMotion
+from exoactor.artifacts.motion import J
+from exoactor.errors import InputError, missing_package
+from exoactor.geometry import mat_to_quat, quat_to_mat
+from exoactor.sim import g1_constants as C
+
+F = NDArray[np.float64]
+
+#: (name, frame type, frame name in the G1 model) of each keypoint the IK tracks.
+KEYPOINTS: tuple[tuple[str, str, str], ...] = (
+    ("pelvis", "body", "pelvis"),
+    ("torso", "body", "torso_link"),
+    ("head", "site", C.HEAD_SITE),
+    ("left_knee", "body", "left_knee_link"),
+    ("right_knee", "body", "right_knee_link"),
+    ("left_ankle", "body", "left_ankle_roll_link"),
+    ("right_ankle", "body", "right_ankle_roll_link"),
+    ("left_shoulder", "body", "left_shoulder_roll_link"),
+    ("right_shoulder", "body", "right_shoulder_roll_link"),
+    ("left_elbow", "body", "left_elbow_link"),
+    ("right_elbow", "body", "right_elbow_link"),
+    ("left_wrist", "body", "left_wrist_yaw_link"),
+    ("right_wrist", "body", "right_wrist_yaw_link"),
+)
+#: SMPL-24 joint of each position keypoint ("torso" has none: orientation only).
+SMPL_OF: dict[str, int] = {
+    "pelvis": J["pelvis"],
+    "head": J["head"],
+    "left_knee": J["left_knee"],
+    "right_knee": J["right_knee"],
+    "left_ankle": J["left_ankle"],
+    "right_ankle": J["right_ankle"],
+    "left_shoulder": J["left_shoulder"],
+    "right_shoulder": J["right_shoulder"],
+    "left_elbow": J["left_elbow"],
+    "right_elbow": J["right_elbow"],
+    "left_wrist": J["left_wrist"],
+    "right_wrist": J["right_wrist"],
+}
+#: keypoints whose residual is reported (positions compared with the scaled human).
+RESIDUAL_KEYPOINTS: tuple[str, ...] = tuple(SMPL_OF)
+
+# (position cost, orientation cost) per keypoint: hands, feet and pelvis dominate
+WEIGHTS: dict[str, tuple[float, float]] = {
+    "pelvis": (10.0, 5.0),
+    "torso": (0.0, 2.0),
+    "head": (1.0, 0.0),
+    "left_knee": (2.0, 0.0),
+    "right_knee": (2.0, 0.0),
+    "left_ankle": (15.0, 2.0),
+    "right_ankle": (15.0, 2.0),
+    "left_shoulder": (1.0, 0.0),
+    "right_shoulder": (1.0, 0.0),
+    "left_elbow": (2.0, 0.0),
+    "right_elbow": (2.0, 0.0),
+    "left_wrist": (15.0, 1.0),
+    "right_wrist": (15.0, 1.0),
+}
+POSTURE_COST = 0.02  # per rad, towards DEFAULT_JOINT_POS (regularises redundant joints)
+MAX_JOINT_VEL = 20.0  # rad/s
+WRIST_CONFIDENCE = 0.5  # wrist orientation is tracked above this hand confidence
+HUMAN_TOE_PITCH = 0.45  # rad, ankle->toe dip of a human foot standing flat (when not measurable)
+
+# human wrist frame (x to the middle knuckle, y to the index side, z = x cross y) -> G1 wrist_yaw_link
+# frame (x along the fingers, palm facing -y on the left / +y on the right, index towards +z)
+_WRIST_FRAME = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+
+
+@dataclass
+class RobotSkeleton:
+    """G1 lengths used for scaling, from forward kinematics of the zero pose (metres)."""
+
+    pelvis_straight: float  # pelvis height with straight legs, soles on the floor
+    ankle_height: float  # ankle origin above the sole
+    hip_offset: dict[str, F] = field(default_factory=dict)  # hip in the pelvis frame (3,)
+    trunk_offset: dict[str, F] = field(default_factory=dict)  # shoulders, head from the pelvis, pelvis frame (3,)
+    bone: dict[tuple[int, int], float] = field(default_factory=dict)  # SMPL (parent, child) -> length
+
+
+def ik_model() -> mujoco.MjModel:
+    """The G1 without hands and without a floor (nq 36, nv 35), for IK and FK of keypoints."""
+    from exoactor.sim.robot import g1_spec
+
+    return g1_spec(hands=False).compile()
+
+
+def _bones() -> list[tuple[int, int]]:
+    return [
+        (J["left_hip"], J["left_knee"]),
+        (J["right_hip"], J["right_knee"]),
+        (J["left_knee"], J["left_ankle"]),
+        (J["right_knee"], J["right_ankle"]),
+        (J["pelvis"], J["left_shoulder"]),
+        (J["pelvis"], J["right_shoulder"]),
+        (J["pelvis"], J["head"]),
+        (J["left_shoulder"], J["left_elbow"]),
+        (J["right_shoulder"], J["right_elbow"]),
+        (J["left_elbow"], J["left_wrist"]),
+        (J["right_elbow"], J["right_wrist"]),
+    ]
+
+
+def robot_skeleton(model: mujoco.MjModel) -> RobotSkeleton:
+    """Bone lengths of the G1 keypoints (zero pose), keyed like SMPL bones."""
+    data = mujoco.MjData(model)
+    mujoco.mj_kinematics(model, data)
+    pos = {name: _frame_pos(data, t, f) for name, t, f in KEYPOINTS}
+    pos["left_hip"] = data.body("left_hip_roll_link").xpos.copy()
+    pos["right_hip"] = data.body("right_hip_roll_link").xpos.copy()
+    idx = {v: k for k, v in SMPL_OF.items()} | {J["left_hip"]: "left_hip", J["right_hip"]: "right_hip"}
+    sole = data.site("left_foot").xpos[2]
+    pelvis = data.body("pelvis")
+    R = pelvis.xmat.reshape(3, 3)
+    sk = RobotSkeleton(
+        pelvis_straight=float(pelvis.xpos[2] - sole),
+        ankle_height=float(pos["left_ankle"][2] - sole),
+    )
+    for side in ("left", "right"):
+        sk.hip_offset[side] = R.T @ (pos[f"{side}_hip"] - pelvis.xpos)
+    for name in ("left_shoulder", "right_shoulder", "head"):
+        sk.trunk_offset[name] = R.T @ (pos[name] - pelvis.xpos)
+    for a, b in _bones():
+        sk.bone[(a, b)] = float(np.linalg.norm(pos[idx[b]] - pos[idx[a]]))
+    return sk
+
+
+def _frame_pos(data: mujoco.MjData, ftype: str, name: str) -> F:
+    return (data.body(name).xpos if ftype == "body" else data.site(name).xpos).copy()
+
+
+def robot_keypoints(model: mujoco.MjModel, data: mujoco.MjData) -> dict[str, F]:
+    """World positions (3,) of the tracked keypoints for the current ``data`` (after kinematics)."""
+    return {name: _frame_pos(data, t, f) for name, t, f in KEYPOINTS if name in SMPL_OF}
+
+
+# --- targets -----------------------------------------------------------------------------------
+
+
+def _normalize(v: F) -> F:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+
+
+def torso_quat(joints: F) -> F:
+    """(T, 4) wxyz trunk orientation from SMPL-24 joints (T, 24, 3): z pelvis->neck, y right->left shoulder."""
+    z = _normalize(joints[:, J["neck"]] - joints[:, J["pelvis"]])
+    y = joints[:, J["left_shoulder"]] - joints[:, J["right_shoulder"]]
+    y = _normalize(y - np.sum(y * z, -1, keepdims=True) * z)
+    x = np.cross(y, z)
+    return mat_to_quat(np.stack([x, y, z], axis=-1))
+
+
+def foot_quat(joints: F, side: str, toe_pitch: float) -> F:
+    """(T, 4) wxyz ankle orientation: yaw and pitch of the ankle->toe vector (pitch relative to flat)."""
+    v = joints[:, J[f"{side}_foot"]] - joints[:, J[f"{side}_ankle"]]
+    yaw = np.arctan2(v[:, 1], v[:, 0])
+    pitch = np.arctan2(-v[:, 2], np.linalg.norm(v[:, :2], axis=-1)) - toe_pitch  # positive: toes down
+    cy, sy, cp, sp = np.cos(yaw), np.sin(yaw), np.cos(pitch), np.sin(pitch)
+    R = np.zeros((len(v), 3, 3))
+    R[:, 0, 0], R[:, 0, 1], R[:, 0, 2] = cy * cp, -sy, cy * sp
+    R[:, 1, 0], R[:, 1, 1], R[:, 1, 2] = sy * cp, cy, sy * sp
+    R[:, 2, 0], R[:, 2, 1], R[:, 2, 2] = -sp, 0.0, cp
+    return mat_to_quat(R)
+
+
+@dataclass
+class Targets:
+    """Per-frame IK targets (world frame)."""
+
+    pos: dict[str, F]  # keypoint -> (T, 3)
+    quat: dict[str, F]  # keypoint -> (T, 4) wxyz
+    quat_weight: dict[str, F]  # keypoint -> (T,) 0..1 multiplier of the orientation cost
+    scale: dict[str, float]  # the scale factors used
+
+
+def _human_lengths(joints: F) -> dict[tuple[int, int], float]:
+    return {(a, b): float(np.median(np.linalg.norm(joints[:, b] - joints[:, a], axis=-1))) for a, b in _bones()}
+
+
+def _trunk_point(rp: F, Rt: F, jts: F, j: int, robot_local: F, s: float) -> F:
+    """(T, 3) a point carried by the trunk (shoulder, head): the robot's own offset from the pelvis
+    in the human trunk frame, plus the human's deviation from its median offset, scaled by ``s``."""
+    local = np.einsum("tji,tj->ti", Rt, jts[:, j] - jts[:, 0])  # (T, 3) in the trunk frame
+    local = robot_local + s * (local - np.median(local, axis=0))
+    return rp + np.einsum("tij,tj->ti", Rt, local)
+
+
+def scaled_targets(motion: HumanMotion, skeleton: RobotSkeleton, scale: float | None = None) -> Targets:
+    """IK targets from a HumanMotion (see the module docstring for the scaling)."""
+    jts = np.asarray(motion.joints, dtype=np.float64)
+    T = len(jts)
+    root = np.asarray(motion.root_pos, dtype=np.float64)
+    root_quat = np.asarray(motion.root_quat, dtype=np.float64)
+    pos: dict[str, F] = {}
+    contact = np.asarray(motion.foot_contact) > 0.5
+    toe = {}
+    for k, side in enumerate(("left", "right")):
+        v = jts[:, J[f"{side}_foot"]] - jts[:, J[f"{side}_ankle"]]
+        dip = np.arctan2(-v[:, 2], np.linalg.norm(v[:, :2], axis=-1))
+        toe[side] = float(np.median(dip[contact[:, k]])) if contact[:, k].sum() >= 5 else HUMAN_TOE_PITCH
+    if scale is not None:
+        s = float(scale)
+        rp = root.copy()
+        rp[:, 2] *= s
+        for name, j in SMPL_OF.items():
+            pos[name] = rp + s * (jts[:, j] - root) if name != "pelvis" else rp
+        factors = {"uniform": s, "leg": s}
+    else:
+        hl = _human_lengths(jts)
+        ankle_h = float(np.percentile(np.minimum(jts[:, J["left_ankle"], 2], jts[:, J["right_ankle"], 2]), 5))
+        hip_drop = float(np.median(jts[:, 0, 2] - 0.5 * (jts[:, J["left_hip"], 2] + jts[:, J["right_hip"], 2])))
+        leg = hl[(J["left_hip"], J["left_knee"])] + hl[(J["left_knee"], J["left_ankle"])]
+        human_straight = hip_drop + leg + ankle_h
+        s_leg = skeleton.pelvis_straight / max(human_straight, 1e-3)
+        rp = root.copy()
+        rp[:, 2] *= s_leg
+        pos["pelvis"] = rp
+        Rp = quat_to_mat(root_quat)  # (T, 3, 3)
+        Rt = quat_to_mat(torso_quat(jts))  # (T, 3, 3)
+        ratio = {b: skeleton.bone[b] / max(hl[b], 1e-3) for b in _bones()}
+        for side in ("left", "right"):
+            hip = rp + Rp @ skeleton.hip_offset[side]
+            h, k, a = J[f"{side}_hip"], J[f"{side}_knee"], J[f"{side}_ankle"]
+            knee = hip + ratio[(h, k)] * (jts[:, k] - jts[:, h])
+            ankle = knee + ratio[(k, a)] * (jts[:, a] - jts[:, k])
+            ankle[:, 2] = np.maximum(ankle[:, 2], skeleton.ankle_height)
+            pos[f"{side}_knee"], pos[f"{side}_ankle"] = knee, ankle
+            sh, el, wr = J[f"{side}_shoulder"], J[f"{side}_elbow"], J[f"{side}_wrist"]
+            shoulder = _trunk_point(rp, Rt, jts, sh, skeleton.trunk_offset[f"{side}_shoulder"], ratio[(0, sh)])
+            elbow = shoulder + ratio[(sh, el)] * (jts[:, el] - jts[:, sh])
+            wrist = elbow + ratio[(el, wr)] * (jts[:, wr] - jts[:, el])
+            pos[f"{side}_shoulder"], pos[f"{side}_elbow"], pos[f"{side}_wrist"] = shoulder, elbow, wrist
+        pos["head"] = _trunk_point(rp, Rt, jts, J["head"], skeleton.trunk_offset["head"], ratio[(0, J["head"])])
+        factors = {
+            "leg": s_leg,
+            "thigh": ratio[(J["left_hip"], J["left_knee"])],
+            "shin": ratio[(J["left_knee"], J["left_ankle"])],
+            "upper_arm": ratio[(J["left_shoulder"], J["left_elbow"])],
+            "forearm": ratio[(J["left_elbow"], J["left_wrist"])],
+            "trunk": ratio[(0, J["left_shoulder"])],
+        }
+    quat = {"pelvis": root_quat, "torso": torso_quat(jts)}
+    qw = {"pelvis": np.ones(T), "torso": np.ones(T)}
+    for side in ("left", "right"):
+        quat[f"{side}_ankle"] = foot_quat(jts, side, toe[side])
+        qw[f"{side}_ankle"] = np.ones(T)
+        Rw = quat_to_mat(np.asarray(getattr(motion, f"{side}_wrist_quat"), dtype=np.float64)) @ _WRIST_FRAME
+        quat[f"{side}_wrist"] = mat_to_quat(Rw)
+        qw[f"{side}_wrist"] = (np.asarray(getattr(motion, f"{side}_confidence")) >= WRIST_CONFIDENCE).astype(float)
+    return Targets(pos=pos, quat=quat, quat_weight=qw, scale=factors)
+
+
+# --- IK ----------------------------------------------------------------------------------------
+
+
+class Retargeter:
+    """Differential IK of the G1 towards per-frame keypoint targets (reusable across clips)."""
+
+    def __init__(self, *, iterations: int = 2, first_iterations: int = 60, fps: float = 50.0) -> None:
+        try:
+            import mink
+        except ImportError:
+            raise missing_package("mink", "sim", "retarget") from None
+        self.mink = mink
+        self.model = ik_model()
+        self.skeleton = robot_skeleton(self.model)
+        self.iterations = iterations
+        self.first_iterations = first_iterations
+        self.fps = fps
+        self.qadr = np.array([self.model.joint(n).qposadr[0] for n in C.JOINT_NAMES])
+        self.config = mink.Configuration(self.model)
+        self.tasks: dict[str, Any] = {}
+        for name, ftype, frame in KEYPOINTS:
+            pc, oc = WEIGHTS[name]
+            self.tasks[name] = mink.FrameTask(frame, ftype, position_cost=pc, orientation_cost=oc, lm_damping=1e-3)
+        self.orientation_cost = {name: np.full(3, WEIGHTS[name][1]) for name, _, _ in KEYPOINTS}
+        for side in ("left", "right"):  # two foot points give yaw and pitch; the foot's roll (local x) stays free
+            self.orientation_cost[f"{side}_ankle"][0] = 0.0
+        self.posture = mink.PostureTask(self.model, cost=POSTURE_COST)
+        q0 = self.default_q()
+        self.posture.set_target(q0)
+        self.limits = [
+            mink.ConfigurationLimit(self.model),
+            mink.VelocityLimit(self.model, {n: MAX_JOINT_VEL for n in C.JOINT_NAMES}),
+        ]
+
+    def default_q(self) -> F:
+        q = self.model.qpos0.copy()
+        q[:7] = [0.0, 0.0, C.DEFAULT_PELVIS_HEIGHT, 1.0, 0.0, 0.0, 0.0]
+        q[self.qadr] = C.DEFAULT_JOINT_POS
+        return q
+
+    def _set_targets(self, tg: Targets, t: int) -> None:
+        SE3, SO3 = self.mink.SE3, self.mink.SO3
+        for name, _, _ in KEYPOINTS:
+            task = self.tasks[name]
+            p = tg.pos[name][t] if name in tg.pos else None
+            q = tg.quat[name][t] if name in tg.quat else None
+            if p is None:
+                p = self.config.get_transform_frame_to_world(task.frame_name, task.frame_type).translation()
+            if q is None:
+                q = np.array([1.0, 0.0, 0.0, 0.0])
+            elif name in tg.quat_weight:
+                w = tg.quat_weight[name][t]
+                task.set_orientation_cost(self.orientation_cost[name] * w)
+            task.set_target(SE3.from_rotation_and_translation(SO3(wxyz=np.asarray(q)), np.asarray(p)))
+
+    def solve_frame(self, tg: Targets, t: int, iterations: int) -> F:
+        """Run ``iterations`` IK steps towards frame ``t``'s targets; returns qpos (nq,)."""
+        self._set_targets(tg, t)
+        tasks = [*self.tasks.values(), self.posture]
+        dt = 1.0 / self.fps / max(iterations, 1)
+        if iterations > self.iterations:  # the first frame: no velocity limit while converging
+            limits = self.limits[:1]
+        else:
+            limits = self.limits
+        for _ in range(iterations):
+            v = self.mink.solve_ik(self.config, tasks, dt, "daqp", damping=1e-4, limits=limits)
+            self.config.integrate_inplace(v, dt)
+        return self.config.q.copy()
+
+    def run(self, tg: Targets, n_frames: int, progress: Callable[[int, int, str], None] | None = None) -> F:
+        """(T, nq) IK solutions for all frames, warm started frame to frame."""
+        q0 = self.default_q()
+        q0[:3] = tg.pos["pelvis"][0]
+        q0[3:7] = tg.quat["pelvis"][0]
+        self.config.update(q0)
+        out = np.zeros((n_frames, self.model.nq))
+        for t in range(n_frames):
+            out[t] = self.solve_frame(tg, t, self.first_iterations if t == 0 else self.iterations)
+            if progress is not None and (t % 25 == 0 or t == n_frames - 1):
+                progress(t + 1, n_frames, "retarget")
+        return out
+
+    def keypoint_errors(self, qs: F, tg: Targets) -> dict[str, F]:
+        """Per-keypoint position errors (T,) in metres between the robot's FK and the targets."""
+        data = mujoco.MjData(self.model)
+        errs = {name: np.zeros(len(qs)) for name in RESIDUAL_KEYPOINTS}
+        for t, q in enumerate(qs):
+            data.qpos[:] = q
+            mujoco.mj_kinematics(self.model, data)
+            kp = robot_keypoints(self.model, data)
+            for name in RESIDUAL_KEYPOINTS:
+                errs[name][t] = np.linalg.norm(kp[name] - tg.pos[name][t])
+        return errs
+
+
+def resample_motion(motion: HumanMotion, fps: float) -> HumanMotion:
+    """The motion on a ``fps`` clock (unchanged when it already is)."""
+    if abs(motion.fps - fps) < 1e-9:
+        return motion
+    body: BodyMotion = motion.body()
+    hands: HandMotion = motion.hands()
+    return HumanMotion.combine(body, hands, fps=fps)
+
+
+def retarget(
+    motion: HumanMotion,
+    *,
+    fps: float = 50.0,
+    progress: Callable[[int, int, str], None] | None = None,
+    scale: float | None = None,
+    iterations: int = 2,
+) -> RobotMotion:
+    """Retarget a HumanMotion to a G1 RobotMotion at ``fps`` (50 Hz by convention).
+
+    Args:
+        motion: SMPL-24 joints (T, 24, 3), root trajectory, hands.
+        fps: output rate; the motion is resampled first.
+        progress: optional ``progress(done, total, label)``.
+        scale: None for the per-bone G1 scaling; a number for a uniform scale about the root.
+        iterations: IK steps per frame (warm started; the first frame gets 60).
+
+    Returns:
+        RobotMotion with root_pos (T, 3), root_quat (T, 4), joint_pos (T, 29) in ``JOINT_NAMES``
+        order and hand_joint_pos (T, 2, 7) from :func:`exoactor.execute.dex3_mapping.hand_targets`
+        (open hands if that module is unavailable). ``extra`` holds the scale factors, the
+        per-keypoint residuals (mm, mean/max) and the IK time per frame.
+    """
+    if motion.n_frames < 1:
+        raise InputError("retarget: the motion has no frames")
+    if not np.all(np.isfinite(motion.joints)):
+        raise InputError("retarget: the motion's joints contain NaN or infinite values")
+    m = resample_motion(motion, fps)
+    rt = Retargeter(iterations=iterations, fps=fps)
+    tg = scaled_targets(m, rt.skeleton, scale)
+    t0 = time.perf_counter()
+    qs = rt.run(tg, m.n_frames, progress)
+    ms = 1000.0 * (time.perf_counter() - t0) / m.n_frames
+    errs = rt.keypoint_errors(qs, tg)
+    all_err = np.stack(list(errs.values()), axis=1) * 1000.0  # (T, K) mm
+    try:
+        from exoactor.execute.dex3_mapping import hand_targets
+
+        hands = hand_targets(m)
+    except ImportError:
+        hands = np.broadcast_to(C.HAND_OPEN, (m.n_frames, 2, 7)).copy()
+    return RobotMotion(
+        fps=fps,
+        root_pos=qs[:, :3].copy(),
+        root_quat=qs[:, 3:7] / np.linalg.norm(qs[:, 3:7], axis=1, keepdims=True),
+        joint_pos=qs[:, rt.qadr].copy(),
+        hand_joint_pos=hands,
+        joint_names=list(C.JOINT_NAMES),
+        hand_joint_names=list(C.HAND_JOINT_NAMES),
+        source=f"retarget({motion.source})",
+        extra={
+            "scale": tg.scale,
+            "ms_per_frame": ms,
+            "keypoint_error_mm_mean": float(all_err.mean()),
+            "keypoint_error_mm_max": float(all_err.max()),
+            "keypoint_error_mm": {k: float(1000 * v.mean()) for k, v in errs.items()},
+            "keypoint_error_mm_per_frame": all_err.mean(axis=1).tolist(),
+        },
+    )
