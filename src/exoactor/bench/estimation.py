@@ -110,11 +110,11 @@ def evaluate(
     if video.ground_truth is None:
         raise InputError(f"{name or 'video'}: no ground truth (Video.ground_truth) to measure against")
     ctx = StageContext(work_dir=Path("."))
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     body = BODY.create(body_provider).estimate_body(video, ctx)
-    t1 = time.perf_counter()
+    c1, t1 = time.process_time(), time.perf_counter()
     hands = HANDS.create(hands_provider).estimate_hands(video, body, ctx)
-    t2 = time.perf_counter()
+    c2, t2 = time.process_time(), time.perf_counter()
     dur = video.duration_s
     res: dict[str, Any] = {
         "video": name,
@@ -124,11 +124,24 @@ def evaluate(
         "body_s_per_s": (t1 - t0) / dur,
         "hands_s_per_s": (t2 - t1) / dur,
         "total_s_per_s": (t2 - t0) / dur,
+        # CPU seconds (all threads) per second of video: less sensitive to other load on the machine
+        "body_cpu_s_per_s": (c1 - c0) / dur,
+        "hands_cpu_s_per_s": (c2 - c1) / dur,
+        "load_average_1min": _loadavg(),
         "body": body_metrics(body, video.ground_truth),
         "hands": hand_metrics(hands, video.ground_truth),
         "hands_stride": hands.extra.get("stride"),
     }
     return res
+
+
+def _loadavg() -> float | None:
+    import os
+
+    try:
+        return float(os.getloadavg()[0])
+    except OSError:
+        return None
 
 
 def synthetic_clip(task: str, seed: int, instruction: str, width: int = 640, height: int = 480) -> Video:
@@ -193,6 +206,8 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "body_s_per_s": mean(["body_s_per_s"]),
         "hands_s_per_s": mean(["hands_s_per_s"]),
         "total_s_per_s": mean(["total_s_per_s"]),
+        "body_cpu_s_per_s": mean(["body_cpu_s_per_s"]),
+        "hands_cpu_s_per_s": mean(["hands_cpu_s_per_s"]),
         "detection_rate": mean(["body", "detection_rate"]),
         "mpjpe_mm": mean(["body", "mpjpe_mm"]),
         "pa_mpjpe_mm": mean(["body", "pa_mpjpe_mm"]),
@@ -221,7 +236,7 @@ def run(videos: Sequence[Video | str | Path] | None = None, out: Path | str | No
     if not videos:
         videos = [synthetic_clip(*c) for c in DEFAULT_CLIPS]
     for i, v in enumerate(videos):
-        name = str(v) if not isinstance(v, Video) else (v.prompt or f"clip{i}")
+        name = Path(v).stem if not isinstance(v, Video) else (v.prompt or f"clip{i}")
         video = v if isinstance(v, Video) else Video.load(Path(v))
         rows.append(evaluate(video, name=name))
     result = {
