@@ -76,3 +76,18 @@ def test_sides_are_assigned_by_wrist_distance_not_by_order_or_label() -> None:
     cands2 = np.array([[225.0, 200.0], [190.0, 200.0]])
     assert HG.assign_sides(cands2, body2, gate=60.0) == [1, 0]
     assert HG.assign_sides(np.zeros((0, 2)), body, gate=60.0) == [None, None]
+
+
+def test_a_depth_mirrored_hand_is_turned_back_into_the_right_shape() -> None:
+    kp = hand(90.0)  # a right hand, fingers curled towards the palm
+    assert HG.curl_side(kp) < -0.01
+    np.testing.assert_allclose(HG.fix_chirality(kp, right=True), kp)
+    mirrored = kp * np.array([1.0, 1.0, -1.0])  # same image, depth flipped: a left hand's shape
+    assert HG.curl_side(mirrored) > 0.01
+    np.testing.assert_allclose(HG.fix_chirality(mirrored, right=True), kp, atol=1e-12)
+    # as the left hand it is already right
+    np.testing.assert_allclose(HG.fix_chirality(mirrored, right=False), mirrored)
+    # a flat hand: only the estimator's label can tell
+    flat = hand(0.0)
+    np.testing.assert_allclose(HG.fix_chirality(flat, right=True, label_right=False), flat * [1, 1, -1], atol=1e-12)
+    np.testing.assert_allclose(HG.fix_chirality(flat, right=True, label_right=True), flat)

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from exoactor.artifacts.motion import CLOSED, HALF, OPEN
-from exoactor.geometry import mat_to_quat
+from exoactor.geometry import mat_to_quat, quat_to_mat
 
 F = NDArray[np.float64]
 
@@ -113,4 +113,39 @@ def assign_sides(candidate_wrists: NDArray, body_wrists: NDArray, gate: float) -
     for r, k in zip(rows, cols, strict=True):
         if cost[r, k] <= gate:
             out[int(r)] = int(k)
+    return out
+
+
+def curl_side(kp: NDArray) -> float:
+    """Where the fingertips curl, along the wrist frame's z (metres, mean over the four fingers).
+
+    With `wrist_quat_from_keypoints`' frame, z = x cross y points out of the back of a right
+    hand and out of the palm of a left hand, and fingers curl towards the palm: a real right
+    hand gives a negative value, a left hand a positive one. A monocular estimate whose sign
+    disagrees with its side is the depth-mirrored hand.
+    """
+    kp = np.asarray(kp, dtype=np.float64)
+    R = quat_to_mat(wrist_quat_from_keypoints(kp))
+    tips, mcps = kp[[8, 12, 16, 20]], kp[[5, 9, 13, 17]]
+    return float(np.mean((tips - mcps) @ R[:, 2]))
+
+
+def fix_chirality(kp_cam: NDArray, right: bool, label_right: bool | None = None, min_curl_m: float = 0.004) -> F:
+    """Camera-frame keypoints (21, 3) of the `right` (or left) hand, depth-mirrored if they are the other hand's shape.
+
+    Mirroring the depth (z) about the wrist keeps the image. Decided by `curl_side` when the
+    fingers curl visibly (more than `min_curl_m`), else by the estimator's handedness label.
+    """
+    kp = np.asarray(kp_cam, dtype=np.float64)
+    c = curl_side(kp)
+    if abs(c) > min_curl_m:
+        wrong = (c > 0) == right
+    elif label_right is not None:
+        wrong = label_right != right
+    else:
+        return kp
+    if not wrong:
+        return kp
+    out = kp.copy()
+    out[:, 2] = 2 * kp[0, 2] - kp[:, 2]
     return out

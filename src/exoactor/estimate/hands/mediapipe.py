@@ -165,11 +165,10 @@ class MediaPipeHands:
                     if i is None:
                         continue
                     uv, met, score, is_right = cands[i]
-                    if is_right != (k == 1):
-                        # the model built the other hand's shape: mirror its depth (same image)
-                        met = met * np.array([1.0, 1.0, -1.0])
+                    # a monocular hand may come out depth-mirrored (the other hand's shape)
+                    met = HG.fix_chirality(met - met[0], right=k == 1, label_right=is_right)
                     R, _ = G.solve_pose(met, uv, camera.K, max_angle_deg=60.0)
-                    kp_cam[t, k] = (met - met[0]) @ R.T
+                    kp_cam[t, k] = met @ R.T
                     seen[t, k] = score
                 ctx.progress(int(t) + 1, T, "hands (mediapipe)")
         finally:
