@@ -133,7 +133,9 @@ def hand_targets(motion: HumanMotion | HandMotion, *, use_keypoints: bool = True
         if use_keypoints:
             conf = np.asarray(getattr(motion, f"{side}_confidence"), dtype=np.float64)
             kp = np.asarray(getattr(motion, f"{side}_keypoints"), dtype=np.float64)
-            ok = (conf >= KEYPOINT_CONFIDENCE) & np.all(np.isfinite(kp), axis=(1, 2))
+            finite = np.all(np.isfinite(kp), axis=(1, 2))
+            span = np.linalg.norm(np.nan_to_num(kp[:, 9] - kp[:, 0]), axis=-1)  # wrist -> middle knuckle
+            ok = (conf >= KEYPOINT_CONFIDENCE) & finite & (span > 0.02)  # degenerate (all-zero) hands: state only
             if ok.any():
                 q = q.copy()
                 q[ok] = keypoint_hand_pose(kp[ok], s, state[ok] if use_state else None)

@@ -379,6 +379,60 @@ class Retargeter:
         return errs
 
 
+def fk_human_motion(model: mujoco.MjModel, q: F, n_frames: int = 6, scale: float = 1.0) -> HumanMotion:
+    """A static "human" motion whose SMPL-24 keypoints are the G1's own keypoints in pose ``q``.
+
+    ``model`` is :func:`ik_model`; ``q`` (nq,) its qpos; positions are multiplied by ``scale``
+    about the world origin. Joints the G1 has no counterpart for (spine, neck, collars, toes)
+    are placed consistently with the torso and feet frames. For tests: retargeting it with
+    ``scale=1/scale`` must give back ``q``'s keypoints.
+    """
+    data = mujoco.MjData(model)
+    data.qpos[:] = q
+    mujoco.mj_kinematics(model, data)
+    kp = robot_keypoints(model, data)
+    joints = np.zeros((24, 3))
+    for name, j in SMPL_OF.items():
+        joints[j] = kp[name]
+    for side in ("left", "right"):
+        joints[J[f"{side}_hip"]] = data.body(f"{side}_hip_roll_link").xpos
+        Ra = data.body(f"{side}_ankle_roll_link").xmat.reshape(3, 3)
+        # the toe carries the foot's yaw and pitch (ZYX angles); a human foot's roll is not observable
+        yaw, pitch = np.arctan2(Ra[1, 0], Ra[0, 0]), np.arcsin(-Ra[2, 0]) + HUMAN_TOE_PITCH
+        toe = 0.12 * np.array([np.cos(yaw) * np.cos(pitch), np.sin(yaw) * np.cos(pitch), -np.sin(pitch)])
+        joints[J[f"{side}_foot"]] = kp[f"{side}_ankle"] + toe
+        joints[J[f"{side}_hand"]] = data.site(f"{side}_palm").xpos
+        joints[J[f"{side}_collar"]] = 0.5 * (kp[f"{side}_shoulder"] + data.body("torso_link").xpos)
+    Rt = data.body("torso_link").xmat.reshape(3, 3)
+    joints[J["neck"]] = data.body("pelvis").xpos + Rt @ np.array([0.0, 0.0, 0.3])
+    for k, name in enumerate(("spine1", "spine2", "spine3")):
+        joints[J[name]] = data.body("pelvis").xpos + Rt @ np.array([0.0, 0.0, 0.08 * (k + 1)])
+    joints *= scale
+    wq = {
+        s: mat_to_quat(data.body(f"{s}_wrist_yaw_link").xmat.reshape(3, 3) @ _WRIST_FRAME.T) for s in ("left", "right")
+    }
+    T = n_frames
+    rep = lambda a: np.repeat(np.asarray(a, dtype=np.float64)[None], T, axis=0)  # noqa: E731
+    return HumanMotion(
+        fps=50.0,
+        joints=rep(joints),
+        root_pos=rep(joints[0]),
+        root_quat=rep(q[3:7]),
+        confidence=np.ones((T, 24)),
+        foot_contact=np.zeros((T, 2)),
+        valid=np.ones(T),
+        left_keypoints=np.zeros((T, 21, 3)),
+        left_wrist_quat=rep(wq["left"]),
+        left_state=np.zeros(T, dtype=np.int8),
+        left_confidence=np.ones(T),
+        right_keypoints=np.zeros((T, 21, 3)),
+        right_wrist_quat=rep(wq["right"]),
+        right_state=np.zeros(T, dtype=np.int8),
+        right_confidence=np.ones(T),
+        source="fk",
+    )
+
+
 def resample_motion(motion: HumanMotion, fps: float) -> HumanMotion:
     """The motion on a ``fps`` clock (unchanged when it already is)."""
     if abs(motion.fps - fps) < 1e-9:
@@ -409,7 +463,8 @@ def retarget(
         RobotMotion with root_pos (T, 3), root_quat (T, 4), joint_pos (T, 29) in ``JOINT_NAMES``
         order and hand_joint_pos (T, 2, 7) from :func:`exoactor.execute.dex3_mapping.hand_targets`
         (open hands if that module is unavailable). ``extra`` holds the scale factors, the
-        per-keypoint residuals (mm, mean/max) and the IK time per frame.
+        residuals between the robot's keypoints and the scaled human's (mm: mean/max, per keypoint,
+        and per-frame ``series`` of the mean keypoint, wrist and ankle errors) and the IK time per frame.
     """
     if motion.n_frames < 1:
         raise InputError("retarget: the motion has no frames")
@@ -444,6 +499,10 @@ def retarget(
             "keypoint_error_mm_mean": float(all_err.mean()),
             "keypoint_error_mm_max": float(all_err.max()),
             "keypoint_error_mm": {k: float(1000 * v.mean()) for k, v in errs.items()},
-            "keypoint_error_mm_per_frame": all_err.mean(axis=1).tolist(),
+            "series": {
+                "keypoint_error_mm": all_err.mean(axis=1).round(2).tolist(),
+                "hand_error_mm": (500.0 * (errs["left_wrist"] + errs["right_wrist"])).round(2).tolist(),
+                "foot_error_mm": (500.0 * (errs["left_ankle"] + errs["right_ankle"])).round(2).tolist(),
+            },
         },
     )
