@@ -202,7 +202,7 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
             vals.append(float(v))
         return float(np.mean(vals))
 
-    s = {
+    s: dict[str, Any] = {
         "body_s_per_s": mean(["body_s_per_s"]),
         "hands_s_per_s": mean(["hands_s_per_s"]),
         "total_s_per_s": mean(["total_s_per_s"]),

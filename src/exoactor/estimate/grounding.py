@@ -77,7 +77,7 @@ def solve_pose(
         np.ascontiguousarray(local[sel], dtype=np.float64),
         np.ascontiguousarray(uv[sel], dtype=np.float64),
         np.asarray(K, dtype=np.float64),
-        None,
+        np.zeros(4),  # no lens distortion
         rvec=np.zeros((3, 1)),
         tvec=t0.reshape(3, 1).copy(),
         useExtrinsicGuess=True,
@@ -86,7 +86,7 @@ def solve_pose(
     if not ok or np.linalg.norm(rvec) > np.deg2rad(max_angle_deg) or tvec[2, 0] <= 0:
         return np.eye(3), t0
     R, _ = cv2.Rodrigues(rvec)
-    return R, tvec.ravel()
+    return np.asarray(R, dtype=np.float64), np.asarray(tvec, dtype=np.float64).ravel()
 
 
 def floor_scale(points_cam: NDArray, camera: Camera, floor_z: float = 0.0) -> float | None:

@@ -75,7 +75,8 @@ def draw_overlay(video: Video, body: BodyMotion, hands: HandMotion | None = None
         for k, s in enumerate(SIDES):
             conf = float(getattr(hands, f"{s}_confidence")[t])
             base = np.array(_LEFT_RGB if k == 0 else _RIGHT_RGB, dtype=np.float64)
-            col = tuple(int(c) for c in (0.35 + 0.65 * conf) * base)
+            rgb = (0.35 + 0.65 * conf) * base
+            col = (int(rgb[0]), int(rgb[1]), int(rgb[2]))
             pts = huv[t, k]
             if not np.all(np.isfinite(pts)):
                 continue

@@ -61,7 +61,7 @@ def _crop(frame: NDArray[np.uint8], centre: NDArray, size: int, upscale: float) 
     if xb > xa and yb > ya:
         out[ya - y0 : yb - y0, xa - x0 : xb - x0] = frame[ya:yb, xa:xb]
     if upscale != 1.0:
-        out = cv2.resize(out, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_LINEAR)
+        out = np.asarray(cv2.resize(out, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_LINEAR), dtype=np.uint8)
     return np.ascontiguousarray(out), np.array([x0, y0], dtype=np.float64)
 
 
