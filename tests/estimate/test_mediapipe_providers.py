@@ -151,3 +151,33 @@ def test_estimate_video_writes_body_hands_and_overlay(tmp_path: Path) -> None:
     bad.write_text("{not json")
     with pytest.raises(InputError, match="bad.json"):
         estimate_video(DATA / "walk_320.mp4", tmp_path / "out2", camera=bad)
+
+
+def test_hands_work_from_any_body_motion_with_a_known_camera(
+    walk: Video, estimated: tuple[BodyMotion, HandMotion], tmp_path: Path
+) -> None:
+    body, hands = estimated
+    # a body from another provider: no image wrists, no recorded camera -> projected with the video's camera
+    bare = BodyMotion(**{**body.__dict__, "extra": {}})
+    h = HANDS.create("mediapipe").estimate_hands(walk, bare, StageContext(work_dir=tmp_path))
+    assert h.n_frames == walk.n_frames
+    assert h.extra["detection_rate"]["right"] > 0
+    blind = Video(frames=walk.frames, fps=walk.fps, camera=Camera(width=320, height=240, K=walk.camera.K), provider="t")
+    with pytest.raises(InputError, match="camera pose is unknown"):
+        HANDS.create("mediapipe").estimate_hands(blind, bare, StageContext(work_dir=tmp_path))
+    short = BodyMotion(
+        **{
+            **body.__dict__,
+            **{
+                k: getattr(body, k)[:5]
+                for k in ("joints", "root_pos", "root_quat", "confidence", "foot_contact", "valid")
+            },
+        }
+    )
+    with pytest.raises(InputError, match="5 frames, the video 16"):
+        HANDS.create("mediapipe").estimate_hands(walk, short, StageContext(work_dir=tmp_path))
+
+
+def test_providers_are_registered() -> None:
+    assert {"mediapipe", "gem", "gvhmr"} <= set(BODY.names())
+    assert {"mediapipe", "wilor"} <= set(HANDS.names())
