@@ -181,3 +181,13 @@ def test_hands_work_from_any_body_motion_with_a_known_camera(
 def test_providers_are_registered() -> None:
     assert {"mediapipe", "gem", "gvhmr"} <= set(BODY.names())
     assert {"mediapipe", "wilor"} <= set(HANDS.names())
+
+
+def test_a_single_frame_video_gives_a_one_frame_motion(walk: Video, tmp_path: Path) -> None:
+    v = Video(frames=walk.frames[:1], fps=walk.fps, camera=walk.camera, provider="t")
+    ctx = StageContext(work_dir=tmp_path)
+    body = BODY.create("mediapipe").estimate_body(v, ctx)
+    hands = HANDS.create("mediapipe").estimate_hands(v, body, ctx)
+    assert body.n_frames == 1 and body.valid[0] == 1 and hands.n_frames == 1
+    body.validate()
+    hands.validate()

@@ -184,7 +184,7 @@ def foot_contacts(joints: NDArray, fps: float, height: float = 0.07, speed: floa
         pts = joints[:, [ank, toe]]
         z = pts[..., 2].min(axis=1)
         base = min(0.0, float(np.percentile(z, 5)))
-        v = np.gradient(pts.mean(axis=1), axis=0) * fps
+        v = np.gradient(pts.mean(axis=1), axis=0) * fps if len(pts) > 1 else np.zeros((len(pts), 3))
         slow = np.linalg.norm(v[:, :2], axis=-1) < speed
         out[:, k] = ((z - base) < height + 0.05) & slow
     return out
