@@ -17,3 +17,21 @@ import pytest  # noqa: E402
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # nothing is skipped silently: optional-dependency skips carry their reason (see -ra output)
     return None
+
+
+FAKE_PROVIDERS_DIR = os.path.join(os.path.dirname(__file__), "pipeline")
+
+
+@pytest.fixture()
+def fake_plugins(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """Register the fast stand-in providers of tests/pipeline/fake_providers.py (via EXOACTOR_PLUGINS,
+    so subprocesses and Ray workers load them too); they count their calls in tmp_path/calls.txt."""
+    monkeypatch.setenv("EXOACTOR_PLUGINS", "fake_providers")
+    monkeypatch.setenv("EXO_TEST_COUNTS", str(tmp_path))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (FAKE_PROVIDERS_DIR, os.environ.get("PYTHONPATH")) if p))
+    monkeypatch.syspath_prepend(FAKE_PROVIDERS_DIR)
+    import exoactor.stages as st
+
+    for reg in (st.PLAN, st.EMBODY, st.IMAGINE, st.BODY, st.HANDS, st.EXECUTE):
+        reg._loaded = False
+    return tmp_path

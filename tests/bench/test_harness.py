@@ -8,22 +8,14 @@ import pytest
 
 from exoactor.bench.harness import episodes, read_rows, run_benchmark
 
-HERE = Path(__file__).parent.parent / "pipeline"
 FAKE = {"embody": "t_embody", "imagine": "t_imagine", "body": "t_body", "hands": "t_hands", "execute": "t_execute"}
 TASKS = ["walk_to_table", "sit_on_chair"]
 COMPARED = ("task", "tier", "seed", "providers", "success", "failure_stage", "failure_reason", "fell", "video_duration_s")
 
 
 @pytest.fixture()
-def plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("EXOACTOR_PLUGINS", "fake_providers")
-    monkeypatch.setenv("PYTHONPATH", str(HERE))
-    monkeypatch.syspath_prepend(str(HERE))
-    import exoactor.stages as st
-
-    for reg in (st.PLAN, st.EMBODY, st.IMAGINE, st.BODY, st.HANDS, st.EXECUTE):
-        reg._loaded = False
-    return tmp_path
+def plugins(fake_plugins: Path) -> Path:
+    return fake_plugins
 
 
 def _compare(rows: list[dict]) -> list[tuple]:

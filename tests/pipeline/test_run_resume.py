@@ -35,14 +35,8 @@ PROVIDERS = [
 
 
 @pytest.fixture()
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("EXOACTOR_PLUGINS", "fake_providers")
-    monkeypatch.setenv("EXO_TEST_COUNTS", str(tmp_path))
-    monkeypatch.syspath_prepend(str(HERE))
-    import exoactor.stages as st
-
-    for reg in (st.PLAN, st.EMBODY, st.IMAGINE, st.BODY, st.HANDS, st.EXECUTE):
-        reg._loaded = False
+def env(fake_plugins: Path) -> Path:
+    tmp_path = fake_plugins
     yy, xx = np.mgrid[0:64, 0:80]
     img = np.stack([xx * 3, yy * 3, xx + yy], -1).astype(np.uint8)
     Observation(image=img, camera=Camera.from_fovy(80, 64, 50.0)).save(tmp_path / "view.png")

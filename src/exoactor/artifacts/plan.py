@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from exoactor.artifacts.io import SCHEMA_VERSION, read_json, write_json
 from exoactor.errors import ArtifactError, InputError
 
-#: The atomic action vocabulary shared by planners, imaginers and the benchmark.
-ACTIONS: tuple[str, ...] = (
-    "walk_to",
-    "turn",
-    "step_over",
-    "crawl_under",
-    "bend",
-    "reach",
-    "grasp",
-    "lift",
-    "place",
-    "release",
-    "stand_up",
-    "sit_down",
-    "sweep",
-    "wipe",
-    "push",
-)
 Action = Literal[
     "walk_to",
     "turn",
@@ -46,6 +28,9 @@ Action = Literal[
     "push",
 ]
 Hand = Literal["left", "right", "both"]
+
+#: The atomic action vocabulary shared by planners, imaginers and the benchmark.
+ACTIONS: tuple[str, ...] = get_args(Action)
 
 
 class Instruction(BaseModel):
