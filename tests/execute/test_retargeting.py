@@ -6,6 +6,7 @@ import mujoco
 import numpy as np
 import pytest
 
+from exoactor.artifacts.motion import J
 from exoactor.errors import InputError
 from exoactor.execute.retargeting import (
     SMPL_OF,
@@ -97,3 +98,24 @@ def test_rejects_non_finite_input(model: mujoco.MjModel) -> None:
     motion.joints[2, 3, 0] = np.nan
     with pytest.raises(InputError, match="NaN"):
         retarget(motion)
+
+
+def test_grasping_hand_reaches_the_humans_world_wrist(model: mujoco.MjModel) -> None:
+    # a 1.15x bigger human holds something in the right hand: the robot's right wrist goes where the
+    # human's is (the object), the left one to the scaled position
+    q = model.qpos0.copy()
+    q[:7] = [0.0, 0.0, C.DEFAULT_PELVIS_HEIGHT, 1, 0, 0, 0]
+    q[[model.joint(n).qposadr[0] for n in C.JOINT_NAMES]] = C.DEFAULT_JOINT_POS
+    motion = fk_human_motion(model, q, n_frames=100, scale=1.15)
+    motion.right_state[:] = 2
+    out = retarget(motion)
+    data = mujoco.MjData(model)
+    data.qpos[:3], data.qpos[3:7] = out.root_pos[-1], out.root_quat[-1]
+    data.qpos[[model.joint(n).qposadr[0] for n in C.JOINT_NAMES]] = out.joint_pos[-1]
+    mujoco.mj_kinematics(model, data)
+    human_right = motion.joints[-1, J["right_wrist"]]
+    human_left = motion.joints[-1, J["left_wrist"]]
+    assert np.linalg.norm(data.body("right_wrist_yaw_link").xpos - human_right) < 0.02
+    assert np.linalg.norm(data.body("left_wrist_yaw_link").xpos - human_left) > 0.05
+    off = retarget(motion, reach_objects=False)
+    assert np.abs(off.joint_pos[-1] - out.joint_pos[-1]).max() > 0.05

@@ -11,6 +11,9 @@ Scaling (the choice, documented):
   ``target[child] = target[parent] + (L_robot / L_human) * (human[child] - human[parent])``
   (bone directions kept, lengths changed). The legs start from the robot's hips placed by the
   pelvis target; the arms and head from the pelvis target with the trunk ratio.
+* **grasps**: while a hand holds something (state half/closed, ramped in and out over 1 s) its
+  target is the human's *world* wrist position: the object is where the human's hand is, and a
+  scaled hand would stop short of it.
 * ``scale=<number>`` instead scales everything uniformly about the root (and the root height
   by the same number): with ``scale=1`` targets are the input keypoints unchanged (used to
   check that a pose produced by the robot's own forward kinematics is recovered).
@@ -94,6 +97,7 @@ WEIGHTS: dict[str, tuple[float, float]] = {
 POSTURE_COST = 0.02  # per rad, towards DEFAULT_JOINT_POS (regularises redundant joints)
 MAX_JOINT_VEL = 20.0  # rad/s
 WRIST_CONFIDENCE = 0.5  # wrist orientation is tracked above this hand confidence
+GRASP_RAMP_S = 1.0  # s, blend of a grasping hand's target from the scaled to the human's world position
 HUMAN_TOE_PITCH = 0.45  # rad, ankle->toe dip of a human foot standing flat (when not measurable)
 
 # human wrist frame (x to the middle knuckle, y to the index side, z = x cross y) -> G1 wrist_yaw_link
@@ -219,8 +223,26 @@ def _trunk_point(rp: F, Rt: F, jts: F, j: int, robot_local: F, s: float) -> F:
     return rp + np.einsum("tij,tj->ti", Rt, local)
 
 
-def scaled_targets(motion: HumanMotion, skeleton: RobotSkeleton, scale: float | None = None) -> Targets:
-    """IK targets from a HumanMotion (see the module docstring for the scaling)."""
+def grasp_weight(state: NDArray, fps: float, ramp_s: float = GRASP_RAMP_S) -> F:
+    """(T,) 0..1: 1 while the hand holds something (state half or closed), ramping over ``ramp_s``
+    centred on each change (so the hand starts moving towards the object before it closes)."""
+    g = (np.asarray(state) >= 1).astype(np.float64)
+    n = max(1, int(round(ramp_s * fps)))
+    if n == 1 or not g.any():
+        return g
+    padded = np.concatenate([np.full(n, g[0]), g, np.full(n, g[-1])])
+    return np.convolve(padded, np.ones(n) / n, mode="same")[n:-n]
+
+
+def scaled_targets(
+    motion: HumanMotion, skeleton: RobotSkeleton, scale: float | None = None, reach_objects: bool = True
+) -> Targets:
+    """IK targets from a HumanMotion (see the module docstring for the scaling).
+
+    With ``reach_objects`` (and automatic scaling) a hand that grasps goes to the human's *world*
+    wrist position instead of the scaled one (the object is where the human's hand is), blended
+    in and out with :func:`grasp_weight`; its elbow target moves half as far.
+    """
     jts = np.asarray(motion.joints, dtype=np.float64)
     T = len(jts)
     root = np.asarray(motion.root_pos, dtype=np.float64)
@@ -263,6 +285,10 @@ def scaled_targets(motion: HumanMotion, skeleton: RobotSkeleton, scale: float | 
             shoulder = _trunk_point(rp, Rt, jts, sh, skeleton.trunk_offset[f"{side}_shoulder"], ratio[(0, sh)])
             elbow = shoulder + ratio[(sh, el)] * (jts[:, el] - jts[:, sh])
             wrist = elbow + ratio[(el, wr)] * (jts[:, wr] - jts[:, el])
+            if reach_objects:
+                w = grasp_weight(getattr(motion, f"{side}_state"), motion.fps)[:, None]
+                delta = w * (jts[:, wr] - wrist)
+                wrist, elbow = wrist + delta, elbow + 0.5 * delta
             pos[f"{side}_shoulder"], pos[f"{side}_elbow"], pos[f"{side}_wrist"] = shoulder, elbow, wrist
         pos["head"] = _trunk_point(rp, Rt, jts, J["head"], skeleton.trunk_offset["head"], ratio[(0, J["head"])])
         factors = {
@@ -449,6 +475,7 @@ def retarget(
     progress: Callable[[int, int, str], None] | None = None,
     scale: float | None = None,
     iterations: int = 2,
+    reach_objects: bool = True,
 ) -> RobotMotion:
     """Retarget a HumanMotion to a G1 RobotMotion at ``fps`` (50 Hz by convention).
 
@@ -458,6 +485,8 @@ def retarget(
         progress: optional ``progress(done, total, label)``.
         scale: None for the per-bone G1 scaling; a number for a uniform scale about the root.
         iterations: IK steps per frame (warm started; the first frame gets 60).
+        reach_objects: a grasping hand goes to the human's world wrist position (where the object
+            is) rather than the scaled one (automatic scaling only).
 
     Returns:
         RobotMotion with root_pos (T, 3), root_quat (T, 4), joint_pos (T, 29) in ``JOINT_NAMES``
@@ -472,7 +501,7 @@ def retarget(
         raise InputError("retarget: the motion's joints contain NaN or infinite values")
     m = resample_motion(motion, fps)
     rt = Retargeter(iterations=iterations, fps=fps)
-    tg = scaled_targets(m, rt.skeleton, scale)
+    tg = scaled_targets(m, rt.skeleton, scale, reach_objects)
     t0 = time.perf_counter()
     qs = rt.run(tg, m.n_frames, progress)
     ms = 1000.0 * (time.perf_counter() - t0) / m.n_frames
