@@ -175,13 +175,16 @@ def holosoma_demo_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "demo_data"
 
 
-def _hand21(get: Callable[[str], F], wrist: str, finger: Callable[[str, int], str]) -> F:
-    """(T, 21, 3) MediaPipe-order keypoints from a wrist and 3 joints per finger (tips extrapolated)."""
-    w = get(wrist)
+def _hand21(src: F, idx: dict[str, int], wrist: str, pattern: str) -> F:
+    """(T, 21, 3) MediaPipe-order keypoints from a wrist and 3 joints per finger (tips extrapolated).
+
+    ``src`` (T, N, 3) source joints, ``idx`` name -> index, ``pattern`` e.g. ``"L_{finger}{i}"``.
+    """
+    w = src[:, idx[wrist]]
     kp = np.zeros((len(w), 21, 3))
     kp[:, 0] = w
     for base, name in ((1, "Thumb"), (5, "Index"), (9, "Middle"), (13, "Ring"), (17, "Pinky")):
-        a, b, c = (get(finger(name, i)) for i in (1, 2, 3))
+        a, b, c = (src[:, idx[pattern.format(finger=name, i=i)]] for i in (1, 2, 3))
         kp[:, base], kp[:, base + 1], kp[:, base + 2] = a, b, c
         kp[:, base + 3] = c + 0.8 * (c - b)
     return kp
@@ -257,8 +260,8 @@ def omomo_clip(name: str = "sub3_largebox_003", max_seconds: float = MAX_SECONDS
     j52 = data[:, 162 : 162 + 52 * 3].reshape(-1, 52, 3)  # holosoma's load_intermimic_data layout
     idx = {n: i for i, n in enumerate(_smplh_names())}
     joints = np.stack([j52[:, idx[_SMPLH_TO_SMPL24[n]]] for n in SMPL24_JOINTS], axis=1)
-    hands = tuple(_hand21(lambda n: j52[:, idx[n]], f"{s}_Wrist", lambda f, i, s=s: f"{s}_{f}{i}") for s in ("L", "R"))
-    return mocap_motion(joints, hands, MOCAP_FPS, f"omomo:{name}", max_seconds)  # type: ignore[arg-type]
+    hands = (_hand21(j52, idx, "L_Wrist", "L_{finger}{i}"), _hand21(j52, idx, "R_Wrist", "R_{finger}{i}"))
+    return mocap_motion(joints, hands, MOCAP_FPS, f"omomo:{name}", max_seconds)
 
 
 def climb_clip(seq: int = 0, max_seconds: float = MAX_SECONDS) -> HumanMotion:
@@ -271,10 +274,11 @@ def climb_clip(seq: int = 0, max_seconds: float = MAX_SECONDS) -> HumanMotion:
     joints = np.stack([raw[:, idx[_MOCAP_TO_SMPL24[n]]] for n in SMPL24_JOINTS], axis=1)
     sp = SMPL24_JOINTS.index("spine2")
     joints[:, sp] = 0.5 * (raw[:, idx["Spine"]] + raw[:, idx["Spine1"]])
-    hands = tuple(
-        _hand21(lambda n: raw[:, idx[n]], f"{s}Hand", lambda f, i, s=s: f"{s}Hand{f}{i}") for s in ("Left", "Right")
+    hands = (
+        _hand21(raw, idx, "LeftHand", "LeftHand{finger}{i}"),
+        _hand21(raw, idx, "RightHand", "RightHand{finger}{i}"),
     )
-    return mocap_motion(joints, hands, MOCAP_FPS, f"climb:seq_{seq}", max_seconds)  # type: ignore[arg-type]
+    return mocap_motion(joints, hands, MOCAP_FPS, f"climb:seq_{seq}", max_seconds)
 
 
 def stature(motion: HumanMotion) -> float:
