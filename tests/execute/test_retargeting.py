@@ -119,3 +119,35 @@ def test_grasping_hand_reaches_the_humans_world_wrist(model: mujoco.MjModel) -> 
     assert np.linalg.norm(data.body("left_wrist_yaw_link").xpos - human_left) > 0.05
     off = retarget(motion, reach_objects=False)
     assert np.abs(off.joint_pos[-1] - out.joint_pos[-1]).max() > 0.05
+
+
+def test_synthetic_walk_is_retargeted_without_foot_skating(model: mujoco.MjModel) -> None:
+    from exoactor.execute.reference_motions import walk_straight
+
+    human = walk_straight()
+    out = retarget(human)
+    assert abs(out.n_frames - human.n_frames * 50 / human.fps) <= 1
+    assert out.extra["keypoint_error_mm_mean"] < 15.0
+    assert abs(out.root_pos[-1, 0] - human.root_pos[-1, 0]) < 0.05  # the robot walks as far as the human
+    data = mujoco.MjData(model)
+    qadr = [model.joint(n).qposadr[0] for n in C.JOINT_NAMES]
+    contact = np.stack(
+        [
+            np.interp(np.arange(out.n_frames) / 50.0, np.arange(human.n_frames) / human.fps, human.foot_contact[:, k])
+            for k in range(2)
+        ],
+        1,
+    )
+    ankles = np.zeros((out.n_frames, 2, 3))
+    for t in range(out.n_frames):
+        data.qpos[:3], data.qpos[3:7], data.qpos[qadr] = out.root_pos[t], out.root_quat[t], out.joint_pos[t]
+        mujoco.mj_kinematics(model, data)
+        ankles[t] = [data.body(f"{s}_ankle_roll_link").xpos for s in ("left", "right")]
+    speed = np.linalg.norm(np.diff(ankles[:, :, :2], axis=0), axis=-1) * 50.0  # (T-1, 2)
+    stance = contact[1:] > 0.99
+    # planted feet stay put as well as the human's do (scaled legs would skate at ~0.13 m/s)
+    h_ankles = human.joints[:, [J["left_ankle"], J["right_ankle"]], :2]
+    h_speed = np.linalg.norm(np.diff(h_ankles, axis=0), axis=-1) * human.fps
+    human_stance_speed = h_speed[human.foot_contact[1:] > 0.99].mean()
+    assert stance.sum() > 50 and speed[stance].mean() < human_stance_speed + 0.02
+    assert speed[~stance].max() > 0.5  # and swing feet do move
