@@ -151,3 +151,20 @@ def test_synthetic_walk_is_retargeted_without_foot_skating(model: mujoco.MjModel
     human_stance_speed = h_speed[human.foot_contact[1:] > 0.99].mean()
     assert stance.sum() > 50 and speed[stance].mean() < human_stance_speed + 0.02
     assert speed[~stance].max() > 0.5  # and swing feet do move
+
+
+def test_smoothing_removes_jitter_of_noisy_estimates(model: mujoco.MjModel) -> None:
+    q = model.qpos0.copy()
+    q[:7] = [0.0, 0.0, C.DEFAULT_PELVIS_HEIGHT, 1, 0, 0, 0]
+    q[[model.joint(n).qposadr[0] for n in C.JOINT_NAMES]] = C.DEFAULT_JOINT_POS
+    motion = fk_human_motion(model, q, n_frames=100)
+    motion.joints = motion.joints + np.random.default_rng(0).normal(0.0, 0.008, motion.joints.shape)
+    raw = retarget(motion, scale=1.0, smooth_hz=None)
+    smooth = retarget(motion, scale=1.0)
+    acc = lambda r: np.abs(np.diff(r.joint_pos, 2, axis=0)).mean()  # noqa: E731
+    assert acc(smooth) < 0.3 * acc(raw)
+    lo, hi = C.JOINT_LIMITS[:, 0], C.JOINT_LIMITS[:, 1]
+    assert np.all(smooth.joint_pos >= lo - 1e-9) and np.all(smooth.joint_pos <= hi + 1e-9)
+    np.testing.assert_allclose(np.linalg.norm(smooth.root_quat, axis=1), 1.0, atol=1e-9)
+    # the filter has no lag: the mean pose is unchanged
+    np.testing.assert_allclose(smooth.joint_pos.mean(0), raw.joint_pos.mean(0), atol=0.02)

@@ -25,7 +25,7 @@ IK: per frame a few Gauss-Newton steps of mink's QP (frame tasks on pelvis (pose
 (orientation), head, knees, ankles (pose: yaw and pitch from the ankle->toe vector), elbows,
 shoulders, wrists (position; orientation from ``HandMotion`` wrist_quat where its confidence
 >= 0.5), a posture task towards the default pose, joint position and velocity limits), warm
-started from the previous frame. The robot model is the G1 without hands (35 DoF), built once.
+started from the previous frame, then a zero-phase 6 Hz low-pass filter. The robot model is the G1 without hands (35 DoF), built once.
 """
 
 from __future__ import annotations
@@ -101,6 +101,7 @@ POSTURE_COST = 0.02  # per rad, towards DEFAULT_JOINT_POS (regularises redundant
 MAX_JOINT_VEL = 20.0  # rad/s
 WRIST_CONFIDENCE = 0.5  # wrist orientation is tracked above this hand confidence
 WORLD_FEET = True  # ankles' horizontal position = the human's (footsteps where the human stepped)
+SMOOTH_HZ = 6.0  # Hz, low-pass cut-off of the retargeted trajectory
 GRASP_RAMP_S = 1.0  # s, blend of a grasping hand's target from the scaled to the human's world position
 HUMAN_TOE_PITCH = 0.45  # rad, ankle->toe dip of a human foot standing flat (when not measurable)
 
@@ -471,6 +472,31 @@ def fk_human_motion(model: mujoco.MjModel, q: F, n_frames: int = 6, scale: float
     )
 
 
+def smooth_qpos(qs: F, qadr: NDArray, fps: float, cutoff_hz: float) -> F:
+    """(T, nq) IK solutions low-pass filtered (2nd-order Butterworth, forward-backward: no lag).
+
+    Root position and the joints at ``qadr`` are filtered, joints clipped back into their limits;
+    the root quaternion is filtered component-wise (sign-continuous) and renormalised.
+    """
+    from scipy.signal import butter, filtfilt
+
+    T = len(qs)
+    if T < 10 or cutoff_hz <= 0 or cutoff_hz >= 0.5 * fps:
+        return qs
+    b, a = butter(2, cutoff_hz / (0.5 * fps))
+    pad = min(T - 1, 3 * max(len(a), len(b)))
+    out = qs.copy()
+    cols = np.concatenate([np.arange(3), qadr])
+    out[:, cols] = filtfilt(b, a, qs[:, cols], axis=0, padlen=pad)
+    quat = qs[:, 3:7].copy()
+    flip = np.cumprod(np.where(np.sum(quat[1:] * quat[:-1], axis=1) < 0, -1.0, 1.0))
+    quat[1:] *= flip[:, None]
+    quat = filtfilt(b, a, quat, axis=0, padlen=pad)
+    out[:, 3:7] = quat / np.linalg.norm(quat, axis=1, keepdims=True)
+    out[:, qadr] = np.clip(out[:, qadr], C.JOINT_LIMITS[:, 0], C.JOINT_LIMITS[:, 1])
+    return out
+
+
 def resample_motion(motion: HumanMotion, fps: float) -> HumanMotion:
     """The motion on a ``fps`` clock (unchanged when it already is)."""
     if abs(motion.fps - fps) < 1e-9:
@@ -488,6 +514,7 @@ def retarget(
     scale: float | None = None,
     iterations: int = 2,
     reach_objects: bool = True,
+    smooth_hz: float | None = SMOOTH_HZ,
 ) -> RobotMotion:
     """Retarget a HumanMotion to a G1 RobotMotion at ``fps`` (50 Hz by convention).
 
@@ -499,6 +526,8 @@ def retarget(
         iterations: IK steps per frame (warm started; the first frame gets 60).
         reach_objects: a grasping hand goes to the human's world wrist position (where the object
             is) rather than the scaled one (automatic scaling only).
+        smooth_hz: cut-off of the zero-phase low-pass filter on the solution (root and joints;
+            removes the jitter of estimated motions); None or 0: unfiltered.
 
     Returns:
         RobotMotion with root_pos (T, 3), root_quat (T, 4), joint_pos (T, 29) in ``JOINT_NAMES``
@@ -517,6 +546,8 @@ def retarget(
     t0 = time.perf_counter()
     qs = rt.run(tg, m.n_frames, progress)
     ms = 1000.0 * (time.perf_counter() - t0) / m.n_frames
+    if smooth_hz:
+        qs = smooth_qpos(qs, rt.qadr, fps, smooth_hz)
     errs = rt.keypoint_errors(qs, tg)
     all_err = np.stack(list(errs.values()), axis=1) * 1000.0  # (T, K) mm
     try:
