@@ -33,7 +33,9 @@ def test_kinematic_replay_in_a_scene(tmp_path) -> None:
     # the residuals are real numbers of the right size, one series value per state frame
     assert 0.0 <= ex.metrics["tracking_error_mm_mean"] < 30.0
     assert len(ex.metrics["series"]["hand_error_mm"]) == 20
-    # the right hand closes, the left stays open
+    # the right hand closes (a grasp event at 0.2 s), the left stays open
+    assert [(e["type"], e["side"], e["t"]) for e in ex.events] == [("grasp", "right", 0.2)]
+    assert ex.metrics["foot_skate_m_s"] >= 0.0
     np.testing.assert_allclose(ex.hand_joint_pos[-1, 1], C.HAND_CLOSED[1])
     np.testing.assert_allclose(ex.hand_joint_pos[-1, 0], C.HAND_OPEN[0])
     # a video at 25 fps (every other 50 Hz frame), 320x240, and the reference beside it

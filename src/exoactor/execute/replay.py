@@ -89,6 +89,18 @@ def replay_frames(
     return np.stack(frames)
 
 
+def grasp_events(hand_joint_pos: np.ndarray, fps: float) -> list[dict[str, Any]]:
+    """``grasp``/``release`` events where a hand's closure (0 open .. 1 closed) crosses 0.5."""
+    from exoactor.execute.dex3_mapping import hand_closure
+
+    closed = hand_closure(hand_joint_pos) > 0.5  # (T, 2)
+    events: list[dict[str, Any]] = []
+    for k, side in enumerate(("left", "right")):
+        for t in np.flatnonzero(np.diff(closed[:, k].astype(np.int8)) != 0) + 1:
+            events.append({"t": round(float(t / fps), 3), "type": "grasp" if closed[t, k] else "release", "side": side})
+    return sorted(events, key=lambda e: e["t"])
+
+
 @EXECUTE.register(
     "kinematic",
     requires=("mujoco",),
@@ -137,7 +149,7 @@ class KinematicReplay:
             controller="kinematic",
             kinematic=True,
             scene=ctx.scene,
-            events=[],
+            events=grasp_events(rm.hand_joint_pos, 50.0),
             success=None,
             fell=False,
             metrics={
@@ -145,6 +157,7 @@ class KinematicReplay:
                 "tracking_error_mm_max": ex["keypoint_error_mm_max"],
                 "keypoint_error_mm": ex["keypoint_error_mm"],
                 "retarget_ms_per_frame": ex["ms_per_frame"],
+                "foot_skate_m_s": ex["foot_skate_m_s"],
                 "series": ex["series"],
             },
             video=video_name,

@@ -405,17 +405,33 @@ class Retargeter:
                 progress(t + 1, n_frames, "retarget")
         return out
 
-    def keypoint_errors(self, qs: F, tg: Targets) -> dict[str, F]:
-        """Per-keypoint position errors (T,) in metres between the robot's FK and the targets."""
+    def keypoint_positions(self, qs: F) -> dict[str, F]:
+        """World positions (T, 3) of the tracked keypoints for IK solutions ``qs`` (T, nq)."""
         data = mujoco.MjData(self.model)
-        errs = {name: np.zeros(len(qs)) for name in RESIDUAL_KEYPOINTS}
+        out = {name: np.zeros((len(qs), 3)) for name in RESIDUAL_KEYPOINTS}
         for t, q in enumerate(qs):
             data.qpos[:] = q
             mujoco.mj_kinematics(self.model, data)
             kp = robot_keypoints(self.model, data)
             for name in RESIDUAL_KEYPOINTS:
-                errs[name][t] = np.linalg.norm(kp[name] - tg.pos[name][t])
-        return errs
+                out[name][t] = kp[name]
+        return out
+
+    def keypoint_errors(self, qs: F, tg: Targets) -> dict[str, F]:
+        """Per-keypoint position errors (T,) in metres between the robot's FK and the targets."""
+        pos = self.keypoint_positions(qs)
+        return {name: np.linalg.norm(pos[name] - tg.pos[name], axis=-1) for name in RESIDUAL_KEYPOINTS}
+
+
+def foot_skate(ankles: dict[str, F], contact: F, fps: float) -> float:
+    """Mean horizontal speed (m/s) of the ankles while the human's foot is in contact (0 if never)."""
+    speeds = []
+    for k, side in enumerate(("left", "right")):
+        v = np.linalg.norm(np.diff(ankles[f"{side}_ankle"][:, :2], axis=0), axis=-1) * fps
+        c = np.asarray(contact)[1:, k] > 0.5
+        speeds.append(v[c])
+    allv = np.concatenate(speeds)
+    return float(allv.mean()) if allv.size else 0.0
 
 
 def fk_human_motion(model: mujoco.MjModel, q: F, n_frames: int = 6, scale: float = 1.0) -> HumanMotion:
@@ -548,7 +564,8 @@ def retarget(
     ms = 1000.0 * (time.perf_counter() - t0) / m.n_frames
     if smooth_hz:
         qs = smooth_qpos(qs, rt.qadr, fps, smooth_hz)
-    errs = rt.keypoint_errors(qs, tg)
+    kpos = rt.keypoint_positions(qs)
+    errs = {name: np.linalg.norm(kpos[name] - tg.pos[name], axis=-1) for name in RESIDUAL_KEYPOINTS}
     all_err = np.stack(list(errs.values()), axis=1) * 1000.0  # (T, K) mm
     try:
         from exoactor.execute.dex3_mapping import hand_targets
@@ -571,6 +588,7 @@ def retarget(
             "keypoint_error_mm_mean": float(all_err.mean()),
             "keypoint_error_mm_max": float(all_err.max()),
             "keypoint_error_mm": {k: float(1000 * v.mean()) for k, v in errs.items()},
+            "foot_skate_m_s": foot_skate(kpos, m.foot_contact, fps),
             "series": {
                 "keypoint_error_mm": all_err.mean(axis=1).round(2).tolist(),
                 "hand_error_mm": (500.0 * (errs["left_wrist"] + errs["right_wrist"])).round(2).tolist(),
