@@ -30,6 +30,7 @@ started from the previous frame, then a zero-phase 6 Hz low-pass filter. The rob
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -121,8 +122,11 @@ class RobotSkeleton:
     bone: dict[tuple[int, int], float] = field(default_factory=dict)  # SMPL (parent, child) -> length
 
 
+@functools.lru_cache(maxsize=1)
 def ik_model() -> mujoco.MjModel:
-    """The G1 without hands and without a floor (nq 36, nv 35), for IK and FK of keypoints."""
+    """The G1 without hands and without a floor (nq 36, nv 35), for IK and FK of keypoints.
+
+    Cached: shared by every Retargeter (read only; each keeps its own MjData)."""
     from exoactor.sim.robot import g1_spec
 
     return g1_spec(hands=False).compile()
