@@ -168,3 +168,17 @@ def test_smoothing_removes_jitter_of_noisy_estimates(model: mujoco.MjModel) -> N
     np.testing.assert_allclose(np.linalg.norm(smooth.root_quat, axis=1), 1.0, atol=1e-9)
     # the filter has no lag: the mean pose is unchanged
     np.testing.assert_allclose(smooth.joint_pos.mean(0), raw.joint_pos.mean(0), atol=0.02)
+
+
+def test_standing_pelvis_height_bends_the_knees(model: mujoco.MjModel) -> None:
+    from exoactor.execute.reference_motions import turn_in_place
+
+    human = turn_in_place()
+    straight = retarget(human)
+    bent = retarget(human, standing_pelvis_height=C.DEFAULT_PELVIS_HEIGHT)
+    knee = C.JOINT_NAMES.index("left_knee_joint")
+    assert abs(np.median(bent.root_pos[:, 2]) - C.DEFAULT_PELVIS_HEIGHT) < 0.015
+    assert np.median(straight.root_pos[:, 2]) > np.median(bent.root_pos[:, 2]) + 0.02
+    assert np.median(bent.joint_pos[:, knee]) > np.median(straight.joint_pos[:, knee]) + 0.2
+    # the feet stay on the floor either way
+    assert bent.extra["keypoint_error_mm"]["left_ankle"] < 10.0

@@ -249,6 +249,7 @@ def scaled_targets(
     scale: float | None = None,
     reach_objects: bool = True,
     world_feet: bool = WORLD_FEET,
+    standing_pelvis_height: float | None = None,
 ) -> Targets:
     """IK targets from a HumanMotion (see the module docstring for the scaling).
 
@@ -280,7 +281,8 @@ def scaled_targets(
         hip_drop = float(np.median(jts[:, 0, 2] - 0.5 * (jts[:, J["left_hip"], 2] + jts[:, J["right_hip"], 2])))
         leg = hl[(J["left_hip"], J["left_knee"])] + hl[(J["left_knee"], J["left_ankle"])]
         human_straight = hip_drop + leg + ankle_h
-        s_leg = skeleton.pelvis_straight / max(human_straight, 1e-3)
+        robot_stand = skeleton.pelvis_straight if standing_pelvis_height is None else standing_pelvis_height
+        s_leg = robot_stand / max(human_straight, 1e-3)
         rp = root.copy()
         rp[:, 2] *= s_leg
         pos["pelvis"] = rp
@@ -535,6 +537,7 @@ def retarget(
     iterations: int = 2,
     reach_objects: bool = True,
     smooth_hz: float | None = SMOOTH_HZ,
+    standing_pelvis_height: float | None = None,
 ) -> RobotMotion:
     """Retarget a HumanMotion to a G1 RobotMotion at ``fps`` (50 Hz by convention).
 
@@ -548,6 +551,9 @@ def retarget(
             is) rather than the scaled one (automatic scaling only).
         smooth_hz: cut-off of the zero-phase low-pass filter on the solution (root and joints;
             removes the jitter of estimated motions); None or 0: unfiltered.
+        standing_pelvis_height: robot pelvis height for a standing human (None: straight legs,
+            0.79 m; ``g1_constants.DEFAULT_PELVIS_HEIGHT`` 0.7565 keeps the knees bent like the
+            locomotion policies' default pose). Automatic scaling only.
 
     Returns:
         RobotMotion with root_pos (T, 3), root_quat (T, 4), joint_pos (T, 29) in ``JOINT_NAMES``
@@ -562,7 +568,7 @@ def retarget(
         raise InputError("retarget: the motion's joints contain NaN or infinite values")
     m = resample_motion(motion, fps)
     rt = Retargeter(iterations=iterations, fps=fps)
-    tg = scaled_targets(m, rt.skeleton, scale, reach_objects)
+    tg = scaled_targets(m, rt.skeleton, scale, reach_objects, standing_pelvis_height=standing_pelvis_height)
     t0 = time.perf_counter()
     qs = rt.run(tg, m.n_frames, progress)
     ms = 1000.0 * (time.perf_counter() - t0) / m.n_frames
