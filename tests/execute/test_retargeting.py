@@ -182,3 +182,18 @@ def test_standing_pelvis_height_bends_the_knees(model: mujoco.MjModel) -> None:
     assert np.median(bent.joint_pos[:, knee]) > np.median(straight.joint_pos[:, knee]) + 0.2
     # the feet stay on the floor either way
     assert bent.extra["keypoint_error_mm"]["left_ankle"] < 10.0
+
+
+def test_seat_keeps_the_pelvis_above_the_seat() -> None:
+    from exoactor.execute.reference_motions import _scene_objects, sit_down
+    from exoactor.execute.retargeting import ROBOT_SEAT_CLEARANCE
+
+    objects = _scene_objects("sit_on_chair")
+    human = sit_down()
+    free = retarget(human)
+    seated = retarget(human, objects=objects)
+    assert free.root_pos[-1, 2] < 0.45 + ROBOT_SEAT_CLEARANCE - 0.03  # scaled legs alone sink into the seat
+    assert seated.root_pos[-1, 2] > 0.45 + ROBOT_SEAT_CLEARANCE - 0.01
+    # standing at the start is unaffected, and the height changes smoothly
+    assert abs(seated.root_pos[0, 2] - free.root_pos[0, 2]) < 0.005
+    assert np.abs(np.diff(seated.root_pos[:, 2])).max() < 0.02

@@ -33,7 +33,7 @@ def _set_robot(model: Any, data: Any, qadr: np.ndarray, hadr: np.ndarray, root: 
 
 def replay_frames(
     rm: RobotMotion,
-    scene_name: str | None,
+    scene_name: str | Any | None,
     *,
     seed: int = 0,
     width: int = 320,
@@ -41,18 +41,23 @@ def replay_frames(
     every: int = 2,
     progress: Any = None,
 ) -> np.ndarray:
-    """(N, H, W, 3) uint8 frames of the reference replayed kinematically (every ``every``-th frame)."""
+    """(N, H, W, 3) uint8 frames of the reference replayed kinematically (every ``every``-th frame).
+
+    ``scene_name``: a task name (its scene is built and closed here), a built ``Scene`` (left
+    open), or None (the G1 on an empty floor, filmed by a free camera).
+    """
     os.environ.setdefault("MUJOCO_GL", "egl")
     import mujoco
 
     from exoactor.sim import g1_constants as C
     from exoactor.sim.robot import g1_model, hand_qpos_indices, joint_qpos_indices
+    from exoactor.sim.scene import ROBOT_VIEW, Scene, build_scene
 
     scene = None
+    owned = isinstance(scene_name, str)
     if scene_name is not None:
-        from exoactor.sim.scene import ROBOT_VIEW, build_scene
-
-        scene = build_scene(scene_name, seed)
+        scene = build_scene(scene_name, seed) if isinstance(scene_name, str) else scene_name
+        assert isinstance(scene, Scene)
         scene.set_shadows(False)
         model, data = scene.model, scene.data
     else:
@@ -82,10 +87,10 @@ def replay_frames(
             if progress is not None and (k % 25 == 0 or k == len(idx) - 1):
                 progress(k + 1, len(idx), "render")
     finally:
-        if scene is not None:
-            scene.close()
-        else:
+        if scene is None:
             renderer.close()
+        elif owned:
+            scene.close()
     return np.stack(frames)
 
 
@@ -124,19 +129,30 @@ class KinematicReplay:
             import mujoco  # noqa: F401
         except ImportError:
             raise missing_package("mujoco", "sim", "kinematic") from None
-        rm = retarget(motion, fps=50.0, progress=ctx.progress, iterations=self.iterations)
-        work = Path(ctx.work_dir)
-        work.mkdir(parents=True, exist_ok=True)
-        rm.save(work / "robot_motion.npz")
-        video_name = None
-        if self.video:
-            from exoactor.artifacts.media import write_video
+        scene = None
+        if ctx.scene is not None:
+            os.environ.setdefault("MUJOCO_GL", "egl")
+            from exoactor.sim.scene import build_scene
 
-            frames = replay_frames(
-                rm, ctx.scene, seed=ctx.seed, width=self.width, height=self.height, every=2, progress=ctx.progress
-            )
-            write_video(work / VIDEO_NAME, frames, fps=25.0)
-            video_name = VIDEO_NAME
+            scene = build_scene(ctx.scene, ctx.seed)
+        try:
+            objects = scene.objects() if scene is not None else None
+            rm = retarget(motion, fps=50.0, progress=ctx.progress, iterations=self.iterations, objects=objects)
+            work = Path(ctx.work_dir)
+            work.mkdir(parents=True, exist_ok=True)
+            rm.save(work / "robot_motion.npz")
+            video_name = None
+            if self.video:
+                from exoactor.artifacts.media import write_video
+
+                frames = replay_frames(
+                    rm, scene, seed=ctx.seed, width=self.width, height=self.height, every=2, progress=ctx.progress
+                )
+                write_video(work / VIDEO_NAME, frames, fps=25.0)
+                video_name = VIDEO_NAME
+        finally:
+            if scene is not None:
+                scene.close()
         ex = rm.extra
         T = rm.n_frames
         return Execution(

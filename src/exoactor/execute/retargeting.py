@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +40,7 @@ import mujoco
 import numpy as np
 from numpy.typing import NDArray
 
-from exoactor.artifacts import BodyMotion, HandMotion, HumanMotion, RobotMotion
+from exoactor.artifacts import BodyMotion, HandMotion, HumanMotion, RobotMotion, SceneObject
 from exoactor.artifacts.motion import J
 from exoactor.errors import InputError, missing_package
 from exoactor.geometry import mat_to_quat, quat_to_mat
@@ -102,6 +102,8 @@ POSTURE_COST = 0.02  # per rad, towards DEFAULT_JOINT_POS (regularises redundant
 MAX_JOINT_VEL = 20.0  # rad/s
 WRIST_CONFIDENCE = 0.5  # wrist orientation is tracked above this hand confidence
 WORLD_FEET = True  # ankles' horizontal position = the human's (footsteps where the human stepped)
+ROBOT_SEAT_CLEARANCE = 0.16  # m, G1 pelvis origin above a seat it sits on (pelvis and hip links clear)
+SEAT_MARGIN = 0.15  # m, the seat limit fades in over this distance outside the seat's footprint
 SMOOTH_HZ = 6.0  # Hz, low-pass cut-off of the retargeted trajectory
 GRASP_RAMP_S = 1.0  # s, blend of a grasping hand's target from the scaled to the human's world position
 HUMAN_TOE_PITCH = 0.45  # rad, ankle->toe dip of a human foot standing flat (when not measurable)
@@ -243,6 +245,27 @@ def grasp_weight(state: NDArray, fps: float, ramp_s: float = GRASP_RAMP_S) -> F:
     return np.convolve(padded, np.ones(n) / n, mode="same")[n:-n]
 
 
+def seat_height(o: SceneObject) -> float:
+    """Seat surface height (m) of a "seat" object (the synthetic human's rule: 0.45 m on a chair)."""
+    size = np.asarray(o.size, dtype=np.float64)
+    return 0.45 if size[2] > 0.6 else float(o.pos[2] + 0.5 * size[2])
+
+
+def seat_floor(root: F, objects: Sequence[SceneObject]) -> F:
+    """(T,) lowest allowed robot pelvis height: seat + ``ROBOT_SEAT_CLEARANCE`` over a seat's
+    footprint, fading to 0 within ``SEAT_MARGIN`` outside it (so the limit switches on smoothly)."""
+    out = np.zeros(len(root))
+    for o in objects:
+        if o.kind != "seat":
+            continue
+        R = quat_to_mat(np.asarray(o.quat, dtype=np.float64))
+        local = (root - np.asarray(o.pos, dtype=np.float64)) @ R  # (T, 3) in the object's frame
+        outside = np.maximum(np.abs(local[:, :2]) - 0.5 * np.asarray(o.size, dtype=np.float64)[:2], 0.0)
+        w = np.clip(1.0 - np.linalg.norm(outside, axis=1) / SEAT_MARGIN, 0.0, 1.0)
+        out = np.maximum(out, w * (seat_height(o) + ROBOT_SEAT_CLEARANCE))
+    return out
+
+
 def scaled_targets(
     motion: HumanMotion,
     skeleton: RobotSkeleton,
@@ -250,6 +273,7 @@ def scaled_targets(
     reach_objects: bool = True,
     world_feet: bool = WORLD_FEET,
     standing_pelvis_height: float | None = None,
+    objects: Sequence[SceneObject] | None = None,
 ) -> Targets:
     """IK targets from a HumanMotion (see the module docstring for the scaling).
 
@@ -285,6 +309,8 @@ def scaled_targets(
         s_leg = robot_stand / max(human_straight, 1e-3)
         rp = root.copy()
         rp[:, 2] *= s_leg
+        if objects:
+            rp[:, 2] = np.maximum(rp[:, 2], seat_floor(rp, objects))
         pos["pelvis"] = rp
         Rp = quat_to_mat(root_quat)  # (T, 3, 3)
         Rt = quat_to_mat(torso_quat(jts))  # (T, 3, 3)
@@ -538,6 +564,7 @@ def retarget(
     reach_objects: bool = True,
     smooth_hz: float | None = SMOOTH_HZ,
     standing_pelvis_height: float | None = None,
+    objects: Sequence[SceneObject] | None = None,
 ) -> RobotMotion:
     """Retarget a HumanMotion to a G1 RobotMotion at ``fps`` (50 Hz by convention).
 
@@ -554,6 +581,7 @@ def retarget(
         standing_pelvis_height: robot pelvis height for a standing human (None: straight legs,
             0.79 m; ``g1_constants.DEFAULT_PELVIS_HEIGHT`` 0.7565 keeps the knees bent like the
             locomotion policies' default pose). Automatic scaling only.
+        objects: the scene's objects (optional): the pelvis stays above seats (kind "seat").
 
     Returns:
         RobotMotion with root_pos (T, 3), root_quat (T, 4), joint_pos (T, 29) in ``JOINT_NAMES``
@@ -568,7 +596,9 @@ def retarget(
         raise InputError("retarget: the motion's joints contain NaN or infinite values")
     m = resample_motion(motion, fps)
     rt = Retargeter(iterations=iterations, fps=fps)
-    tg = scaled_targets(m, rt.skeleton, scale, reach_objects, standing_pelvis_height=standing_pelvis_height)
+    tg = scaled_targets(
+        m, rt.skeleton, scale, reach_objects, standing_pelvis_height=standing_pelvis_height, objects=objects
+    )
     t0 = time.perf_counter()
     qs = rt.run(tg, m.n_frames, progress)
     ms = 1000.0 * (time.perf_counter() - t0) / m.n_frames
