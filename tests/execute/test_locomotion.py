@@ -98,3 +98,20 @@ def test_provider_in_a_task_scene(tmp_path) -> None:
     assert (tmp_path / "robot_motion.npz").exists()
     assert len(ex.metrics["series"]["hand_error_mm"]) == 150
     assert ex.metrics["real_time_factor"] > 1.0
+
+
+def test_squat_segment_is_reported_and_pd_mode_switches() -> None:
+    T = 100
+    off = np.zeros((T, 29))
+    off[40:80, [3, 9]] = 1.0  # knees to 1.67 rad: a squat the policy cannot do
+    rm = L.simple_reference(np.zeros((T, 2)), np.zeros(T), off)
+    ctrl = L.LocoArmsController()
+    ro = L.rollout(rm, ctrl, None, video=False, max_seconds=1.0)
+    assert [e for e in ro.events if e["type"] == "legs_beyond_policy"] == [
+        {"t": 0.8, "type": "legs_beyond_policy", "until": 1.6}
+    ]
+    assert set(ctrl.modes) == {"loco"}
+    ctrl = L.LocoArmsController(pd_mode=True)
+    ro = L.rollout(rm, ctrl, None, video=False, max_seconds=1.0)
+    assert {"t": 0.8, "type": "mode", "mode": "pd"} in ro.events
+    assert ctrl.modes.count("pd") == 10  # frames 40..49 within the first second

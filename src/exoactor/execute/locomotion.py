@@ -11,12 +11,15 @@ and the Dex3-1 hands track the reference hand joints. The policy is shown its ow
 targets as the arm state (see ``LocoPolicy.act``) and the real waist state, which keeps it
 balanced under reaches and overhead raises.
 
-The locomotion policy cannot squat, sit or bend the legs far from its default pose. Where the
-reference's legs do (knee > ``PD_KNEE`` rad or hip pitch < ``PD_HIP`` rad on both legs for at least
-``PD_MIN_S``), the controller switches to a PD-on-reference mode: all 29 joints track the
-reference with the stiff ``STAND_KP`` gains and nothing keeps the balance. Each switch is an
-event ``{"t", "type": "mode", "mode": "pd" | "loco"}``; whether the robot stays up there is
-measured, not assumed.
+The locomotion policy cannot squat, sit or bend the legs far from its default pose. Frames whose
+reference legs do (knee > ``PD_KNEE`` rad or hip pitch < ``PD_HIP`` rad on both legs for at least
+``PD_MIN_S``) are reported as ``{"t", "type": "legs_beyond_policy", "until": t_end}`` events: by
+default the policy keeps the legs near its walking pose there (and the balance) while the waist
+pitch and the arms still follow the reference, so a bend becomes a waist bend and a sit-down
+does not sit. With ``pd_mode=True`` those segments switch instead to PD on the reference for all
+29 joints with the stiff ``STAND_KP`` gains and no balance control (events ``{"type": "mode",
+"mode": "pd" | "loco"}``); measured on the benchmark motions this falls on every squat/sit/lift
+clip (5/5), while the default mode fell on none of them.
 
 The execution loop (:func:`rollout`): the task scene (or an empty floor), the robot in its
 default pose at the reference's first root position and heading, 50 Hz control with 0.005 s
@@ -189,13 +192,13 @@ def pd_mode_mask(joint_pos: F, fps: float = FPS) -> NDArray[np.bool_]:
 class LocoArmsController:
     """Locomotion policy on the legs + PD on waist/arms/hands (see the module docstring).
 
-    Options: ``checkpoint`` ("ppo" or "fastsac"), ``pd_mode`` (allow the PD-on-reference mode
-    for squat/sit segments), ``follower`` (PathFollower keyword overrides).
+    Options: ``checkpoint`` ("ppo" or "fastsac"), ``pd_mode`` (PD-on-reference without balance
+    for squat/sit segments; off by default), ``follower`` (PathFollower keyword overrides).
     """
 
     name = "loco+arms"
 
-    def __init__(self, checkpoint: str = "ppo", pd_mode: bool = True, **follower: Any) -> None:
+    def __init__(self, checkpoint: str = "ppo", pd_mode: bool = False, **follower: Any) -> None:
         from exoactor.execute.loco_policy import LocoPolicy
 
         self.policy = LocoPolicy(checkpoint)
@@ -216,7 +219,12 @@ class LocoArmsController:
         root = model.joint(C.ROOT_JOINT)
         self.root_q, self.root_v = int(root.qposadr[0]), int(root.dofadr[0])
         self.follower = PathFollower(rm.root_pos, rm.root_quat, **self.follower_opts)
-        self.pd = pd_mode_mask(rm.joint_pos) if self.pd_mode else np.zeros(rm.n_frames, dtype=bool)
+        beyond = pd_mode_mask(rm.joint_pos)
+        self.pd = beyond if self.pd_mode else np.zeros(rm.n_frames, dtype=bool)
+        self.pending: dict[int, dict[str, Any]] = {}
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], beyond.astype(int), [0]])))
+        for a, b in zip(edges[::2], edges[1::2]):
+            self.pending[int(a)] = {"type": "legs_beyond_policy", "until": round(b / FPS, 3)}
         self.mode = ""
         self.kp = np.concatenate([self.policy.kp[:12], UPPER_KP])
         self.kd = np.concatenate([self.policy.kd[:12], UPPER_KD])
@@ -244,6 +252,8 @@ class LocoArmsController:
         j = min(k, rm.n_frames - 1)
         ref_q = rm.joint_pos[j]
         events = self._set_mode(model, "pd" if self.pd[j] else "loco")
+        if k in self.pending:
+            events.append(self.pending.pop(k))
         if self.mode == "pd":
             target = ref_q.copy()
             cmd = np.zeros(3)
@@ -543,11 +553,11 @@ class LocoArms:
     """Locomotion policy + upper-body PD (the default execute provider).
 
     Options: ``checkpoint`` ("ppo" | "fastsac"), ``video`` (True), ``width``/``height`` (320x240),
-    ``pd_mode`` (True: PD-on-reference for squat/sit segments).
+    ``pd_mode`` (False; True: PD-on-reference without balance for squat/sit segments).
     """
 
     def __init__(
-        self, checkpoint: str = "ppo", video: bool = True, width: int = 320, height: int = 240, pd_mode: bool = True
+        self, checkpoint: str = "ppo", video: bool = True, width: int = 320, height: int = 240, pd_mode: bool = False
     ) -> None:
         if width < 16 or height < 16:
             raise InputError(f"loco+arms: video size {width}x{height} is too small")
