@@ -13,7 +13,7 @@ import zmq
 
 from exoactor.artifacts import HumanMotion, RobotMotion
 from exoactor.artifacts.motion import SMPL24_PARENTS
-from exoactor.errors import InputError, ProviderError
+from exoactor.errors import ConfigError, InputError, ProviderError
 from exoactor.execute.isaaclab_order import (
     ISAACLAB_JOINT_NAMES,
     ISAACLAB_TO_MJCF,
@@ -367,16 +367,15 @@ def test_estop_ends_the_stream_and_is_recorded() -> None:
     assert ex.events[1]["frame"] == 12 and ex.joint_pos.shape == (12, 29)
 
 
-def test_without_a_reference_or_retargeter_the_error_is_clear(tmp_path: Path) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("exoactor.execute.retarget") is not None:
-        pytest.skip("the retargeter exists; this checks the message when it does not")
-    from exoactor.errors import ModelUnavailable
+def test_without_a_reference_the_motion_is_retargeted(tmp_path: Path) -> None:
+    from exoactor.execute.sonic import robot_reference
 
     hm, _ = human_motion(t=10)
-    with pytest.raises(ModelUnavailable, match="pass robot_motion=RobotMotion"):
-        stream_sonic(hm, None, "tcp://127.0.0.1:1", wait_subscriber_s=0.1)
+    robot = robot_reference(hm, None, "sonic")
+    assert robot.fps == 50.0 and robot.joint_pos.shape[1] == 29
+    assert robot.n_frames == pytest.approx(hm.duration_s * 50, abs=2)
+    with pytest.raises(ConfigError, match="must be a RobotMotion"):
+        robot_reference(hm, "not a motion", "sonic")  # type: ignore[arg-type]
 
 
 def test_smpl_joint_slots_22_23_carry_the_thumb_ip_where_seen() -> None:

@@ -318,13 +318,13 @@ def _aa_to_q(aa: NDArray) -> NDArray[np.float64]:
 
 
 def robot_reference(motion: HumanMotion, robot: RobotMotion | None, provider: str) -> RobotMotion:
-    """`robot` when given, else the motion retargeted to the G1 (exoactor.execute.retarget)."""
+    """`robot` when given, else the motion retargeted to the G1 (exoactor.execute.retargeting)."""
     if robot is not None:
         if not isinstance(robot, RobotMotion):
             raise ConfigError(f"{provider}: option 'robot_motion' must be a RobotMotion")
         return robot
     try:
-        from exoactor.execute.retarget import retarget
+        from exoactor.execute.retargeting import retarget
     except ImportError as e:
         raise ModelUnavailable(
             f"provider '{provider}' needs a G1 reference: pass robot_motion=RobotMotion or install the retargeter ({e})"
@@ -480,7 +480,7 @@ def stream_sonic(
 
     Args:
         motion: the human motion (SMPL fields). robot: its G1 reference for joint_pos and
-            the hands; retargeted here (exoactor.execute.retarget) when None.
+            the hands; retargeted here (exoactor.execute.retargeting) when None.
         address: where to bind (``tcp://127.0.0.1:5556``; the deployment connects).
         rate_hz: frames per second of the stream (SONIC runs at 50).
         realtime: pace messages on the wall clock; False sends as fast as possible.
