@@ -282,6 +282,25 @@ def cmd_execute(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retarget(args: argparse.Namespace) -> int:
+    from exoactor.artifacts import HumanMotion
+    from exoactor.execute.retargeting import retarget
+
+    motion = HumanMotion.load(Path(args.motion))
+    objects = None
+    if args.scene:
+        from exoactor.sim.scene import build_scene
+
+        with build_scene(args.scene, args.seed, with_robot=False) as scene:
+            objects = scene.objects()
+    robot = retarget(motion, objects=objects)
+    out = Path(args.out)
+    robot.save(out)
+    res = robot.extra.get("keypoint_error_mm_mean")
+    print(f"wrote {out} ({robot.n_frames} frames at {robot.fps:g} Hz" + (f", mean keypoint residual {res:.1f} mm)" if isinstance(res, (int, float)) else ")"), file=sys.stderr)
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from exoactor.report import write_report
 
@@ -398,6 +417,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--out", default="execution")
     s.add_argument("--opt", action="append", default=[], metavar="execute.KEY=VALUE")
     s.set_defaults(func=cmd_execute)
+
+    s = sub.add_parser("retarget", help="retarget a human motion to a G1 reference (RobotMotion, 50 Hz)")
+    s.add_argument("motion", help="human_motion.npz")
+    s.add_argument("--scene", help="a simulated task whose objects (seats, tables) the reference must respect")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("-o", "--out", default="robot_motion.npz")
+    s.set_defaults(func=cmd_retarget)
 
     s = sub.add_parser("report", help="(re)write a run's report.html")
     s.add_argument("run_dir")
