@@ -5,7 +5,8 @@ G1 references built directly: walk 2 m, turn 90 deg, reach with both arms) the c
 on an empty floor; the JSON records falls, tracking errors (hands, feet, pelvis; hands relative
 to the pelvis on upper-body segments), root drift from the reference path, foot sliding, the
 reference frames beyond the policy (squat/sit segments; also run with ``pd_mode=True``) and the real-time factor of control + physics on one
-CPU core (rendering excluded), with the machine, library versions and date.
+CPU core (rendering excluded), with the machine, library versions and date. For comparison the same motions also run with
+``pd_mode=True`` and with the ``wbt`` adapter on holosoma's dancing tracking policy.
 """
 
 from __future__ import annotations
@@ -53,17 +54,19 @@ def simple_references() -> dict[str, Any]:
     return out
 
 
-def evaluate(name: str, rm: Any, checkpoint: str = "ppo", pd_mode: bool = False) -> dict[str, Any]:
+def evaluate(name: str, rm: Any, checkpoint: str = "ppo", pd_mode: bool = False, wbt: bool = False) -> dict[str, Any]:
     from exoactor.execute.execution_metrics import execution_metrics
     from exoactor.execute.locomotion import LocoArmsController, rollout
+    from exoactor.execute.tracking_policy import WbtController
 
-    ctrl = LocoArmsController(checkpoint, pd_mode=pd_mode)
+    ctrl: Any = WbtController(checkpoint) if wbt else LocoArmsController(checkpoint, pd_mode=pd_mode)
     ro = rollout(rm, ctrl, None, video=False)
     m = execution_metrics(rm, ro.bodies, ro.foot_contact, ro.root_quat)
     row: dict[str, Any] = {"motion": name, "seconds": round(rm.n_frames / 50.0, 2), "fell": ro.fell}
     row["fall_time_s"] = ro.fall_time
     row.update({k: (round(m[k], 4) if isinstance(m[k], float) else m[k]) for k in KEYS})
-    row["pd_mode_fraction"] = round(float(np.mean([x == "pd" for x in ctrl.modes])), 3)
+    if not wbt:
+        row["pd_mode_fraction"] = round(float(np.mean([x == "pd" for x in ctrl.modes])), 3)
     row["real_time_factor"] = round(ro.sim_s / max(ro.control_s, 1e-9), 2)
     row["events"] = ro.events[:6]
     return row
@@ -90,6 +93,8 @@ def run(out: Path | str | None = DEFAULT_OUT, names: list[str] | None = None) ->
     ok = [r for r in rows if "error" not in r]
     # the alternative for squat/sit segments: PD on the reference without balance (pd_mode=True)
     pd_rows = [evaluate(n, rm, pd_mode=True) for n, rm in refs.items()]
+    # the wbt adapter with holosoma's dancing policy (not trained on these motions), for comparison
+    wbt_rows = [evaluate(n, rm, wbt=True) for n, rm in refs.items()]
     summary = {
         "motions": len(ok),
         "falls": sum(r["fell"] for r in ok),
@@ -97,6 +102,8 @@ def run(out: Path | str | None = DEFAULT_OUT, names: list[str] | None = None) ->
         "real_time_factor_min": min((r["real_time_factor"] for r in ok), default=None),
         "pd_mode_falls": sum(r["fell"] for r in pd_rows),
         "pd_mode_fell": [r["motion"] for r in pd_rows if r["fell"]],
+        "wbt_falls": sum(r["fell"] for r in wbt_rows),
+        "wbt_fell": [r["motion"] for r in wbt_rows if r["fell"]],
     }
     result = {
         "benchmark": "execution",
@@ -106,6 +113,7 @@ def run(out: Path | str | None = DEFAULT_OUT, names: list[str] | None = None) ->
         "summary": summary,
         "motions": rows,
         "pd_mode_motions": pd_rows,
+        "wbt_motions": wbt_rows,
     }
     if out is not None:
         out = Path(out)
