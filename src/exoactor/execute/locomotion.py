@@ -108,7 +108,7 @@ class PathFollower:
     start_yaw: float = 0.15
     stop_err: float = 0.06
     stop_yaw: float = 0.06
-    max_speed: float = 0.8
+    max_speed: float = 1.0  # m/s, the policy's command range (it walks ~0.7 m/s at 1.0)
     walking: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
