@@ -90,12 +90,12 @@ def run(out: Path | str | None = DEFAULT_OUT, names: list[str] | None = None) ->
         rows.append({"motion": "reference_motions", "error": f"{type(e).__name__}: {e}"})
     for n, rm in refs.items():
         rows.append(evaluate(n, rm))
-    ok = [r for r in rows if "error" not in r]
+    ok: list[dict[str, Any]] = [r for r in rows if "error" not in r]
     # the alternative for squat/sit segments: PD on the reference without balance (pd_mode=True)
     pd_rows = [evaluate(n, rm, pd_mode=True) for n, rm in refs.items()]
     # the wbt adapter with holosoma's dancing policy (not trained on these motions), for comparison
     wbt_rows = [evaluate(n, rm, wbt=True) for n, rm in refs.items()]
-    summary = {
+    summary: dict[str, Any] = {
         "motions": len(ok),
         "falls": sum(r["fell"] for r in ok),
         "fell": [r["motion"] for r in ok if r["fell"]],
