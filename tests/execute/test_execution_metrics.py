@@ -51,5 +51,6 @@ def test_metrics_of_a_shifted_rollout() -> None:
     assert m["left_hand_error_mm_max"] == pytest.approx(50.0)
     assert m["hand_error_mm_mean"] == pytest.approx(0.0, abs=1e-6)  # relative to the pelvis
     assert m["root_drift_m_final"] == pytest.approx(0.05)
+    assert m["root_final_error_m"] == pytest.approx(0.05)
     assert m["foot_sliding_m_s"] == pytest.approx(1 / (T - 1) * 50, rel=1e-6)
     assert len(m["series"]["hand_error_mm"]) == T

@@ -32,6 +32,7 @@ KEYS = (
     "pelvis_error_mm_mean",
     "root_drift_m_final",
     "root_drift_m_mean",
+    "root_final_error_m",
     "foot_sliding_m_s",
     "grasp_height_error_mm_mean",
 )

@@ -10,7 +10,8 @@ root pose and joint angles; the simulated ones are recorded during the rollout.
   frames where the reference root moves slower than ``STILL_SPEED`` (reaching, lifting in place);
 * foot sliding: mean horizontal speed of a foot while it is in contact with the floor, m/s;
 * root drift: horizontal distance of the pelvis from the reference root *path* (closest point
-  of the whole path), final and mean, m;
+  of the whole path), final and mean, m; and the final pelvis's distance from the reference's
+  final root position (``root_final_error_m``: stopping short or overshooting);
 * grasp height error: at each reference grasp (a reference hand closing), |z_sim - z_ref| of
   that palm, mm.
 """
@@ -210,6 +211,8 @@ def execution_metrics(
     m["root_drift_m_final"] = float(drift[-1])
     m["root_drift_m_mean"] = float(drift.mean())
     m["root_drift_m_max"] = float(drift.max())
+    # the path distance is blind to lagging or stopping short along the path: the end point too
+    m["root_final_error_m"] = float(np.linalg.norm(sim_bodies["pelvis"][-1, :2] - rm.root_pos[-1, :2]))
     series["root_drift_m"] = drift.tolist()
     # grasps
     g = []
