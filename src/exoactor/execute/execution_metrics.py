@@ -215,7 +215,7 @@ def execution_metrics(
     m["root_final_error_m"] = float(np.linalg.norm(sim_bodies["pelvis"][-1, :2] - rm.root_pos[-1, :2]))
     series["root_drift_m"] = drift.tolist()
     # grasps
-    g = []
+    g: list[dict[str, Any]] = []
     for t, s in grasp_frames(rm.hand_joint_pos):
         if t < T:
             h = ("left_hand", "right_hand")[s]
