@@ -125,10 +125,11 @@ def run(out: Path | str | None = DEFAULT_OUT, names: list[str] | None = None) ->
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="exoactor bench execution", description=__doc__.splitlines()[0])
+    ap.add_argument("file", nargs="?", default=None, help="output JSON (same as --out)")
     ap.add_argument("--out", default=str(DEFAULT_OUT))
     ap.add_argument("--motions", nargs="*", default=None, help="reference motion names (default: all)")
     a = ap.parse_args(list(argv) if argv is not None else None)
-    res = run(a.out, a.motions)
+    res = run(a.file or a.out, a.motions)
     print(json.dumps(res["summary"], indent=2))
     return 0
 
