@@ -310,6 +310,9 @@ def check_object_penetration(motion: HumanMotion, objects: list[SceneObject], th
 def check_grasp_reach(motion: HumanMotion, objects: list[SceneObject], th: PhysThresholds) -> CheckResult:
     """A hand closed (state 2) while its centre is far from every graspable object, sustained.
 
+    Object positions are the scene's initial ones; a grasp that closes within reach of an object
+    (during its first `grasp_duration`) is taken to carry it and is not judged afterwards.
+
     The hand centre is the mean of its 21 keypoints; distance is to the object's box surface.
     """
     t = motion.n_frames
@@ -321,6 +324,13 @@ def check_grasp_reach(motion: HumanMotion, objects: list[SceneObject], th: PhysT
     dist = np.stack([box_distance(centre, o) for o in objs]).min(axis=0)  # (T, 2)
     d = np.where(closed, dist, -np.inf)
     n = _window(th.grasp_duration, motion.fps)
+    # a grasp that starts within reach holds the object: it moves with the hand until release
+    edges = np.diff(np.concatenate([np.zeros((1, 2), bool), closed, np.zeros((1, 2), bool)]).astype(np.int8), axis=0)
+    for s in range(2):
+        starts, ends = np.flatnonzero(edges[:, s] == 1), np.flatnonzero(edges[:, s] == -1)
+        for a, b in zip(starts, ends, strict=True):
+            if dist[a : min(b, a + n), s].min() <= th.grasp_reach:
+                d[a:b, s] = -np.inf
     sus = np.stack([_sustained(d[:, s], n) for s in range(2)], axis=1)  # (T, 2)
     side = int(np.argmax(sus.max(axis=0)))
     value = float(max(sus[:, side].max(), 0.0))

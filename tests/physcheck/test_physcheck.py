@@ -124,6 +124,10 @@ def test_grasp_reach():
     r = check_grasp_reach(motion(right_state=closed), [far], TH)
     assert not r.passed and r.value == pytest.approx(0.47, abs=1e-6)
     assert r.frames == tuple(range(10, 40)) and "right hand closes 0.47 m" in r.reason
+    # closing at the cup and carrying it 0.6 m away is a carry, not an empty grasp
+    carry = np.repeat(STAND[None], n, axis=0).copy()
+    carry[10:, J["right_hand"]] += np.minimum(np.arange(n - 10), 20)[:, None] * np.array([0, 0, 0.03])
+    assert check_grasp_reach(motion(joints=carry, right_state=closed), [near], TH).passed
     blip = np.full(n, OPEN, np.int8)
     blip[10:13] = CLOSED  # 0.1 s flicker of the classifier
     assert check_grasp_reach(motion(right_state=blip), [far], TH).passed
