@@ -49,10 +49,13 @@ class PhysThresholds:
         float_duration: 0.5 s, hovering longer than this is not a jump.
         object_penetration: 0.04 m, depth a joint/keypoint may reach inside an object box.
         penetration_skip_kinds: object kinds exempt from the penetration check.
+        seat_kinds: kinds that support the body: only hand keypoints are checked against them, and
+            balance is not judged while the pelvis is within `seat_reach` of one.
+        seat_reach: 0.15 m.
         grasp_reach: 0.15 m, distance from a closed hand to the nearest graspable box.
         grasp_duration: 0.2 s, a far closed hand must last this long to count.
         graspable_kinds: object kinds a hand may close on ("" = untyped objects).
-        com_outside: 0.02 m, distance the CoM may lie outside the inflated support polygon.
+        com_outside: 0.05 m, distance the CoM may lie outside the inflated support polygon.
         foot_margin: 0.10 m, inflation of the feet's convex hull (about a foot length).
         balance_duration: 0.3 s, imbalance must last this long.
         static_root_speed: 0.3 m/s, frames with a faster root (walking) skip the balance check.
@@ -67,10 +70,12 @@ class PhysThresholds:
     float_duration: float = 0.5
     object_penetration: float = 0.04
     penetration_skip_kinds: tuple[str, ...] = ()
+    seat_kinds: tuple[str, ...] = ("seat",)
+    seat_reach: float = 0.15
     grasp_reach: float = 0.15
     grasp_duration: float = 0.2
     graspable_kinds: tuple[str, ...] = ("graspable", "container", "tool", "")
-    com_outside: float = 0.02
+    com_outside: float = 0.05
     foot_margin: float = 0.10
     balance_duration: float = 0.3
     static_root_speed: float = 0.3
@@ -284,7 +289,7 @@ def _all_points(motion: HumanMotion) -> tuple[F, list[str]]:
     from exoactor.artifacts.motion import HAND21_KEYPOINTS, SMPL24_JOINTS
 
     pts = np.concatenate([motion.joints, motion.left_keypoints, motion.right_keypoints], axis=1)
-    names = list(SMPL24_JOINTS) + [f"left_{k}" for k in HAND21_KEYPOINTS] + [f"right_{k}" for k in HAND21_KEYPOINTS]
+    names = list(SMPL24_JOINTS) + [f"{s} hand {k}" for s in ("left", "right") for k in HAND21_KEYPOINTS]
     return pts, names
 
 
@@ -296,6 +301,8 @@ def check_object_penetration(motion: HumanMotion, objects: list[SceneObject], th
         return _result("object_penetration", np.nan, th.object_penetration, "m", None, np.zeros(t, bool), "", True)
     pts, names = _all_points(motion)
     depth = np.stack([box_depth(pts, o) for o in objs])  # (O, T, P)
+    seats = np.array([o.kind in th.seat_kinds for o in objs])
+    depth[seats, :, :24] = -np.inf  # a seat carries the body; only hands must stay out of it
     per_frame = depth.max(axis=(0, 2))  # (T,)
     o, f, p = np.unravel_index(int(np.argmax(depth)), depth.shape)
     value = float(depth[o, f, p])
@@ -425,10 +432,11 @@ def support_distance(com_xy: F, feet_xy: F, contact: NDArray[np.bool_]) -> F:
     return np.where(inside, 0.0, out)
 
 
-def check_balance(motion: HumanMotion, th: PhysThresholds) -> CheckResult:
+def check_balance(motion: HumanMotion, th: PhysThresholds, objects: list[SceneObject] | None = None) -> CheckResult:
     """Quasi-static balance: CoM ground projection vs the inflated support polygon, sustained.
 
-    Frames with no foot in contact or a root faster than `static_root_speed` are not judged.
+    Frames with no foot in contact, a root faster than `static_root_speed`, or the pelvis within
+    `seat_reach` of a seat object (sitting) are not judged.
     """
     t = motion.n_frames
     contact = np.asarray(motion.foot_contact) > 0.5
@@ -438,6 +446,9 @@ def check_balance(motion: HumanMotion, th: PhysThresholds) -> CheckResult:
     out = support_distance(com[:, :2], feet, contact) - th.foot_margin  # (T,)
     root_v = _speed(motion.root_pos[:, :2], motion.fps)
     judged = contact.any(axis=1) & (root_v <= th.static_root_speed)
+    for o in objects or []:
+        if o.kind in th.seat_kinds:
+            judged &= box_distance(motion.joints[:, J["pelvis"]], o) > th.seat_reach
     if not judged.any():
         return _result("balance", np.nan, th.com_outside, "m", None, np.zeros(t, bool), "", skipped=True)
     x = np.where(judged, out, -np.inf)
@@ -530,7 +541,7 @@ def check_motion(
         check_floating(motion, th, floor_z),
         check_object_penetration(motion, objs, th),
         check_grasp_reach(motion, objs, th),
-        check_balance(motion, th),
+        check_balance(motion, th, objs),
         check_bone_length(motion, th),
         check_joint_speed(motion, th),
         check_root_teleport(motion, th),

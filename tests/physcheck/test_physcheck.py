@@ -153,6 +153,13 @@ def test_balance_static_lean_fails_walking_lean_passes():
     com_x = centre_of_mass(lean)[0, 0]
     assert not r.passed and r.value == pytest.approx(com_x - 0.13 - 0.10, abs=1e-6)
     assert check_balance(motion(), TH).passed
+    # leaning while the pelvis rests on a seat is sitting; body joints may be inside the seat's box
+    chair = SceneObject(name="chair", pos=lean[0, 0] - [0, 0, 0.2], quat=np.array([1.0, 0, 0, 0]),
+                        size=np.array([0.5, 0.36, 0.5]), kind="seat")  # fmt: skip
+    assert check_balance(lean_m, TH, [chair]).skipped
+    assert check_object_penetration(lean_m, [chair], TH).passed
+    chair.kind = "obstacle"
+    assert not check_object_penetration(lean_m, [chair], TH).passed
     # the same posture while the root moves at 1 m/s is not judged statically
     walk = lean + np.arange(60)[:, None, None] * np.array([1.0 / FPS, 0, 0])
     assert check_balance(motion(joints=walk, foot_contact=np.zeros((60, 2)) + [1, 0]), TH).skipped
