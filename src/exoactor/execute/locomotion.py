@@ -56,6 +56,8 @@ FALL_HEIGHT = 0.45  # m, pelvis
 FALL_TILT_DEG = 60.0
 FALL_HOLD_S = 0.2
 STOP_AFTER_FALL_S = 1.0
+CATCH_UP_MAX_S = 5.0  # extra time to reach the reference's last root position (m) ...
+CATCH_UP_TOL_M = 0.10  # ... within this distance (the path follower restarts walking beyond start_err = 0.10 m)
 SETTLE_S = 1.0
 VIDEO_NAME = "execution.mp4"
 
@@ -105,6 +107,7 @@ class PathFollower:
     still_speed: float = 0.06  # m/s
     still_yaw_rate: float = 0.06  # rad/s
     start_err: float = 0.15
+    end_start_err: float = 0.10  # after the reference has ended: close in on its last position more tightly
     start_yaw: float = 0.15
     stop_err: float = 0.06
     stop_yaw: float = 0.06
@@ -133,9 +136,10 @@ class PathFollower:
         ref_still = np.linalg.norm(self.vel[j]) < self.still_speed and abs(self.yaw_rate[j]) < self.still_yaw_rate
         dist = float(np.linalg.norm(err))
         if ref_still:
+            start_err = self.end_start_err if k >= len(self.xy) else self.start_err
             if self.walking and dist < self.stop_err and abs(eyaw) < self.stop_yaw:
                 self.walking = False
-            elif not self.walking and (dist > self.start_err or abs(eyaw) > self.start_yaw):
+            elif not self.walking and (dist > start_err or abs(eyaw) > self.start_yaw):
                 self.walking = True
             if not self.walking:
                 return np.zeros(3)
@@ -387,8 +391,12 @@ def rollout(
         controller.setup(model, data, rm)
 
         duration = rm.n_frames / FPS + SETTLE_S
-        duration = min(duration, limit, max_seconds if max_seconds is not None else float("inf"))
-        n = max(1, int(round(duration * FPS)))
+        cap = min(limit, max_seconds if max_seconds is not None else float("inf"))
+        n = max(1, int(round(min(duration, cap) * FPS)))
+        # the policy walks slower than people: let it finish the path (bounded), then stop
+        travels = float(np.linalg.norm(rm.root_pos[-1, :2] - rm.root_pos[0, :2])) > 0.3
+        n_max = max(n, int(round(min(duration + CATCH_UP_MAX_S, cap) * FPS))) if travels else n
+        final_xy = np.asarray(rm.root_pos[-1, :2], dtype=np.float64)
         rec: dict[str, list[Any]] = {k: [] for k in ("root_pos", "root_quat", "joint_pos", "hand", "contact")}
         bodies: dict[str, list[F]] = {k: [] for k in body_ids}
         events: list[dict[str, Any]] = []
@@ -396,8 +404,12 @@ def rollout(
         fell, fall_time, down_since, stop_at = False, None, None, None
         control_s = render_s = 0.0
         cos_tilt = np.cos(np.radians(FALL_TILT_DEG))
-        for k in range(n):
+        for k in range(n_max):
             t = k / FPS
+            if k >= n and np.linalg.norm(data.qpos[rq : rq + 2] - final_xy) <= CATCH_UP_TOL_M:
+                break
+            if k == n:
+                events.append({"t": round(t, 3), "type": "catch_up", "distance_m": round(float(np.linalg.norm(data.qpos[rq : rq + 2] - final_xy)), 3)})
             t0 = time.perf_counter()
             # record the state at t
             rec["root_pos"].append(data.qpos[rq : rq + 3].copy())
