@@ -121,6 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             height=args.height,
             stop_after=args.stop_after,
             checks=not args.no_checks,
+            physcheck=args.physcheck,
         ).with_providers(**providers)
         run = Run.create(config, Path(args.runs_dir), progress=progress, log=log)
     print(f"run: {run.dir}", file=sys.stderr)
@@ -372,6 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop after this stage (observe, plan, embody, imagine, body, hands, motion, execute)",
     )
     s.add_argument("--no-checks", action="store_true", help="skip the video sanity checks and the physics check")
+    s.add_argument("--physcheck", choices=("warn", "reject"), default="warn", help="on an implausible imagined motion: record it and go on (warn) or stop before execution (reject)")
     s.add_argument("-q", "--quiet", action="store_true")
     _add_provider_flags(s, ("embody", "plan", "imagine", "body", "hands", "execute"))
     s.set_defaults(func=cmd_run)

@@ -30,6 +30,7 @@ class RunConfig:
         width, height: the observation/video resolution for simulated scenes.
         video_retries: how many times an imagined video that fails its sanity checks is regenerated.
         checks: run the sanity checks on imagined videos and the physics check on estimated motion.
+        physcheck: "warn" (record a failed physics check and go on) or "reject" (stop before execution).
         stop_after: run the stages up to and including this one (None = all).
     """
 
@@ -43,6 +44,7 @@ class RunConfig:
     height: int = 480
     video_retries: int = 1
     checks: bool = True
+    physcheck: str = "warn"
     stop_after: str | None = None
 
     def __post_init__(self) -> None:
@@ -55,6 +57,8 @@ class RunConfig:
             raise ConfigError(f"unknown stage(s) {sorted(unknown)} (stages: {', '.join(STAGES)})")
         if self.stop_after is not None and self.stop_after not in ("observe", "motion", *STAGES):
             raise ConfigError(f"--stop-after: unknown stage '{self.stop_after}'")
+        if self.physcheck not in ("warn", "reject"):
+            raise ConfigError(f"physcheck must be 'warn' or 'reject', not '{self.physcheck}'")
         if self.width < 64 or self.height < 64:
             raise ConfigError("the resolution must be at least 64x64")
 

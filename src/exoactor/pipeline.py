@@ -53,7 +53,7 @@ OUTPUTS: dict[str, tuple[str, ...]] = {
     "imagine": ("video.mp4", "video.json"),
     "body": ("body_motion.npz",),
     "hands": ("hand_motion.npz",),
-    "motion": ("human_motion.npz", "overlay.mp4"),
+    "motion": ("human_motion.npz", "overlay.mp4", "physcheck.json", "physcheck.png"),
     "execute": ("execution.npz",),
 }
 INPUTS: dict[str, tuple[str, ...]] = {
@@ -70,7 +70,7 @@ ORDER: tuple[str, ...] = ("observe", "plan", "embody", "imagine", "body", "hands
 # Optional outputs a stage may or may not write (e.g. a ground truth only synthetic videos have).
 OPTIONAL_OUTPUTS: dict[str, tuple[str, ...]] = {
     "imagine": ("video_ground_truth.npz",),
-    "motion": ("overlay.mp4",),
+    "motion": ("overlay.mp4", "physcheck.json", "physcheck.png"),
     "execute": ("execution.mp4", "robot_motion.npz"),
 }
 
@@ -193,7 +193,7 @@ class Run:
         if stage == "execute":
             ident["scene"] = c.scene
         if stage in ("imagine", "motion"):
-            ident["checks"] = [c.checks, c.video_retries]
+            ident["checks"] = [c.checks, c.video_retries, c.physcheck]
         blob = json.dumps(ident, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:24]
 
@@ -348,6 +348,14 @@ class Run:
         if ex is not None:
             m.update({"success": ex.success, "fell": ex.fell, "controller": ex.controller, "kinematic": ex.kinematic})
             m.update({k: v for k, v in ex.metrics.items() if isinstance(v, (int, float, bool, str)) or v is None})
+        pc = self.dir / "physcheck.json"
+        if pc.is_file():
+            try:
+                rep = read_json(pc)
+                m["physcheck_ok"] = bool(rep.get("ok"))
+                m["physcheck_failed"] = ",".join(rep.get("failed", []))
+            except ExoActorError:
+                pass
         gt_path = self.dir / "video_ground_truth.npz"
         if gt_path.is_file() and (self.dir / "body_motion.npz").is_file():
             from exoactor.evaluation import score_motion
@@ -499,6 +507,29 @@ def _motion(run: Run) -> dict[str, Any]:
     hands = HandMotion.load(run.dir / "hand_motion.npz")
     motion = HumanMotion.combine(body, hands)
     motion.save(run.dir / "human_motion.npz")
+    extra: dict[str, Any] = {}
+    if run.config.checks:
+        extra["physcheck"] = _physcheck(run, motion)
+    extra.update(_overlay(run, body, hands))
+    return extra
+
+
+def _physcheck(run: Run, motion: HumanMotion) -> dict[str, Any]:
+    """Test the imagined (estimated) motion for physical plausibility; `reject` stops the run."""
+    from exoactor.physcheck import check_motion, plot_report
+
+    objects = Observation.load(run.dir / "observation.png").objects
+    rep = check_motion(motion, objects)
+    rep.save(run.dir / "physcheck.json")
+    plot_report(motion, rep, run.dir / "physcheck.png")
+    if not rep.ok:
+        run.log("motion: physics check failed: " + "; ".join(rep.reasons))
+        if run.config.physcheck == "reject":
+            raise ProviderError("the imagined motion is physically implausible: " + "; ".join(rep.reasons))
+    return {"ok": rep.ok, "failed": list(rep.failed)}
+
+
+def _overlay(run: Run, body: BodyMotion, hands: HandMotion) -> dict[str, Any]:
     try:
         from exoactor.artifacts.media import write_video
         from exoactor.estimate.overlay import draw_overlay

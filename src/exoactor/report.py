@@ -218,6 +218,16 @@ def write_report(run_dir: Path) -> Path:
             parts.append("<h2>Metrics</h2>" + _table(rows, ["metric", "value"]))
         except ExoActorError:
             pass
+    pc = run_dir / "physcheck.json"
+    if pc.is_file():
+        try:
+            rep = read_json(pc)
+            verdict = "plausible" if rep.get("ok") else "IMPLAUSIBLE"
+            reasons = "".join(f"<li>{html.escape(r)}</li>" for r in rep.get("reasons", []))
+            parts.append(f"<h2>Physics check of the imagined motion: {verdict}</h2><ul>{reasons}</ul>")
+            parts.append(_img(run_dir / "physcheck.png", "physics check (per-check series and limits)", width=900))
+        except ExoActorError:
+            pass
     plot = tracking_plot(run_dir)
     if plot:
         parts.append("<h2>Execution</h2>" + plot)
