@@ -416,7 +416,7 @@ class MotionSynthesizer:
             if name in ignore or o.kind == "goal" or o.size[2] < 0.02:
                 continue
             c = np.asarray(o.pos[:2], dtype=np.float64)
-            r = _footprint_radius(o) + 0.35
+            r = _footprint_radius(o) + 0.5  # room for a robot that cuts corners (arms out, path-following lag)
             d = goal - p0
             L = float(np.linalg.norm(d))
             if L < 1e-6:
