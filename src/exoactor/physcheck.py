@@ -22,7 +22,6 @@ for the whole window, so `value <= threshold` is exactly `passed`.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,7 +147,10 @@ class PhysReport:
         }
 
     def save(self, path: Path) -> None:
-        Path(path).write_text(json.dumps(self.to_json(), indent=2))
+        """Write the report as a JSON artifact (atomically, with schema_version)."""
+        from exoactor.artifacts.io import write_json
+
+        write_json(Path(path), self.to_json(), schema="physcheck")
 
 
 # --------------------------------------------------------------------------- helpers
