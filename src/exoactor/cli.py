@@ -33,7 +33,9 @@ def _progress_factory(enabled: bool) -> Callable[[str], Callable[[int, int, str]
             if bar is None or bar.total != total:
                 if bar is not None:
                     bar.close()
-                bar = state["bar"] = tqdm(total=total, desc=f"{stage:>8}", unit="", leave=False, file=sys.stderr, disable=None)
+                bar = state["bar"] = tqdm(
+                    total=total, desc=f"{stage:>8}", unit="", leave=False, file=sys.stderr, disable=None
+                )
             bar.n = done
             bar.set_postfix_str(label, refresh=False)
             bar.refresh()
@@ -220,44 +222,25 @@ def cmd_imagine(args: argparse.Namespace) -> int:
 
 
 def cmd_estimate(args: argparse.Namespace) -> int:
-    import json
+    from exoactor.artifacts import BodyMotion
+    from exoactor.estimate.runner import estimate_video
+    from exoactor.stages import StageContext
 
-    from exoactor.artifacts import Camera, Video
-    from exoactor.artifacts.media import write_video
-    from exoactor.stages import BODY, HANDS, StageContext
-
-    camera = None
-    if args.camera:
-        p = Path(args.camera)
-        if not p.is_file():
-            raise InputError(f"{p}: camera file not found")
-        try:
-            obj = json.loads(p.read_text())
-        except json.JSONDecodeError as e:
-            raise InputError(f"{p}: not valid JSON ({e})") from None
-        camera = Camera.from_json(obj.get("camera", obj), where=str(p))
-    video = Video.load(Path(args.video), camera=camera)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     opts = _options(args.opt)
-    prog = _progress_factory(True)
-    ctx = StageContext(work_dir=out, progress=prog("body"))
-    body = BODY.create(args.body or "mediapipe", **opts.get("body", {})).estimate_body(video, ctx)
-    body.save(out / "body_motion.npz")
-    ctx = StageContext(work_dir=out, progress=prog("hands"))
-    hands = HANDS.create(args.hands or "mediapipe", **opts.get("hands", {})).estimate_hands(video, body, ctx)
-    hands.save(out / "hand_motion.npz")
-    from exoactor.artifacts import HumanMotion
-
-    HumanMotion.combine(body, hands).save(out / "human_motion.npz")
-    try:
-        from exoactor.estimate.overlay import draw_overlay
-
-        write_video(out / "overlay.mp4", draw_overlay(video, body, hands), video.fps)
-    except ImportError:
-        pass
+    out = Path(args.out)
+    paths = estimate_video(
+        Path(args.video),
+        out,
+        camera=Path(args.camera) if args.camera else None,
+        body=args.body or "mediapipe",
+        hands=args.hands or "mediapipe",
+        body_options=opts.get("body", {}),
+        hands_options=opts.get("hands", {}),
+        ctx=StageContext(work_dir=out, progress=_progress_factory(True)("estimate")),
+    )
+    body = BodyMotion.load(paths["body"])
     print(
-        f"wrote {out}/body_motion.npz, hand_motion.npz, human_motion.npz, overlay.mp4 "
+        f"wrote {', '.join(str(p) for p in paths.values())} "
         f"(person seen in {100 * body.valid.mean():.0f}% of {body.n_frames} frames)",
         file=sys.stderr,
     )
@@ -298,7 +281,11 @@ def cmd_retarget(args: argparse.Namespace) -> int:
     out = Path(args.out)
     robot.save(out)
     res = robot.extra.get("keypoint_error_mm_mean")
-    print(f"wrote {out} ({robot.n_frames} frames at {robot.fps:g} Hz" + (f", mean keypoint residual {res:.1f} mm)" if isinstance(res, (int, float)) else ")"), file=sys.stderr)
+    print(
+        f"wrote {out} ({robot.n_frames} frames at {robot.fps:g} Hz"
+        + (f", mean keypoint residual {res:.1f} mm)" if isinstance(res, (int, float)) else ")"),
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -373,7 +360,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop after this stage (observe, plan, embody, imagine, body, hands, motion, execute)",
     )
     s.add_argument("--no-checks", action="store_true", help="skip the video sanity checks and the physics check")
-    s.add_argument("--physcheck", choices=("warn", "reject"), default="warn", help="on an implausible imagined motion: record it and go on (warn) or stop before execution (reject)")
+    s.add_argument(
+        "--physcheck",
+        choices=("warn", "reject"),
+        default="warn",
+        help="on an implausible imagined motion: record it and go on (warn) or stop before execution (reject)",
+    )
     s.add_argument("-q", "--quiet", action="store_true")
     _add_provider_flags(s, ("embody", "plan", "imagine", "body", "hands", "execute"))
     s.set_defaults(func=cmd_run)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from exoactor.artifacts import Camera, Video
+from exoactor.artifacts import Camera, HumanMotion, Video
 from exoactor.errors import InputError
 from exoactor.stages import BODY, HANDS, StageContext
 
@@ -37,10 +37,11 @@ def estimate_video(
     hands_options: dict[str, Any] | None = None,
     ctx: StageContext | None = None,
 ) -> dict[str, Path]:
-    """Estimate body and hands for a video file; write body.npz, hands.npz and overlay.mp4 into `out_dir`.
+    """Estimate body and hands for a video file; write body_motion.npz, hand_motion.npz,
+    human_motion.npz (both on one clock, the input of `exoactor execute`) and overlay.mp4 into `out_dir`.
 
     Returns:
-        {"body": path, "hands": path, "overlay": path}.
+        {"body": path, "hands": path, "motion": path, "overlay": path}.
     """
     from exoactor.artifacts.media import write_video
     from exoactor.estimate.overlay import draw_overlay
@@ -57,8 +58,14 @@ def estimate_video(
     ctx = ctx or StageContext(work_dir=out)
     b = BODY.create(body, **(body_options or {})).estimate_body(video, ctx)
     h = HANDS.create(hands, **(hands_options or {})).estimate_hands(video, b, ctx)
-    paths = {"body": out / "body.npz", "hands": out / "hands.npz", "overlay": out / "overlay.mp4"}
+    paths = {
+        "body": out / "body_motion.npz",
+        "hands": out / "hand_motion.npz",
+        "motion": out / "human_motion.npz",
+        "overlay": out / "overlay.mp4",
+    }
     b.save(paths["body"])
     h.save(paths["hands"])
+    HumanMotion.combine(b, h).save(paths["motion"])
     write_video(paths["overlay"], draw_overlay(video, b, h), video.fps)
     return paths
