@@ -14,6 +14,7 @@ pytest.importorskip("mujoco")
 
 from exoactor.artifacts import Observation  # noqa: E402
 from exoactor.errors import InputError  # noqa: E402
+from exoactor.human.render import apply_fast_quality  # noqa: E402
 from exoactor.sim.scene import build_scene  # noqa: E402
 from exoactor.stages import EMBODY, StageContext  # noqa: E402
 
@@ -25,9 +26,7 @@ def obs_bg() -> tuple[Observation, np.ndarray]:
     with build_scene("walk_to_table", 2) as sc:
         obs = sc.observe(W, H)
     with build_scene("walk_to_table", 2, with_robot=False) as empty:
-        # the empty scene at the avatar renderer\'s "fast" settings
-        empty.model.vis.quality.shadowsize = 1024
-        empty.model.vis.quality.offsamples = 0
+        apply_fast_quality(empty.model)  # the empty scene as the avatar renderer draws it
         bg = empty.render(width=W, height=H)
     return obs, bg
 

@@ -14,6 +14,7 @@ pytest.importorskip("mujoco")
 
 from exoactor.artifacts import SMPL24_JOINTS, HumanView, Observation, Plan, PlanStep, Video, VideoPrompt  # noqa: E402
 from exoactor.errors import ConfigError, InputError  # noqa: E402
+from exoactor.human.render import apply_fast_quality  # noqa: E402
 from exoactor.sim.scene import build_scene  # noqa: E402
 from exoactor.stages import EMBODY, IMAGINE, StageContext  # noqa: E402
 
@@ -27,9 +28,7 @@ def scene_obs() -> tuple[Observation, np.ndarray]:
     with build_scene("pick_place_basket", 1) as sc:
         obs = sc.observe(W, H)
     with build_scene("pick_place_basket", 1, with_robot=False) as empty:
-        # the empty scene at the avatar renderer\'s "fast" settings
-        empty.model.vis.quality.shadowsize = 1024
-        empty.model.vis.quality.offsamples = 0
+        apply_fast_quality(empty.model)  # the empty scene as the avatar renderer draws it
         bg = empty.render(width=W, height=H)
     return obs, bg
 

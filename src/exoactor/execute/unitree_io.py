@@ -70,6 +70,13 @@ def _f32(x: Any, n: int = NUM_MOTORS) -> NDArray[np.float32]:
     return np.zeros(n, dtype=np.float32) if x is None else np.asarray(x, dtype=np.float32)
 
 
+def _pack_with_crc(msg: Any, st: struct.Struct) -> bytes:
+    """Pack `msg.values()` with its CRC field computed over the packed bytes (and stored in msg.crc)."""
+    msg.crc = 0
+    msg.crc = packed_crc(st.pack(*msg.values()))
+    return st.pack(*msg.values())
+
+
 @dataclass
 class LowCmd:
     """An hg LowCmd. Per-motor arrays are (35,); slots 0..28 are the G1 body joints in MJCF order."""
@@ -94,9 +101,7 @@ class LowCmd:
 
     def pack(self) -> bytes:
         """The 1004 wire bytes with the CRC computed and filled in (also stored in `self.crc`)."""
-        self.crc = 0
-        self.crc = packed_crc(LOWCMD_STRUCT.pack(*self.values()))
-        return LOWCMD_STRUCT.pack(*self.values())
+        return _pack_with_crc(self, LOWCMD_STRUCT)
 
     @classmethod
     def unpack(cls, data: bytes, check_crc: bool = True) -> "LowCmd":
@@ -141,9 +146,7 @@ class LowState:
         return out + [0] * 40 + [0, 0, 0, 0, int(self.crc)]
 
     def pack(self) -> bytes:
-        self.crc = 0
-        self.crc = packed_crc(LOWSTATE_STRUCT.pack(*self.values()))
-        return LOWSTATE_STRUCT.pack(*self.values())
+        return _pack_with_crc(self, LOWSTATE_STRUCT)
 
     @classmethod
     def unpack(cls, data: bytes, check_crc: bool = True) -> "LowState":
