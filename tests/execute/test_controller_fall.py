@@ -8,7 +8,7 @@ import numpy as np
 
 from exoactor.artifacts import RobotMotion
 from exoactor.execute.locomotion import FALL_HEIGHT, LocoArmsController, execute_reference, simple_reference
-from exoactor.sim import g1_constants as C
+from exoactor.robot.g1 import constants as C
 from exoactor.stages import StageContext
 
 
@@ -18,7 +18,7 @@ class Limp:
     name = "limp"
 
     def setup(self, model: Any, data: Any, rm: RobotMotion) -> None:
-        from exoactor.sim.robot import set_gains
+        from exoactor.robot.g1.model import set_gains
 
         set_gains(model, np.zeros(C.NUM_JOINTS), np.zeros(C.NUM_JOINTS))
 

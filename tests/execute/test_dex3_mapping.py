@@ -6,7 +6,7 @@ import numpy as np
 
 from exoactor.artifacts import HandMotion
 from exoactor.execute.dex3_mapping import finger_flexion, hand_closure, hand_targets
-from exoactor.sim import g1_constants as C
+from exoactor.robot.g1 import constants as C
 
 
 def _finger(base: np.ndarray, direction_angle: float, curl: float, lengths=(0.045, 0.025, 0.02)) -> list[np.ndarray]:

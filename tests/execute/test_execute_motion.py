@@ -7,7 +7,7 @@ import pytest
 from exoactor.errors import ExoActorError
 from exoactor.execute import execute_motion, retarget
 from exoactor.execute.retargeting import fk_human_motion, ik_model
-from exoactor.sim import g1_constants as C
+from exoactor.robot.g1 import constants as C
 
 
 def _standing(n: int):

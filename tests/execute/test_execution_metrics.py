@@ -9,7 +9,7 @@ pytest.importorskip("mujoco")
 
 from exoactor.execute import execution_metrics as M  # noqa: E402
 from exoactor.execute.locomotion import simple_reference  # noqa: E402
-from exoactor.sim import g1_constants as C  # noqa: E402
+from exoactor.robot.g1 import constants as C  # noqa: E402
 
 
 def test_path_distance_to_segments() -> None:

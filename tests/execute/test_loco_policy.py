@@ -10,8 +10,8 @@ pytest.importorskip("onnxruntime")
 
 from exoactor.errors import ModelUnavailable  # noqa: E402
 from exoactor.execute.loco_policy import OBS_DIM, LocoPolicy, quat_rotate_inverse  # noqa: E402
-from exoactor.sim import g1_constants as C  # noqa: E402
-from exoactor.sim.robot import g1_model, joint_dof_indices, joint_qpos_indices, set_gains  # noqa: E402
+from exoactor.robot.g1 import constants as C  # noqa: E402
+from exoactor.robot.g1.model import g1_model, joint_dof_indices, joint_qpos_indices, set_gains  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ pytest.importorskip("onnxruntime")
 
 from exoactor.execute import locomotion as L  # noqa: E402
 from exoactor.execute.execution_metrics import yaw_of  # noqa: E402
-from exoactor.sim import g1_constants as C  # noqa: E402
+from exoactor.robot.g1 import constants as C  # noqa: E402
 from exoactor.stages import StageContext  # noqa: E402
 
 

@@ -8,7 +8,7 @@ from exoactor.artifacts import Execution, RobotMotion
 from exoactor.artifacts.media import read_video
 from exoactor.execute.replay import KinematicReplay
 from exoactor.execute.retargeting import fk_human_motion, ik_model
-from exoactor.sim import g1_constants as C
+from exoactor.robot.g1 import constants as C
 from exoactor.stages import EXECUTE, StageContext
 
 

@@ -15,7 +15,7 @@ from exoactor.execute.retargeting import (
     retarget,
     robot_keypoints,
 )
-from exoactor.sim import g1_constants as C
+from exoactor.robot.g1 import constants as C
 
 
 def _random_pose(rng: np.random.Generator, model: mujoco.MjModel) -> np.ndarray:

@@ -14,7 +14,7 @@ import zmq
 from exoactor.artifacts import HumanMotion, RobotMotion
 from exoactor.artifacts.motion import SMPL24_PARENTS
 from exoactor.errors import ConfigError, InputError, ProviderError
-from exoactor.execute.isaaclab_order import (
+from exoactor.robot.g1.joint_order import (
     ISAACLAB_JOINT_NAMES,
     ISAACLAB_TO_MJCF,
     ISAACLAB_WRIST_INDICES,
@@ -32,7 +32,7 @@ from exoactor.execute.sonic import (
     stream_sonic,
 )
 from exoactor.geometry import axis_angle_to_quat, quat_mul, quat_to_mat, yaw_quat
-from exoactor.sim.g1_constants import JOINT_NAMES
+from exoactor.robot.g1.constants import JOINT_NAMES
 from exoactor.stages import EXECUTE, StageContext
 
 _C = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])  # ours -> SMPL axes
@@ -398,7 +398,7 @@ def test_smpl_joint_slots_22_23_carry_the_thumb_ip_where_seen() -> None:
 @pytest.mark.parametrize("start_threshold", [1.0, 0.5])
 def test_measured_state_from_the_deployment_output_is_recorded(start_threshold: float) -> None:
     msgpack = pytest.importorskip("msgpack")
-    from exoactor.sim.g1_constants import DEFAULT_JOINT_POS
+    from exoactor.robot.g1.constants import DEFAULT_JOINT_POS
 
     state_port = free_port()
     ctx = zmq.Context()

@@ -11,7 +11,7 @@ pytest.importorskip("onnxruntime")
 from exoactor.errors import ModelUnavailable  # noqa: E402
 from exoactor.execute import locomotion as L  # noqa: E402
 from exoactor.execute.tracking_policy import OBS_DIM, WbtController, WbtPolicy, quat_to_matrix, ref_ori_b  # noqa: E402
-from exoactor.sim import g1_constants as C  # noqa: E402
+from exoactor.robot.g1 import constants as C  # noqa: E402
 
 
 def test_metadata_and_action_scale() -> None:

@@ -31,7 +31,7 @@ from exoactor.execute.unitree_io import (  # noqa: E402
     lowcmd_from_idl,
     lowstate_to_idl,
 )
-from exoactor.sim.g1_constants import DEFAULT_JOINT_POS, JOINT_NAMES  # noqa: E402
+from exoactor.robot.g1.constants import DEFAULT_JOINT_POS, JOINT_NAMES  # noqa: E402
 from exoactor.stages import EXECUTE, StageContext  # noqa: E402
 
 # a private DDS domain per test process, so parallel runs do not hear each other

@@ -29,7 +29,7 @@ from exoactor.execute.unitree_io import (
     packed_crc,
 )
 from exoactor.geometry import axis_angle_to_quat, yaw_quat
-from exoactor.sim.g1_constants import DEFAULT_JOINT_POS, EFFORT_LIMIT, JOINT_LIMITS, JOINT_NAMES, STAND_KD, STAND_KP
+from exoactor.robot.g1.constants import DEFAULT_JOINT_POS, EFFORT_LIMIT, JOINT_LIMITS, JOINT_NAMES, STAND_KD, STAND_KP
 from exoactor.stages import EXECUTE, StageContext
 
 

@@ -6,8 +6,8 @@ import mujoco
 import numpy as np
 import pytest
 
-from exoactor.sim import g1_constants as C
-from exoactor.sim.robot import dex3_hand_spec
+from exoactor.robot.g1 import constants as C
+from exoactor.robot.g1.model import dex3_hand_spec
 from exoactor.sim.tasks import objects as O
 
 WRIST_Z = 0.31  # the bottle (on a 20 cm pedestal) is centred at the hand's height

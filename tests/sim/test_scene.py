@@ -8,7 +8,7 @@ import pytest
 
 from exoactor.artifacts import Observation
 from exoactor.errors import ConfigError
-from exoactor.sim import g1_constants as C
+from exoactor.robot.g1 import constants as C
 from exoactor.sim.scene import build_scene
 from exoactor.sim.tasks import TASKS, get_task, list_tasks
 

@@ -2,7 +2,7 @@
 
 Two sources, per frame and side:
 
-* the grasp state (0 open / 1 half / 2 closed) gives ``g1_constants.HAND_STATE_POSES``;
+* the grasp state (0 open / 1 half / 2 closed) gives ``constants.HAND_STATE_POSES``;
 * where the hand's confidence is at least ``KEYPOINT_CONFIDENCE``, the 21 keypoints give a
   continuous closure instead: the index and middle fingers' MCP and PIP flexion angles drive
   ``index_0/1`` and ``middle_0/1`` (the Dex3 finger has two links, like the proximal and middle
@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from exoactor.artifacts import HandMotion, HumanMotion
-from exoactor.sim import g1_constants as C
+from exoactor.robot.g1 import constants as C
 
 F = NDArray[np.float64]
 

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from exoactor.artifacts import RobotMotion
-from exoactor.sim import g1_constants as C
+from exoactor.robot.g1 import constants as C
 
 F = NDArray[np.float64]
 
@@ -57,7 +57,7 @@ def reference_body_positions(rm: RobotMotion, n: int | None = None) -> dict[str,
     """{body key: (n, 3)} world positions of ``TRACKED_BODIES`` by FK of the reference."""
     import mujoco
 
-    from exoactor.sim.robot import hand_qpos_indices, joint_qpos_indices
+    from exoactor.robot.g1.model import hand_qpos_indices, joint_qpos_indices
 
     model = _fk_model()
     data = mujoco.MjData(model)
@@ -85,7 +85,7 @@ _FK_MODEL: Any = None
 def _fk_model() -> Any:
     global _FK_MODEL
     if _FK_MODEL is None:
-        from exoactor.sim.robot import g1_model
+        from exoactor.robot.g1.model import g1_model
 
         _FK_MODEL = g1_model()
     return _FK_MODEL

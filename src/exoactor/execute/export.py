@@ -25,10 +25,10 @@ from numpy.typing import NDArray
 
 from exoactor.artifacts import HumanMotion, RobotMotion
 from exoactor.errors import ArtifactError, InputError
-from exoactor.execute.isaaclab_order import ISAACLAB_JOINT_NAMES, isaaclab_to_mjcf, mjcf_to_isaaclab
+from exoactor.robot.g1.joint_order import ISAACLAB_JOINT_NAMES, isaaclab_to_mjcf, mjcf_to_isaaclab
 from exoactor.geometry import quat_conj, quat_mul, quat_normalize, quat_to_axis_angle
 from exoactor.motion_ops import interp_linear, slerp
-from exoactor.sim.g1_constants import HAND_JOINT_NAMES, JOINT_NAMES
+from exoactor.robot.g1.constants import HAND_JOINT_NAMES, JOINT_NAMES
 
 SONIC_CSV_FPS = 50.0
 NPZ_SCHEMA = "exoactor_robot_motion_export/1"
@@ -71,7 +71,7 @@ def root_velocities(root_pos: NDArray, root_quat: NDArray, fps: float) -> tuple[
 def _check_robot(robot: RobotMotion) -> None:
     robot.validate("RobotMotion")
     if robot.joint_names and tuple(robot.joint_names) != JOINT_NAMES:
-        raise InputError("RobotMotion.joint_names differ from the G1 MJCF order (exoactor.sim.g1_constants)")
+        raise InputError("RobotMotion.joint_names differ from the G1 MJCF order (exoactor.robot.g1.constants)")
 
 
 def _write_csv(path: Path, header: list[str], rows: NDArray) -> None:

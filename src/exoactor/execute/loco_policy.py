@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from exoactor.errors import ConfigError, ModelUnavailable, missing_package
-from exoactor.sim import g1_constants as C
+from exoactor.robot.g1 import constants as C
 
 F = NDArray[np.float64]
 

@@ -45,7 +45,7 @@ from numpy.typing import NDArray
 from exoactor.artifacts import Execution, HumanMotion, RobotMotion
 from exoactor.errors import InputError, missing_package
 from exoactor.execute.execution_metrics import TRACKED_BODIES, execution_metrics, yaw_of
-from exoactor.sim import g1_constants as C
+from exoactor.robot.g1 import constants as C
 from exoactor.stages import EXECUTE, StageContext
 
 F = NDArray[np.float64]
@@ -215,7 +215,7 @@ class LocoArmsController:
         self.override[15:] = True
 
     def setup(self, model: Any, data: Any, rm: RobotMotion) -> None:
-        from exoactor.sim.robot import joint_dof_indices, joint_qpos_indices
+        from exoactor.robot.g1.model import joint_dof_indices, joint_qpos_indices
 
         self.rm = rm
         self.qadr = joint_qpos_indices(model)
@@ -237,7 +237,7 @@ class LocoArmsController:
         self.modes: list[str] = []
 
     def _set_mode(self, model: Any, mode: str) -> list[dict[str, Any]]:
-        from exoactor.sim.robot import set_gains
+        from exoactor.robot.g1.model import set_gains
 
         if mode == self.mode:
             return []
@@ -312,7 +312,7 @@ class _Floor:
     def __init__(self) -> None:
         import mujoco
 
-        from exoactor.sim.robot import g1_model
+        from exoactor.robot.g1.model import g1_model
 
         self.model = g1_model()
         self.data = mujoco.MjData(self.model)
@@ -361,7 +361,7 @@ def rollout(
     os.environ.setdefault("MUJOCO_GL", "egl")
     import mujoco
 
-    from exoactor.sim.robot import hand_qpos_indices, joint_qpos_indices
+    from exoactor.robot.g1.model import hand_qpos_indices, joint_qpos_indices
 
     monitor = None
     if scene_name is not None:

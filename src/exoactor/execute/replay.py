@@ -49,8 +49,8 @@ def replay_frames(
     os.environ.setdefault("MUJOCO_GL", "egl")
     import mujoco
 
-    from exoactor.sim import g1_constants as C
-    from exoactor.sim.robot import g1_model, hand_qpos_indices, joint_qpos_indices
+    from exoactor.robot.g1 import constants as C
+    from exoactor.robot.g1.model import g1_model, hand_qpos_indices, joint_qpos_indices
     from exoactor.sim.scene import ROBOT_VIEW, Scene, build_scene
 
     scene = None

@@ -44,7 +44,7 @@ from exoactor.artifacts import BodyMotion, HandMotion, HumanMotion, RobotMotion,
 from exoactor.artifacts.motion import J
 from exoactor.errors import InputError, missing_package
 from exoactor.geometry import mat_to_quat, quat_to_mat
-from exoactor.sim import g1_constants as C
+from exoactor.robot.g1 import constants as C
 
 F = NDArray[np.float64]
 
@@ -129,7 +129,7 @@ def ik_model() -> mujoco.MjModel:
     """The G1 without hands and without a floor (nq 36, nv 35), for IK and FK of keypoints.
 
     Cached: shared by every Retargeter (read only; each keeps its own MjData)."""
-    from exoactor.sim.robot import g1_spec
+    from exoactor.robot.g1.model import g1_spec
 
     return g1_spec(hands=False).compile()
 
@@ -579,7 +579,7 @@ def retarget(
         smooth_hz: cut-off of the zero-phase low-pass filter on the solution (root and joints;
             removes the jitter of estimated motions); None or 0: unfiltered.
         standing_pelvis_height: robot pelvis height for a standing human (None: straight legs,
-            0.79 m; ``g1_constants.DEFAULT_PELVIS_HEIGHT`` 0.7565 keeps the knees bent like the
+            0.79 m; ``constants.DEFAULT_PELVIS_HEIGHT`` 0.7565 keeps the knees bent like the
             locomotion policies' default pose). Automatic scaling only.
         objects: the scene's objects (optional): the pelvis stays above seats (kind "seat").
 

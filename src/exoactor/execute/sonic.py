@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 
 from exoactor.artifacts import Execution, HumanMotion, RobotMotion
 from exoactor.errors import ConfigError, InputError, ModelUnavailable, ProviderError
-from exoactor.execute.isaaclab_order import mjcf_to_isaaclab
+from exoactor.robot.g1.joint_order import mjcf_to_isaaclab
 from exoactor.geometry import quat_normalize, quat_to_axis_angle, quat_to_mat
 from exoactor.motion_ops import interp_linear, slerp
 from exoactor.stages import EXECUTE, StageContext
@@ -537,7 +537,7 @@ def _check_start(monitor: SonicStateMonitor, frames: SonicFrames, threshold: flo
     diff = np.abs(state["body_q"] - frames.joint_pos_mjcf[0])
     worst = int(np.argmax(diff))
     if diff[worst] > threshold:
-        from exoactor.sim.g1_constants import JOINT_NAMES
+        from exoactor.robot.g1.constants import JOINT_NAMES
 
         raise ProviderError(
             f"sonic: refusing to stream: {JOINT_NAMES[worst]} is at {state['body_q'][worst]:+.3f} rad, the motion "

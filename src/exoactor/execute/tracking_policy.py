@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from exoactor.artifacts import Execution, HumanMotion, RobotMotion
 from exoactor.errors import ConfigError, InputError, ModelUnavailable, missing_package
 from exoactor.execute.loco_policy import holosoma_dir, onnx_metadata, onnx_session
-from exoactor.sim import g1_constants as C
+from exoactor.robot.g1 import constants as C
 from exoactor.stages import EXECUTE, StageContext
 
 F = NDArray[np.float64]
@@ -139,7 +139,7 @@ class WbtController:
     def setup(self, model: Any, data: Any, rm: RobotMotion) -> None:
         import mujoco
 
-        from exoactor.sim.robot import joint_dof_indices, joint_qpos_indices, set_gains
+        from exoactor.robot.g1.model import joint_dof_indices, joint_qpos_indices, set_gains
 
         self.rm = rm
         self.qadr, self.dadr = joint_qpos_indices(model), joint_dof_indices(model)

@@ -54,7 +54,7 @@ from exoactor.execute.unitree_io import (
 )
 from exoactor.geometry import quat_to_mat
 from exoactor.motion_ops import interp_linear, slerp
-from exoactor.sim.g1_constants import EFFORT_LIMIT, JOINT_LIMITS, JOINT_NAMES, STAND_KD, STAND_KP
+from exoactor.robot.g1.constants import EFFORT_LIMIT, JOINT_LIMITS, JOINT_NAMES, STAND_KD, STAND_KP
 from exoactor.stages import EXECUTE, StageContext
 
 LEG_JOINTS = tuple(i for i, n in enumerate(JOINT_NAMES) if any(k in n for k in ("hip", "knee", "ankle")))

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from exoactor.errors import InputError, missing_package
-from exoactor.sim.g1_constants import HAND_JOINT_LIMITS, NUM_HAND_JOINTS
+from exoactor.robot.g1.constants import HAND_JOINT_LIMITS, NUM_HAND_JOINTS
 
 NUM_MOTORS = 35  # motor slots in an hg LowCmd / LowState
 NUM_BODY = 29

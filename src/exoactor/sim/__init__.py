@@ -1,7 +1,7 @@
 """The simulated world: the Unitree G1 with Dex3-1 hands, benchmark scenes, cameras, success checks.
 
-Modules: :mod:`~exoactor.sim.g1_constants` (joint order, gains, limits),
-:mod:`~exoactor.sim.robot` (the MjSpec model), :mod:`~exoactor.sim.scene`
+Modules: :mod:`~exoactor.robot.g1.constants` (joint order, gains, limits),
+:mod:`~exoactor.robot.g1.model` (the MjSpec model), :mod:`~exoactor.sim.scene`
 (``build_scene``), :mod:`~exoactor.sim.tasks` (one module per task). Importing this
 package is cheap; MuJoCo loads with the submodules.
 """

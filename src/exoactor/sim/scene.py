@@ -21,8 +21,8 @@ from numpy.typing import NDArray
 
 from exoactor.artifacts import Camera, Observation, SceneObject
 from exoactor.errors import ConfigError, InputError
-from exoactor.sim import g1_constants as C
-from exoactor.sim.robot import add_floor, apply_physics_options, default_ctrl, default_qpos, g1_spec, set_gains
+from exoactor.robot.g1 import constants as C
+from exoactor.robot.g1.model import add_floor, apply_physics_options, default_ctrl, default_qpos, g1_spec, set_gains
 from exoactor.sim.tasks import get_task
 from exoactor.sim.tasks.base import CameraView, Task
 

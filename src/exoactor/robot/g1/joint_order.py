@@ -3,7 +3,7 @@
 SONIC streams and its reference CSVs hold the 29 body joints in IsaacLab order, which
 walks the kinematic tree level by level (left hip pitch, right hip pitch, waist yaw,
 left hip roll, ...). exoactor keeps every array in the MJCF order of
-`exoactor.sim.g1_constants.JOINT_NAMES`. The IsaacLab order below is written out by name
+`exoactor.robot.g1.constants.JOINT_NAMES`. The IsaacLab order below is written out by name
 (from SONIC's ``gear_sonic/envs/manager_env/robots/g1.py``: its body list minus the pelvis,
 ``_link`` replaced by ``_joint``) and the index maps are derived from the names, so the two
 orders cannot drift apart silently; ``tests/execute/test_sonic_order.py`` checks the maps
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from exoactor.sim.g1_constants import JOINT_NAMES as MJCF_JOINT_NAMES
+from exoactor.robot.g1.constants import JOINT_NAMES as MJCF_JOINT_NAMES
 
 #: The 29 G1 body joints in IsaacLab (breadth-first) order.
 ISAACLAB_JOINT_NAMES: tuple[str, ...] = (

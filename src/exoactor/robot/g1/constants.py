@@ -10,7 +10,7 @@ from packages whose dependencies are not installed:
 * Dex3-1 hands: Unitree's ``g1_29dof_with_hand`` MJCF (joint frames, axes, ranges,
   link masses, effort limits 2.45 N m for thumb_0 and 1.4 N m for the others).
 
-Everything is in MJCF order. ``tests/sim/test_g1_constants.py`` checks the compiled
+Everything is in MJCF order. ``tests/robot/test_g1_constants.py`` checks the compiled
 model against these tables.
 """
 

@@ -1,4 +1,4 @@
-"""The compiled G1 + Dex3-1 model agrees with exoactor.sim.g1_constants."""
+"""The compiled G1 + Dex3-1 model agrees with exoactor.robot.g1.constants."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import mujoco
 import numpy as np
 import pytest
 
-from exoactor.sim import g1_constants as C
-from exoactor.sim.robot import default_ctrl, g1_model, hand_qpos_indices, joint_qpos_indices
+from exoactor.robot.g1 import constants as C
+from exoactor.robot.g1.model import default_ctrl, g1_model, hand_qpos_indices, joint_qpos_indices
 
 
 @pytest.fixture(scope="module")

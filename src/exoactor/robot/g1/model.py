@@ -3,10 +3,10 @@
 The body comes from mjlab's G1 MJCF (meshes included, no actuators). The rubber hands
 are replaced by Dex3-1 hands built here from Unitree's ``g1_29dof_with_hand`` kinematics
 (palm on the wrist yaw link; thumb 3, middle 2, index 2 joints) with simple capsule and
-box geoms. Armature, gains and effort limits come from :mod:`exoactor.sim.g1_constants`.
+box geoms. Armature, gains and effort limits come from :mod:`exoactor.robot.g1.constants`.
 
 Actuators: one position actuator per joint, named like its joint, in the order
-``g1_constants.ACTUATOR_JOINT_NAMES`` = the 29 body joints (``JOINT_NAMES``), then the left
+``constants.ACTUATOR_JOINT_NAMES`` = the 29 body joints (``JOINT_NAMES``), then the left
 hand's 7, then the right hand's 7 (``HAND_JOINT_NAMES``). Controllers write joint
 targets (radians) to ``data.ctrl``; torques are clipped to the effort limits.
 """
@@ -20,7 +20,7 @@ import mujoco
 import numpy as np
 
 from exoactor.errors import ModelUnavailable
-from exoactor.sim import g1_constants as C
+from exoactor.robot.g1 import constants as C
 
 TIMESTEP = 0.005  # s, physics step (200 Hz); controllers run at 50 Hz (4 steps)
 CONTROL_DT = 0.02  # s
