@@ -17,7 +17,8 @@ pytest.importorskip("mediapipe")
 
 import exoactor.estimate.body.mediapipe  # noqa: E402,F401
 import exoactor.estimate.hands.mediapipe  # noqa: E402,F401
-from exoactor.bench.estimation import body_metrics, hand_metrics, procrustes_aligned  # noqa: E402
+from exoactor.bench.estimation import body_metrics, hand_metrics  # noqa: E402
+from exoactor.evaluation import procrustes_align  # noqa: E402
 from exoactor.estimate.overlay import draw_overlay  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
@@ -132,7 +133,7 @@ def test_procrustes_removes_similarity_transforms() -> None:
     g = rng.normal(size=(24, 3))
     c, s = np.cos(0.4), np.sin(0.4)
     R = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1.0]])
-    np.testing.assert_allclose(procrustes_aligned(1.3 * g @ R.T + 2.0, g), g, atol=1e-9)
+    np.testing.assert_allclose(procrustes_align(1.3 * g @ R.T + 2.0, g), g, atol=1e-9)
 
 
 def test_estimate_video_writes_body_hands_and_overlay(tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ import pytest
 from exoactor.artifacts import BodyMotion, Camera, Video
 from exoactor.artifacts.motion import SMPL24_PARENTS, J
 from exoactor.errors import ConfigError, InputError
-from exoactor.estimate.body.gem import GEMBody, read_smpl_output
+from exoactor.estimate.body.gem import GEMBody
+from exoactor.estimate.smpl_io import read_smpl_output
 from exoactor.estimate.body.gvhmr import GVHMRBody
 from exoactor.estimate.hands.wilor import WiLoRHands, wilor_to_hands
 from exoactor.estimate.smpl import SMPL_TO_WORLD, SMPLModel, smpl_params_to_body

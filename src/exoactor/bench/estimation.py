@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from exoactor.artifacts import BodyMotion, HandMotion, HumanMotion, Video
 from exoactor.artifacts.motion import SIDES
 from exoactor.errors import InputError
+from exoactor.evaluation import procrustes_align
 from exoactor.geometry import quat_angle
 from exoactor.stages import BODY, HANDS, StageContext
 
@@ -34,18 +35,6 @@ DEFAULT_OUT = Path("benchmarks/results/estimation.json")
 TARGETS = {"compute_s_per_s": 1.0, "pa_mpjpe_mm": 60.0, "root_error_m": 0.15}
 
 
-def procrustes_aligned(pred: NDArray, gt: NDArray) -> NDArray[np.float64]:
-    """`pred` (N, 3) after the similarity transform (scale, rotation, translation) best matching `gt`."""
-    p0, g0 = pred.mean(0), gt.mean(0)
-    P, Gm = pred - p0, gt - g0
-    U, S, Vt = np.linalg.svd(P.T @ Gm)
-    D = np.eye(3)
-    D[2, 2] = np.sign(np.linalg.det(U @ Vt))
-    R = (U @ D @ Vt).T
-    s = float(np.trace(np.diag(S) @ D)) / max(float((P**2).sum()), 1e-12)
-    return s * P @ R.T + g0
-
-
 def body_metrics(body: BodyMotion, gt: HumanMotion) -> dict[str, float]:
     """Accuracy of a BodyMotion against ground truth on the same frames."""
     T = min(body.n_frames, gt.n_frames)
@@ -53,7 +42,7 @@ def body_metrics(body: BodyMotion, gt: HumanMotion) -> dict[str, float]:
     err = np.linalg.norm(body.joints[:T] - gt.joints[:T], axis=-1)  # (T, 24)
     pa = np.array(
         [
-            np.linalg.norm(procrustes_aligned(body.joints[t], gt.joints[t]) - gt.joints[t], axis=-1).mean()
+            np.linalg.norm(procrustes_align(body.joints[t], gt.joints[t]) - gt.joints[t], axis=-1).mean()
             for t in range(T)
         ]
     )
@@ -85,7 +74,7 @@ def hand_metrics(hands: HandMotion, gt: HumanMotion) -> dict[str, Any]:
         kp = getattr(hands, f"{s}_keypoints")[:T]
         g = getattr(gt, f"{s}_keypoints")[:T]
         rel = np.linalg.norm((kp - kp[:, :1]) - (g - g[:, :1]), axis=-1).mean(-1)
-        pa = np.array([np.linalg.norm(procrustes_aligned(kp[t], g[t]) - g[t], axis=-1).mean() for t in range(T)])
+        pa = np.array([np.linalg.norm(procrustes_align(kp[t], g[t]) - g[t], axis=-1).mean() for t in range(T)])
         ang = np.rad2deg(quat_angle(getattr(hands, f"{s}_wrist_quat")[:T], getattr(gt, f"{s}_wrist_quat")[:T]))
         st = getattr(hands, f"{s}_state")[:T] == getattr(gt, f"{s}_state")[:T]
         acc.append(st)

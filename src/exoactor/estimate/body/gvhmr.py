@@ -12,8 +12,8 @@ from typing import Any
 
 from exoactor.artifacts import BodyMotion, Video
 from exoactor.errors import ConfigError
-from exoactor.estimate.body.gem import read_smpl_output
 from exoactor.estimate.smpl import SMPLModel, smpl_params_to_body
+from exoactor.estimate.smpl_io import read_smpl_output
 from exoactor.stages import BODY, StageContext
 
 

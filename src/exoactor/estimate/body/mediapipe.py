@@ -25,26 +25,15 @@ from numpy.typing import NDArray
 
 from exoactor.artifacts import BodyMotion, Camera, Video
 from exoactor.artifacts.motion import J
-from exoactor.errors import ConfigError, InputError, NoHumanDetected, missing_package
+from exoactor.errors import ConfigError, NoHumanDetected, missing_package
 from exoactor.estimate import grounding as G
+from exoactor.estimate.frames import check_frames
 from exoactor.estimate.mp33 import MP, mp33_to_smpl24, smpl24_confidence
 from exoactor.stages import BODY, StageContext
 
 #: landmarks used to place the body in the camera (face points are noisy in depth)
 _PLACE = np.array([0, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32])
 _FEET = np.array([MP["left_heel"], MP["right_heel"], MP["left_foot_index"], MP["right_foot_index"]])
-
-
-def check_frames(video: Video) -> NDArray[np.uint8]:
-    """The video's frames as (T, H, W, 3) uint8, or an InputError naming what is wrong."""
-    f = np.asarray(video.frames)
-    if f.ndim != 4 or f.shape[-1] != 3 or f.dtype != np.uint8:
-        raise InputError(f"video: field 'frames': expected (T, H, W, 3) uint8, got {f.shape} {f.dtype}")
-    if f.shape[0] == 0:
-        raise InputError("video: field 'frames': the video has no frames")
-    if not (video.fps and np.isfinite(video.fps) and video.fps > 0):
-        raise InputError(f"video: field 'fps': expected a positive number, got {video.fps}")
-    return f
 
 
 def detect_landmarks(

@@ -21,7 +21,7 @@ from exoactor.artifacts import BodyMotion, Camera, HandMotion, Video
 from exoactor.artifacts.motion import J
 from exoactor.errors import ConfigError, InputError
 from exoactor.estimate import handgeom as HG
-from exoactor.estimate.hands.mediapipe import body_camera, hands_from_camera_keypoints
+from exoactor.estimate.hand_lifting import body_camera, hands_from_camera_keypoints
 from exoactor.stages import HANDS, StageContext
 
 
