@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from exoactor.artifacts import BodyMotion, HandMotion, HumanMotion, Video
 from exoactor.artifacts.motion import SIDES
@@ -144,8 +143,8 @@ def synthetic_clip(task: str, seed: int, instruction: str, width: int = 640, hei
     os.environ.setdefault("MUJOCO_GL", "egl")
     import exoactor.plan.rules  # noqa: F401  (registers the rules planner)
     from exoactor.artifacts import Instruction
-    from exoactor.human.avatar import Avatar, ground_truth, make_body, synthesizer
-    from exoactor.human.render import AvatarRenderer
+    from exoactor.human.avatar import Avatar
+    from exoactor.human.clip import perform_in_view
     from exoactor.sim.scene import build_scene
     from exoactor.stages import PLAN
 
@@ -153,15 +152,8 @@ def synthetic_clip(task: str, seed: int, instruction: str, width: int = 640, hei
     obs = scene.observe(width, height)
     scene.close()
     plan = PLAN.create("rules").plan(Instruction(text=instruction), obs, StageContext(work_dir=Path(".")))
-    avatar = Avatar.for_seed(seed)
-    body, poser = make_body(avatar)
-    ch = synthesizer(poser, obs, avatar.style, 30.0).run(plan)
-    posed = poser.pose(ch.targets)
-    r = AvatarRenderer(task, seed, body, avatar.outfit, width, height)
-    try:
-        frames = r.render_sequence(posed.vertices, ch.objects)
-    finally:
-        r.close()
+    clip = perform_in_view(Avatar.for_seed(seed), plan, obs)
+    frames = clip.render(task, seed, width, height)
     return Video(
         frames=frames,
         fps=30.0,
@@ -169,7 +161,7 @@ def synthetic_clip(task: str, seed: int, instruction: str, width: int = 640, hei
         provider="bench-synthetic",
         prompt=instruction,
         seed=seed,
-        ground_truth=ground_truth(ch, posed),
+        ground_truth=clip.ground_truth(),
         scene=task,
     )
 

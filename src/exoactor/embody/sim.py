@@ -35,8 +35,8 @@ class SimEmbodier:
         self.vary = bool(vary)
 
     def embody(self, observation: Observation, ctx: StageContext) -> HumanView:
-        from exoactor.human.avatar import Avatar, make_body, synthesizer
-        from exoactor.human.render import AvatarRenderer
+        from exoactor.human.avatar import Avatar
+        from exoactor.human.clip import perform_in_view
 
         if observation.scene is None:
             raise InputError(
@@ -44,18 +44,11 @@ class SimEmbodier:
                 "for a plain image use 'none' or an image-editing provider (gemini, openai)"
             )
         avatar = Avatar.for_seed(ctx.seed, vary=self.vary)
-        body, poser = make_body(avatar)
-        ch = synthesizer(poser, observation, avatar.style, 30.0).still(0.1)
-        posed = poser.pose(ch.targets)
+        clip = perform_in_view(avatar, None, observation)
         cam = observation.camera
-        r = AvatarRenderer(
-            observation.scene, observation.seed, body, avatar.outfit, cam.width, cam.height, quality=self.quality
-        )
-        try:
-            r.set_body(posed.vertices[0])
-            image = r.render()
-        finally:
-            r.close()
+        image = clip.render(
+            observation.scene, observation.seed, cam.width, cam.height, quality=self.quality, frames=slice(0, 1)
+        )[0]
         return HumanView(
             image=image,
             observation=observation,

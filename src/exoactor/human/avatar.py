@@ -1,6 +1,7 @@
 """The avatar of a run: body shape, outfit and movement style drawn from the run's seed.
 
-`embody sim` and `imagine synthetic` both call `Avatar.for_seed(ctx.seed)`, so the person in
+`embody sim` and `imagine synthetic` both call `Avatar.for_seed(ctx.seed)` (and act it out with
+`exoactor.human.clip.perform_in_view`), so the person in
 the human view is the person in the imagined video, and the video's first frame is that view.
 """
 
@@ -18,7 +19,7 @@ from exoactor.artifacts import HumanMotion, Observation
 from exoactor.errors import InputError
 from exoactor.geometry import quat_to_yaw
 from exoactor.human.body_model import BodyModel, Phenotype
-from exoactor.human.motion import Choreography, MotionSynthesizer, Style
+from exoactor.human.motion import Choreography, Style
 from exoactor.human.posing import PosedBody, Poser
 from exoactor.human.render import Outfit
 
@@ -58,11 +59,6 @@ def start_pose(observation: Observation) -> tuple[NDArray[np.float64], float]:
         return np.zeros(3), 0.0
     heading = 0.0 if observation.robot_quat is None else float(quat_to_yaw(observation.robot_quat))
     return np.asarray(observation.robot_pos, dtype=np.float64), heading
-
-
-def synthesizer(poser: Poser, observation: Observation, style: Style, fps: float) -> MotionSynthesizer:
-    pos, heading = start_pose(observation)
-    return MotionSynthesizer(poser, observation.objects, pos, heading, style=style, fps=fps)
 
 
 def ground_truth(ch: Choreography, posed: PosedBody, source: str = "synthetic") -> HumanMotion:

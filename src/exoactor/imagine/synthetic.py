@@ -54,8 +54,8 @@ class SyntheticImaginer:
         self.lead_out_s = float(lead_out_s)
 
     def imagine(self, view: HumanView, plan: Plan, ctx: StageContext) -> Video:
-        from exoactor.human.avatar import Avatar, ground_truth, make_body, synthesizer
-        from exoactor.human.render import AvatarRenderer
+        from exoactor.human.avatar import Avatar
+        from exoactor.human.clip import perform_in_view
 
         obs = view.observation
         if obs.scene is None:
@@ -66,22 +66,17 @@ class SyntheticImaginer:
         t0 = time.perf_counter()
         ctx.progress(0, 3, "imagine synthetic: motion")
         avatar = Avatar.for_seed(ctx.seed, vary=self.vary)
-        body, poser = make_body(avatar)
-        ch = synthesizer(poser, obs, avatar.style, self.fps).run(plan, self.lead_in_s, self.lead_out_s)
-        posed = poser.pose(ch.targets)
+        clip = perform_in_view(avatar, plan, obs, fps=self.fps, lead_in_s=self.lead_in_s, lead_out_s=self.lead_out_s)
         t_motion = time.perf_counter() - t0
-        T = ch.targets.n_frames
-        renderer = AvatarRenderer(
-            obs.scene, obs.seed, body, avatar.outfit, obs.camera.width, obs.camera.height, quality=self.quality
+        T = clip.n_frames
+        frames = clip.render(
+            obs.scene,
+            obs.seed,
+            obs.camera.width,
+            obs.camera.height,
+            quality=self.quality,
+            progress=lambda done, total: ctx.progress(done, total, "imagine synthetic: render"),
         )
-        try:
-            frames = renderer.render_sequence(
-                posed.vertices,
-                ch.objects,
-                progress=lambda done, total: ctx.progress(done, total, "imagine synthetic: render"),
-            )
-        finally:
-            renderer.close()
         compute = time.perf_counter() - t0
         duration = T / self.fps
         params: dict[str, Any] = {
@@ -91,7 +86,7 @@ class SyntheticImaginer:
             "compute_s": round(compute, 3),
             "motion_s": round(t_motion, 3),
             "compute_s_per_video_s": round(compute / duration, 3),
-            "moved_objects": sorted(ch.objects),
+            "moved_objects": sorted(clip.choreography.objects),
         }
         return Video(
             frames=frames,
@@ -102,6 +97,6 @@ class SyntheticImaginer:
             prompt=plan.prompt.text(),
             seed=ctx.seed,
             params=params,
-            ground_truth=ground_truth(ch, posed),
+            ground_truth=clip.ground_truth(),
             scene=obs.scene,
         )
