@@ -17,7 +17,11 @@ PICK: list[Triple] = [
     ("lift", "bottle", None),
     ("stand_up", None, None),
 ]
-PICK_PLACE: list[Triple] = PICK + [("walk_to", "basket", None), ("place", "bottle", "basket"), ("release", "bottle", None)]
+PICK_PLACE: list[Triple] = PICK + [
+    ("walk_to", "basket", None),
+    ("place", "bottle", "basket"),
+    ("release", "bottle", None),
+]
 LIFT_BOX: list[Triple] = [
     ("walk_to", "box", None),
     ("bend", None, None),
@@ -67,7 +71,11 @@ HELDOUT: list[tuple[str, list[Triple], bool]] = [
         LIFT_BOX + [("walk_to", "table", None), ("place", "box", "table"), ("release", "box", None)],
         False,
     ),
-    ("Push the box towards the table.", [("walk_to", "box", None), ("reach", "box", None), ("push", "box", "table")], False),
+    (
+        "Push the box towards the table.",
+        [("walk_to", "box", None), ("reach", "box", None), ("push", "box", "table")],
+        False,
+    ),
     (
         "Crawl underneath the table, then stand up",
         [("walk_to", "table", None), ("crawl_under", "table", None), ("stand_up", None, None)],

@@ -13,6 +13,7 @@ import numpy as np
 
 from exoactor.artifacts import Observation, Plan, PlanStep, VideoPrompt
 from exoactor.geometry import quat_to_yaw
+from exoactor.plan import vocab
 
 SHOT = (
     "A static third-person shot of one adult person in an indoor room, the whole body visible from head "
@@ -154,7 +155,18 @@ def describe_end_state(steps: Sequence[PlanStep]) -> str:
         elif a == "grasp":
             held = s.target
         elif a == "place":
-            dest = f"inside the {s.destination}" if s.destination else "on the floor"
+            dest = (
+                f"inside the {s.destination}"
+                if s.destination in vocab.CONTAINERS
+                else f"on the {s.destination}"
+                if s.destination
+                else "on the floor"
+                + (
+                    f" next to the {s.description.split(' next to the ')[1]}"
+                    if " next to the " in s.description
+                    else ""
+                )
+            )
             upright = " upright" if "upright" in s.description else ""
             effect = f"The {s.target} rests{upright} {dest}."
             held = None

@@ -36,6 +36,8 @@ _MULTI_VERBS = sorted((tuple(k.split()) for k in vocab.VERBS if " " in k), key=l
 #: objects a substitute may stand in for when the scene lacks the named one ("put it in the box")
 #: intents whose expansion bends down by itself
 _BENDING_INTENTS = frozenset({"pick", "grasp", "carry", "place"})
+#: prepositions that put an object down beside another ("put the box next to the table")
+_BESIDE_PREPS = ("next", "near", "beside", "by")
 _SUBSTITUTES: dict[str, tuple[str, ...]] = {"box": ("basket",), "basket": ("box",), "goal": (), "table": ()}
 
 
@@ -46,6 +48,7 @@ class Mention:
     name: str
     word: str
     prep: str | None
+    used: bool = False  # resolved by the grammar; an unused mention is reported
 
 
 @dataclass
@@ -60,10 +63,15 @@ class Clause:
     directions: list[str] = field(default_factory=list)
     upright: bool = False
     qualifiers: list[str] = field(default_factory=list)  # "with the bottle": describes another object
+    qualifiers_used: bool = False
+    link: str = "and"  # how it joins the clause before: and | after | before | first | while
+    opens_sentence: bool = True  # the first clause of its sentence
+    sentence: int = 0
+    text: str = ""  # the clause's words, for notes
 
 
 def _lemma(word: str) -> str:
-    """The known form of a word: plurals and -ing/-s verb forms fall back to their stem."""
+    """The known form of a word: plurals and -ing/-ed/-s verb forms fall back to their stem."""
     if _known(word):
         return word
     for cut, add in (("ies", "y"), ("es", ""), ("s", ""), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e")):
@@ -71,6 +79,9 @@ def _lemma(word: str) -> str:
             stem = word[: -len(cut)] + add
             if _known(stem):
                 return stem
+            # "putting" -> "put", "dropped" -> "drop": a doubled final consonant
+            if not add and cut in ("ing", "ed") and len(stem) > 2 and stem[-1] == stem[-2] and _known(stem[:-1]):
+                return stem[:-1]
     return word
 
 
@@ -84,15 +95,20 @@ def _known(word: str) -> bool:
         or word in vocab.DIRECTIONS
         or word in vocab.HAND_WORDS
         or word in vocab.PRONOUNS
+        or word in vocab.UPRIGHT_WORDS
         or word.isdigit()
         or any(word in k.split() for k in vocab.VERBS)
     )
 
 
+def _words(text: str) -> list[str]:
+    text = text.lower().replace("'s", "").replace("’s", "").replace("’", "'")
+    return _TOKEN.findall(text)
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-case word and punctuation tokens, with known stems for plurals and verb forms."""
-    text = text.lower().replace("'s", "").replace("’s", "")
-    return [_lemma(t) for t in _TOKEN.findall(text)]
+    return [_lemma(t) for t in _words(text)]
 
 
 def _match_verb(tokens: list[str], i: int) -> tuple[str, int] | None:
@@ -105,41 +121,97 @@ def _match_verb(tokens: list[str], i: int) -> tuple[str, int] | None:
     return None
 
 
+def _skip_phrase(tokens: list[str], i: int) -> int:
+    """The length of a politeness or filler phrase at tokens[i] ("go ahead and", "make sure"), else 0."""
+    for phrase in vocab.FILLER_PHRASES:
+        words = phrase.split()
+        if tuple(tokens[i : i + len(words)]) == tuple(words):
+            return len(words)
+    return 0
+
+
+def _link(conjunctions: list[str]) -> str:
+    """How a clause joins the one before, from the conjunctions between them.
+
+    "after that" / "afterwards" / "then" keep the order; "after X" and "once X" put X first;
+    "before X" puts X last; "but first" / "before that" put this clause before the previous one.
+    """
+    link = "and"
+    for i, w in enumerate(conjunctions):
+        nxt = conjunctions[i + 1] if i + 1 < len(conjunctions) else ""
+        if w in ("after", "before") and nxt == "that":
+            link = "and" if w == "after" else "first"
+        elif w in ("after", "once", "when"):
+            link = "after"
+        elif w in ("before", "first", "while"):
+            link = w
+        elif w in ("then", "afterwards", "next", "finally", "later"):
+            link = "and"
+    return link
+
+
 def parse(text: str) -> tuple[list[Clause], list[str]]:
     """Split an instruction into clauses and collect the words that were not understood.
 
     Returns:
-        (clauses in order, unknown words in order of appearance, without repeats)
+        (clauses in text order, unknown words in order of appearance, without repeats)
     """
-    tokens = tokenize(text)
+    raw = _words(text)
+    tokens = [_lemma(t) for t in raw]
     clauses: list[Clause] = []
     unknown: list[str] = []
     current: Clause | None = None
     prep: str | None = None
     prev = ""
+    joiners: list[str] = []  # conjunctions since the last clause
+    sentence, opens = 0, True
     i = 0
     while i < len(tokens):
         tok = tokens[i]
         nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        skip = _skip_phrase(tokens, i)
+        if skip:
+            i += skip
+            continue
         if tok in ",.;!?" or (tok in vocab.CONJUNCTIONS and not (tok == "next" and nxt == "to")):
+            if tok in ".;!?":
+                sentence, opens, joiners = sentence + 1, True, []
+            elif tok != ",":
+                joiners.append(tok)
+                if tok in ("after", "before") and nxt == "that":  # "after that": a conjunction, not an article
+                    joiners.append("that")
+                    i += 1
             prep, prev = None, tok
             i += 1
             continue
-        verb = None if prev in _ARTICLES or prev in vocab.DEST_PREPS else _match_verb(tokens, i)
+        # "-ing" forms after an object describe it ("the bottle standing upright"), they start no clause
+        ing_modifier = raw[i].endswith("ing") and (prev in vocab.OBJECT_WORDS or prev in vocab.PRONOUNS)
+        # no verb right after an article or a place preposition ("in place"); "to" may start one ("I want you to wipe")
+        after_prep = prev in vocab.DEST_PREPS and (prev != "to" or current is not None)
+        verb = None if prev in _ARTICLES or after_prep or ing_modifier else _match_verb(tokens, i)
         # an object word right after a verb's preposition is an object, not a verb ("walk to the cross")
         if verb is not None and tok in vocab.OBJECT_WORDS and current is not None and prep is not None:
             verb = None
         if verb is not None:
             key, n = verb
-            current = Clause(intent=vocab.VERBS[key], verb=key)
+            current = Clause(
+                intent=vocab.VERBS[key], verb=key, link=_link(joiners), opens_sentence=opens, sentence=sentence
+            )
+            current.text = key
             clauses.append(current)
+            joiners, opens = [], False
             prep, prev = None, tokens[i + n - 1]
             i += n
             continue
+        if current is not None and tok not in vocab.FILLER:
+            current.text += f" {raw[i]}"
         if tok in vocab.OBJECT_WORDS or tok in vocab.PRONOUNS:
             if current is not None:
                 name = vocab.OBJECT_WORDS.get(tok, "it")
-                if prep == "with" and tok not in vocab.PRONOUNS:
+                last = current.objects[-1] if current.objects else None
+                if last is not None and prev in vocab.OBJECT_WORDS and tok in vocab.OBJECT_WORDS and last.word == prev:
+                    current.objects[-1] = Mention(name=name, word=tok, prep=last.prep)  # "the soda can"
+                elif prep == "with" and tok not in vocab.PRONOUNS:
                     current.qualifiers.append(name)
                 else:
                     current.objects.append(Mention(name=name, word=tok, prep=prep))
@@ -154,18 +226,72 @@ def parse(text: str) -> tuple[list[Clause], list[str]]:
             continue
         if current is not None and tok in vocab.DIRECTIONS and not (tok == "around" and _object_ahead(tokens, i)):
             current.directions.append(vocab.DIRECTIONS[tok])
-        if current is not None and tok in ("upright", "vertically", "vertical", "standing", "straight"):
+        if current is not None and (tok in vocab.UPRIGHT_WORDS or (tok == "stand" and ing_modifier)):
             current.upright = True
         if tok in vocab.PREPOSITIONS:
             if current is not None and not current.objects and prep is None and tok not in ("to", "for", "of"):
                 current.particles.append(tok)
-            prep = "next" if tok == "next" else tok if tok not in ("of", "top") or prep is None else prep
+            keep = prep is not None and (
+                tok in ("of", "top") or (prep == "next" and tok == "to")
+            )  # "next to", "on top of"
+            prep = prep if keep else tok
         elif not _known(tok):
             if tok not in unknown:
                 unknown.append(tok)
         prev = tok
         i += 1
+    for c in clauses:
+        _refine(c)
     return clauses, unknown
+
+
+def _refine(c: Clause) -> None:
+    """Verbs whose meaning depends on their objects: "stand the bottle upright" places it upright;
+    "stand next to the table" goes there."""
+    if c.intent != "stand" or not c.objects:
+        return
+    if any(m.prep in (None, "up") for m in c.objects):
+        c.intent, c.upright = "place", True
+    else:
+        c.intent = "go"
+
+
+def order_clauses(clauses: list[Clause]) -> list[Clause]:
+    """The clauses in the order they are to be done ("sit after wiping the table": wipe, then sit).
+
+    A leading "before X, Y" does X after the rest of its sentence; "Y after X" and "Y, but first X"
+    do X before the clause just before it; everything else keeps the text order.
+    """
+    order: list[Clause] = []
+    deferred: list[Clause] = []
+    sentence = None
+    for c in clauses:
+        if c.sentence != sentence:
+            order += deferred
+            deferred, sentence = [], c.sentence
+        if c.link == "before" and c.opens_sentence:
+            deferred.append(c)
+        elif c.link in ("after", "first") and not c.opens_sentence and order and order[-1].sentence == c.sentence:
+            order.insert(len(order) - 1, c)
+        else:
+            order.append(c)
+    return order + deferred
+
+
+def bind_pronouns(clauses: list[Clause]) -> None:
+    """Tie "it" to an object by the text (the last direct object before it, else the last object
+    named before it, else the first direct object after it) -- needed once the order changes."""
+    mentions = [(ci, m) for ci, c in enumerate(clauses) for m in c.objects]
+    for k, (ci, m) in enumerate(mentions):
+        if m.name != "it":
+            continue
+        before = [x for cj, x in mentions[:k] if x.name != "it" and cj < ci]
+        after = [x for _, x in mentions[k + 1 :] if x.name != "it"]
+        direct = [x for x in before if x.prep is None]
+        later = [x for x in after if x.prep is None] or after
+        source = (direct or before)[-1] if before else later[0] if later else None
+        if source is not None:
+            m.name, m.word = source.name, source.word
 
 
 def _object_ahead(tokens: list[str], i: int) -> bool:
@@ -211,6 +337,7 @@ class _Grammar:
         """The scene name of a mentioned object ("it" -> the held or last object)."""
         if m is None:
             return None
+        m.used = True
         if m.name == "it":
             return self.s.held or self.s.last
         name = m.word if m.word in self.names else m.name
@@ -324,16 +451,23 @@ class _Grammar:
             self.s.lifted = True
             self.stand()
 
-    def place(self, name: str, dest: str | None, hand: str | None, *, upright: bool = False) -> None:
+    def place(
+        self, name: str, dest: str | None, hand: str | None, *, upright: bool = False, beside: str | None = None
+    ) -> None:
+        """Carry `name` to `dest` (or to the floor beside `beside`) and put it down."""
         if self.s.held != name:
             self.pick(name, hand)
         elif not self.s.lifted:
             self.pick(name, hand)  # lifts and stands
         h = self.s.held_hand or self.hand_for(name, hand)
-        if dest is not None:
-            self.walk(dest)
+        if dest is not None or beside is not None:
+            self.walk(dest or beside)
         how = " upright" if upright else ""
-        where = f" in the {dest}" if dest in vocab.CONTAINERS else f" on the {dest}" if dest else " down"
+        where = (
+            f" in the {dest}" if dest in vocab.CONTAINERS else f" on the {dest}" if dest else "" if upright else " down"
+        )
+        if dest is None and beside is not None:
+            where = f" on the floor next to the {beside}"
         self.emit("place", name, dest, hand=h, description=f"place the {name}{how}{where}")
         self.emit("release", name, hand=h, description=f"release the {name}, pulling the hand back")
         self.s.held, self.s.held_hand, self.s.lifted = None, None, False
@@ -391,6 +525,7 @@ class _Grammar:
             self.walk(None, f"walk {direction}wards about two metres")
             return
         self.s.mentioned += c.qualifiers
+        c.qualifiers_used = True
         extra = f" with the {', '.join(c.qualifiers)} on it" if c.qualifiers else ""
         self.walk(name, f"walk to the {name}{extra}" + (f" carrying the {self.s.held}" if self.s.held else ""))
 
@@ -509,8 +644,9 @@ class _Grammar:
             self._need(c, "an object to carry")
             return
         self.pick(name, c.hand)
-        if dest is not None:
-            self.place(name, dest, c.hand, upright=c.upright)
+        beside = None if dest is not None else self.resolve(self._first(c, *_BESIDE_PREPS), "destination")
+        if dest is not None or beside is not None:
+            self.place(name, dest, c.hand, upright=c.upright, beside=beside)
 
     def _do_place(self, c: Clause) -> None:
         direct = self._direct(c)
@@ -523,7 +659,8 @@ class _Grammar:
             self.emit("release", name, hand=self.s.held_hand, description=f"let go of the {name} and drop it")
             self.s.held, self.s.held_hand, self.s.lifted = None, None, False
             return
-        self.place(name, dest, c.hand, upright=c.upright)
+        beside = None if dest is not None else self.resolve(self._first(c, *_BESIDE_PREPS), "destination")
+        self.place(name, dest, c.hand, upright=c.upright, beside=beside)
 
     def _do_release(self, c: Clause) -> None:
         name = self.resolve(self._direct(c)) or self.s.held
@@ -574,12 +711,26 @@ def plan_rules(instruction: Instruction, observation: Observation | None = None)
         InputError: no clause of the instruction could be turned into an action.
     """
     clauses, unknown = parse(instruction.text)
+    ordered = order_clauses(clauses)
+    if ordered != clauses:
+        bind_pronouns(clauses)
+        g_notes = [f"done in the order: {'; '.join(c.text for c in ordered)}"]
+    else:
+        g_notes = []
     g = _Grammar(observation)
-    for i, c in enumerate(clauses):
-        nxt = clauses[i + 1] if i + 1 < len(clauses) else None
+    g.s.notes += g_notes
+    for i, c in enumerate(ordered):
+        nxt = ordered[i + 1] if i + 1 < len(ordered) else None
         if c.intent == "bend" and not c.objects and nxt is not None and nxt.intent in _BENDING_INTENTS:
             continue  # "bend down and pick up the box": the pick bends where it needs to
-        g.apply(c)
+        if c.intent == "go" and not c.objects and not c.directions and nxt is not None:
+            continue  # "go and sit on the chair": the next action walks where it needs to
+        acted = g.apply(c)
+        unused = [m.word for m in c.objects if not m.used] + ([] if c.qualifiers_used else c.qualifiers)
+        if acted and unused:
+            g.s.notes.append(f"'{c.text}': did not use {', '.join(repr(w) for w in unused)}")
+        if acted and c.upright and not any(s.action == "place" for s in g.s.steps[-2:]):
+            g.s.notes.append(f"'{c.text}': did not use 'upright' (nothing is placed)")
     g.finish()
     if not g.s.steps:
         needs = [n.removesuffix("; skipped") for n in g.s.notes if n.endswith("; skipped")]

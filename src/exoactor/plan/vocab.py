@@ -177,9 +177,54 @@ PREPOSITIONS: frozenset[str] = frozenset(
 #: destination prepositions of placing ("put X in Y")
 DEST_PREPS: frozenset[str] = frozenset({"in", "into", "inside", "onto", "on", "upon", "to", "towards", "toward", "at"})
 
-#: words that separate clauses ("and", "then", ...)
+#: words that separate clauses ("and", "then", ...); rules._link reads the order they give
 CONJUNCTIONS: frozenset[str] = frozenset(
-    {"and", "then", "after", "afterwards", "finally", "next", "before", "first", "while"}
+    {
+        "and",
+        "then",
+        "after",
+        "afterwards",
+        "finally",
+        "next",
+        "before",
+        "first",
+        "while",
+        "once",
+        "when",
+        "but",
+        "later",
+    }
+)
+
+#: words that ask for an object to end up standing ("stand the bottle upright", "put it upright")
+UPRIGHT_WORDS: frozenset[str] = frozenset({"upright", "vertically", "vertical", "erect"})
+
+#: politeness and filler phrases, skipped whole (matched on lemmas, longest first)
+FILLER_PHRASES: tuple[str, ...] = tuple(
+    sorted(
+        {
+            "go ahead and",
+            "be so kind as to",
+            "would be great",
+            "can you",
+            "could you",
+            "would you",
+            "will you",
+            "make sure",
+            "thank you",
+            "do me a favour and",
+            "do me a favor and",
+            "if you can",
+            "if you could",
+            "for me",
+            "are done",
+            "is done",
+            "have done",
+            "are finished",
+            "as well",
+        },
+        key=lambda p: -len(p.split()),
+    )
 )
 
 #: words to ignore (articles, pronoun filler, politeness, harmless adjectives)
@@ -196,6 +241,29 @@ FILLER: frozenset[str] = frozenset(
         "my",
         "you",
         "please",
+        "kindly",
+        "can",
+        "i",
+        "d",
+        "ll",
+        "like",
+        "want",
+        "need",
+        "mind",
+        "do",
+        "have",
+        "has",
+        "had",
+        "done",
+        "also",
+        "too",
+        "thanks",
+        "hey",
+        "hi",
+        "ok",
+        "okay",
+        "let",
+        "u",
         "robot",
         "now",
         "carefully",
@@ -260,13 +328,7 @@ FILLER: frozenset[str] = frozenset(
         "them",
         "one",
         "again",
-        "once",
-        "standing",
-        "sitting",
         "straight",
-        "vertically",
-        "vertical",
-        "upright",
         "forward",
         "forwards",
         "ahead",
