@@ -13,12 +13,6 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 
 import pytest  # noqa: E402
 
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # nothing is skipped silently: optional-dependency skips carry their reason (see -ra output)
-    return None
-
-
 FAKE_PROVIDERS_DIR = os.path.join(os.path.dirname(__file__), "pipeline")
 
 
@@ -28,10 +22,12 @@ def fake_plugins(tmp_path, monkeypatch: pytest.MonkeyPatch):
     so subprocesses and Ray workers load them too); they count their calls in tmp_path/calls.txt."""
     monkeypatch.setenv("EXOACTOR_PLUGINS", "fake_providers")
     monkeypatch.setenv("EXO_TEST_COUNTS", str(tmp_path))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (FAKE_PROVIDERS_DIR, os.environ.get("PYTHONPATH")) if p))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(p for p in (FAKE_PROVIDERS_DIR, os.environ.get("PYTHONPATH")) if p)
+    )
     monkeypatch.syspath_prepend(FAKE_PROVIDERS_DIR)
-    import exoactor.stages as st
+    from exoactor.stages import all_registries
 
-    for reg in (st.PLAN, st.EMBODY, st.IMAGINE, st.BODY, st.HANDS, st.EXECUTE):
+    for reg in all_registries().values():
         reg._loaded = False
     return tmp_path

@@ -11,9 +11,7 @@ from typing import Any
 import tomli_w
 
 from exoactor.errors import ConfigError, InputError
-from exoactor.registry import DEFAULTS
-
-STAGES: tuple[str, ...] = ("embody", "plan", "imagine", "body", "hands", "execute")
+from exoactor.stages import DEFAULTS, ORDER, PROVIDER_STAGES
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,10 +50,10 @@ class RunConfig:
             raise InputError("the instruction is empty")
         if (self.scene is None) == (self.image is None):
             raise InputError("give exactly one of --scene NAME or --image PATH")
-        unknown = set(self.providers) - set(STAGES)
+        unknown = set(self.providers) - set(PROVIDER_STAGES)
         if unknown:
-            raise ConfigError(f"unknown stage(s) {sorted(unknown)} (stages: {', '.join(STAGES)})")
-        if self.stop_after is not None and self.stop_after not in ("observe", "motion", *STAGES):
+            raise ConfigError(f"unknown stage(s) {sorted(unknown)} (stages: {', '.join(PROVIDER_STAGES)})")
+        if self.stop_after is not None and self.stop_after not in ORDER:
             raise ConfigError(f"--stop-after: unknown stage '{self.stop_after}'")
         if self.physcheck not in ("warn", "reject"):
             raise ConfigError(f"physcheck must be 'warn' or 'reject', not '{self.physcheck}'")
@@ -76,7 +74,7 @@ class RunConfig:
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
-        d["providers"] = {s: self.provider(s) for s in STAGES}
+        d["providers"] = {s: self.provider(s) for s in PROVIDER_STAGES}
         return {k: v for k, v in d.items() if v is not None}
 
     def save(self, path: Path) -> None:
@@ -106,10 +104,19 @@ def parse_option(text: str) -> tuple[str, str, Any]:
         raise ConfigError(f"option '{text}': expected STAGE.KEY=VALUE, e.g. imagine.fps=30")
     lhs, value = text.split("=", 1)
     stage, key = lhs.split(".", 1)
-    if stage not in STAGES:
-        raise ConfigError(f"option '{text}': unknown stage '{stage}' (stages: {', '.join(STAGES)})")
+    if stage not in PROVIDER_STAGES:
+        raise ConfigError(f"option '{text}': unknown stage '{stage}' (stages: {', '.join(PROVIDER_STAGES)})")
     try:
         parsed: Any = tomllib.loads(f"v = {value}")["v"]
     except tomllib.TOMLDecodeError:
         parsed = value
     return stage, key, parsed
+
+
+def parse_options(opts: list[str]) -> dict[str, dict[str, Any]]:
+    """`--opt STAGE.KEY=VALUE` flags -> {stage: {key: value}}."""
+    out: dict[str, dict[str, Any]] = {}
+    for o in opts:
+        stage, key, value = parse_option(o)
+        out.setdefault(stage, {})[key] = value
+    return out

@@ -46,10 +46,6 @@ class NoHumanDetected(ProviderError):
     """A pose estimator found no person in any frame."""
 
 
-class ExecutionFailure(ProviderError):
-    """The robot could not execute the motion (e.g. it fell); recorded, not hidden."""
-
-
 def missing_package(package: str, extra: str, provider: str) -> ModelUnavailable:
     """The standard error for a provider whose optional dependency is not installed."""
     return ModelUnavailable(

@@ -9,7 +9,6 @@ from numpy.typing import NDArray
 
 from exoactor.artifacts import BodyMotion, HandMotion, HumanMotion
 from exoactor.geometry import quat_angle
-from exoactor.motion_ops import resample_body, resample_hands
 
 
 def procrustes_align(pred: NDArray, gt: NDArray) -> NDArray[np.float64]:
@@ -43,7 +42,7 @@ def root_relative_mpjpe(pred: NDArray, gt: NDArray) -> float:
 def _common(body: BodyMotion, gt: HumanMotion) -> tuple[BodyMotion, BodyMotion]:
     g = gt.body()
     if abs(body.fps - g.fps) > 1e-6:
-        body = resample_body(body, g.fps)
+        body = body.resample(g.fps)
     n = min(body.n_frames, g.n_frames)
     return _trim(body, n), _trim(g, n)
 
@@ -75,7 +74,7 @@ def score_body(body: BodyMotion, gt: HumanMotion) -> dict[str, float]:
 
 def score_hands(hands: HandMotion, gt: HumanMotion) -> dict[str, float]:
     """Hand-state accuracy and wrist orientation error (degrees) on frames where the hand was seen."""
-    h = resample_hands(hands, gt.fps, n_frames=gt.n_frames)
+    h = hands.resample(gt.fps, n_frames=gt.n_frames)
     out: dict[str, float] = {}
     acc, ang = [], []
     for side in ("left", "right"):

@@ -125,3 +125,48 @@ def rotate(q: NDArray, v: NDArray) -> F:
 def wrap_angle(a: NDArray | float) -> F:
     """Wrap angles to (-pi, pi]."""
     return np.asarray((np.asarray(a) + np.pi) % (2 * np.pi) - np.pi, dtype=np.float64)
+
+
+# --- time series: resampling onto a new clock ------------------------------------------------
+
+
+def resample_times(n_frames: int, fps: float, new_fps: float) -> NDArray[np.float64]:
+    """Sample times (seconds) of the new clock covering the old clip's duration."""
+    duration = (n_frames - 1) / fps
+    n_new = max(1, int(np.floor(duration * new_fps + 1e-9)) + 1)
+    return np.arange(n_new) / new_fps
+
+
+def interp_linear(x: NDArray, fps: float, t: NDArray) -> NDArray[np.float64]:
+    """Linear interpolation of x (T, ...) sampled at fps onto times t (N,)."""
+    x = np.asarray(x, dtype=np.float64)
+    s = np.clip(np.asarray(t) * fps, 0, len(x) - 1)
+    i0 = np.floor(s).astype(int)
+    i1 = np.minimum(i0 + 1, len(x) - 1)
+    w = (s - i0).reshape((-1,) + (1,) * (x.ndim - 1))
+    return (1 - w) * x[i0] + w * x[i1]
+
+
+def slerp(q: NDArray, fps: float, t: NDArray) -> NDArray[np.float64]:
+    """Spherical interpolation of wxyz quaternions q (T, 4) onto times t (N,)."""
+    q = quat_normalize(q)
+    s = np.clip(np.asarray(t) * fps, 0, len(q) - 1)
+    i0 = np.floor(s).astype(int)
+    i1 = np.minimum(i0 + 1, len(q) - 1)
+    a, b = q[i0], q[i1]
+    d = np.sum(a * b, axis=-1, keepdims=True)
+    b = np.where(d < 0, -b, b)
+    d = np.abs(d)
+    w = (s - i0)[:, None]
+    theta = np.arccos(np.clip(d, -1, 1))
+    sin = np.sin(theta)
+    small = sin < 1e-6
+    wa = np.where(small, 1 - w, np.sin((1 - w) * theta) / np.where(small, 1, sin))
+    wb = np.where(small, w, np.sin(w * theta) / np.where(small, 1, sin))
+    return quat_normalize(wa * a + wb * b)
+
+
+def nearest(x: NDArray, fps: float, t: NDArray) -> NDArray:
+    """Nearest-sample interpolation (for discrete codes) of x (T, ...) onto times t."""
+    i = np.clip(np.round(np.asarray(t) * fps).astype(int), 0, len(x) - 1)
+    return np.asarray(x)[i]

@@ -8,11 +8,13 @@ Providers register by name::
         def __init__(self, **options): ...
         def imagine(self, view, plan, ctx): ...
 
-Provider modules are listed in `PROVIDER_MODULES` below and imported when a
-registry is first used, so registration is traceable to one place; modules named
-in the `EXOACTOR_PLUGINS` environment variable (comma-separated) add providers
-from outside the package. Heavy
-dependencies are imported inside the provider; a missing one is reported by
+A registry is generic: it knows its stage's name, its Protocol and the modules that
+define its providers (given by the stage table, `exoactor.stages.STAGES`), and
+imports those modules when first used, so registration is traceable to one place.
+A listed module that fails to import or registers nothing is an error (a typo
+never silently drops a provider). Modules named in the `EXOACTOR_PLUGINS`
+environment variable (comma-separated) add providers from outside the package.
+Heavy dependencies are imported inside the provider; a missing one is reported by
 `availability()` without importing it.
 """
 
@@ -29,37 +31,6 @@ from exoactor.errors import ConfigError, ModelUnavailable
 
 T = TypeVar("T")
 
-#: Every module that defines providers, per stage. The one place to add a provider file.
-PROVIDER_MODULES: dict[str, tuple[str, ...]] = {
-    "embody": ("exoactor.embody.none", "exoactor.embody.sim", "exoactor.embody.gemini", "exoactor.embody.openai"),
-    "plan": ("exoactor.plan.rules", "exoactor.plan.llm", "exoactor.plan.gemini"),
-    "imagine": (
-        "exoactor.imagine.synthetic",
-        "exoactor.imagine.kling",
-        "exoactor.imagine.veo",
-        "exoactor.imagine.diffusers",
-    ),
-    "body": ("exoactor.estimate.body.mediapipe", "exoactor.estimate.body.gem", "exoactor.estimate.body.gvhmr"),
-    "hands": ("exoactor.estimate.hands.mediapipe", "exoactor.estimate.hands.wilor"),
-    "execute": (
-        "exoactor.execute.replay",
-        "exoactor.execute.locomotion",
-        "exoactor.execute.tracking_policy",
-        "exoactor.execute.sonic",
-        "exoactor.execute.unitree",
-    ),
-}
-
-#: The offline defaults (CPU, no network).
-DEFAULTS: dict[str, str] = {
-    "embody": "sim",
-    "plan": "rules",
-    "imagine": "synthetic",
-    "body": "mediapipe",
-    "hands": "mediapipe",
-    "execute": "loco+arms",
-}
-
 
 @dataclass(frozen=True)
 class ProviderInfo(Generic[T]):
@@ -74,6 +45,7 @@ class ProviderInfo(Generic[T]):
     description: str = ""
     offline: bool = False  # runs on a CPU with no network
     check: Callable[..., str | None] | None = None  # extra check: returns a reason or None
+    module: str = ""  # the module that registered it
 
     def availability(self, options: dict[str, Any] | None = None) -> tuple[bool, str]:
         """(usable here, reason or 'ok'). Never imports the provider's heavy modules.
@@ -111,6 +83,7 @@ class Registry(Generic[T]):
 
     stage: str
     protocol: type
+    modules: tuple[str, ...] = ()  # the modules that define this stage's providers
     _providers: dict[str, ProviderInfo[T]] = field(default_factory=dict)
     _loaded: bool = False
 
@@ -139,6 +112,7 @@ class Registry(Generic[T]):
                 description=description or (doc[0] if doc else ""),
                 offline=offline,
                 check=check,
+                module=getattr(factory, "__module__", ""),
             )
             return factory
 
@@ -155,14 +129,11 @@ class Registry(Generic[T]):
                 importlib.import_module(mod)
             except ImportError as e:
                 raise ConfigError(f"EXOACTOR_PLUGINS: cannot import '{mod}' ({e})") from None
-        for mod in PROVIDER_MODULES.get(self.stage, ()):
-            try:
-                importlib.import_module(mod)
-            except ModuleNotFoundError as e:
-                # a provider module not written yet (or removed) is simply absent
-                if e.name is not None and mod.startswith(e.name):
-                    continue
-                raise
+        for mod in self.modules:
+            # a listed module must exist and register: heavy dependencies are imported inside providers
+            importlib.import_module(mod)
+            if not any(i.module == mod for i in self._providers.values()):
+                raise ConfigError(f"{self.stage}: provider module '{mod}' registers no provider")
 
     def names(self) -> list[str]:
         self._load()
@@ -189,27 +160,3 @@ class Registry(Generic[T]):
     def all(self) -> list[ProviderInfo[T]]:
         self._load()
         return list(self._providers.values())
-
-
-def _registries() -> dict[str, Registry[Any]]:
-    from exoactor import stages
-
-    return {
-        "embody": stages.EMBODY,
-        "plan": stages.PLAN,
-        "imagine": stages.IMAGINE,
-        "body": stages.BODY,
-        "hands": stages.HANDS,
-        "execute": stages.EXECUTE,
-    }
-
-
-def registry(stage: str) -> Registry[Any]:
-    regs = _registries()
-    if stage not in regs:
-        raise ConfigError(f"unknown stage '{stage}' (stages: {', '.join(regs)})")
-    return regs[stage]
-
-
-def all_registries() -> dict[str, Registry[Any]]:
-    return _registries()

@@ -12,6 +12,7 @@ import numpy as np
 
 from exoactor.artifacts.io import atomic_write_text, read_json
 from exoactor.errors import ExoActorError
+from exoactor.stages import PROVIDER_STAGES
 
 #: The reference system's latency per second of video (ExoActor, BAAI), by our stage names.
 REFERENCE_S_PER_VIDEO_S: dict[str, float] = {
@@ -59,7 +60,7 @@ def latency_plot(stages: dict[str, Any]) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = [s for s in ("embody", "plan", "imagine", "body", "hands", "execute") if s in stages]
+    names = [s for s in PROVIDER_STAGES if s in stages]
     ours = [stages[s].get("s_per_video_s") or 0.0 for s in names]
     ref = [REFERENCE_S_PER_VIDEO_S.get(s, np.nan) for s in names]
     fig, ax = plt.subplots(figsize=(6.5, 3))

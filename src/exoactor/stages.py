@@ -1,8 +1,14 @@
-"""The six stages: one Protocol each (one method that providers implement) and its registry."""
+"""The pipeline as data: one `StageSpec` per stage, in order. The one stage table.
+
+Names, order, inputs, outputs, defaults and provider modules are written here and nowhere
+else: config, pipeline, CLI, bench, report and summary derive from `STAGES`. A stage with a
+`protocol` has providers behind one method and a registry (`spec.registry`); the built-in
+stages (`observe`, `motion`) have none.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -16,8 +22,11 @@ from exoactor.artifacts import (
     Instruction,
     Observation,
     Plan,
+    RobotMotion,
+    SceneObject,
     Video,
 )
+from exoactor.errors import ConfigError
 from exoactor.registry import Registry
 
 
@@ -76,15 +85,192 @@ class HandsProvider(Protocol):
 
 
 @runtime_checkable
+class RetargetProvider(Protocol):
+    """HumanMotion + the scene's objects -> RobotMotion (the G1 reference, 50 Hz)."""
+
+    def retarget(self, motion: HumanMotion, objects: Sequence[SceneObject], ctx: StageContext) -> RobotMotion: ...
+
+
+@runtime_checkable
 class ExecuteProvider(Protocol):
-    """HumanMotion -> Execution (robot state, events, success)."""
+    """RobotMotion (+ the HumanMotion it came from, for wire formats that carry it) -> Execution."""
 
-    def execute(self, motion: HumanMotion, ctx: StageContext) -> Execution: ...
+    def execute(self, robot: RobotMotion, human: HumanMotion | None, ctx: StageContext) -> Execution: ...
 
 
-EMBODY: Registry[EmbodyProvider] = Registry("embody", EmbodyProvider)
-PLAN: Registry[PlanProvider] = Registry("plan", PlanProvider)
-IMAGINE: Registry[ImagineProvider] = Registry("imagine", ImagineProvider)
-BODY: Registry[BodyProvider] = Registry("body", BodyProvider)
-HANDS: Registry[HandsProvider] = Registry("hands", HandsProvider)
-EXECUTE: Registry[ExecuteProvider] = Registry("execute", ExecuteProvider)
+@dataclass(frozen=True, kw_only=True)
+class StageSpec:
+    """One pipeline stage.
+
+    Attributes:
+        name: the stage's name (CLI flag `--<name>`, config key, run-dir record).
+        summary: one line for help texts.
+        inputs: the upstream stages whose outputs it reads (their content digests key its cache).
+        outputs: files it always writes into the run directory.
+        optional_outputs: files it may write (a ground truth only synthetic videos have, ...).
+        config_keys: RunConfig fields that enter its cache key besides provider, options and seed.
+        protocol: the providers' Protocol; None for a built-in stage.
+        default: the offline default provider (CPU, no network).
+        modules: the modules that define its providers (imported on first use of the registry).
+        registry: the providers (None for a built-in stage).
+    """
+
+    name: str
+    summary: str
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...]
+    optional_outputs: tuple[str, ...] = ()
+    config_keys: tuple[str, ...] = ()
+    protocol: type | None = None
+    default: str | None = None
+    modules: tuple[str, ...] = ()
+    registry: Registry[Any] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def has_providers(self) -> bool:
+        return self.protocol is not None
+
+    def all_outputs(self) -> tuple[str, ...]:
+        return self.outputs + tuple(n for n in self.optional_outputs if n not in self.outputs)
+
+
+def _spec(**kw: Any) -> StageSpec:
+    if kw.get("protocol") is not None:
+        kw["registry"] = Registry(kw["name"], kw["protocol"], tuple(kw.get("modules", ())))
+    return StageSpec(**kw)
+
+
+#: The stages in run order.
+STAGE_LIST: tuple[StageSpec, ...] = (
+    _spec(
+        name="observe",
+        summary="the robot's view: a simulated scene rendered, or an image",
+        outputs=("observation.png", "observation.json"),
+        config_keys=("scene", "image", "width", "height"),
+    ),
+    _spec(
+        name="plan",
+        summary="the instruction as atomic actions and a structured video prompt",
+        inputs=("observe",),
+        outputs=("plan.json",),
+        config_keys=("instruction",),
+        protocol=PlanProvider,
+        default="rules",
+        modules=("exoactor.plan.rules", "exoactor.plan.llm", "exoactor.plan.gemini"),
+    ),
+    _spec(
+        name="embody",
+        summary="a human where the robot stands in the view",
+        inputs=("observe",),
+        outputs=("human_view.png", "human_view.json", "human_view_observation.png", "human_view_observation.json"),
+        protocol=EmbodyProvider,
+        default="sim",
+        modules=("exoactor.embody.none", "exoactor.embody.sim", "exoactor.embody.gemini", "exoactor.embody.openai"),
+    ),
+    _spec(
+        name="imagine",
+        summary="a video of the human doing the task",
+        inputs=("embody", "plan"),
+        outputs=("video.mp4", "video.json"),
+        optional_outputs=("video_ground_truth.npz",),
+        config_keys=("checks", "video_retries", "physcheck"),
+        protocol=ImagineProvider,
+        default="synthetic",
+        modules=(
+            "exoactor.imagine.synthetic",
+            "exoactor.imagine.kling",
+            "exoactor.imagine.veo",
+            "exoactor.imagine.diffusers",
+        ),
+    ),
+    _spec(
+        name="body",
+        summary="whole-body 3D motion with a world root trajectory",
+        inputs=("imagine",),
+        outputs=("body_motion.npz",),
+        protocol=BodyProvider,
+        default="mediapipe",
+        modules=("exoactor.estimate.body.mediapipe", "exoactor.estimate.body.gem", "exoactor.estimate.body.gvhmr"),
+    ),
+    _spec(
+        name="hands",
+        summary="per-frame hands: keypoints, wrist orientation, grasp state",
+        inputs=("imagine", "body"),
+        outputs=("hand_motion.npz",),
+        protocol=HandsProvider,
+        default="mediapipe",
+        modules=("exoactor.estimate.hands.mediapipe", "exoactor.estimate.hands.wilor"),
+    ),
+    _spec(
+        name="motion",
+        summary="body and hands on one clock, the physics check and the overlay video",
+        inputs=("body", "hands"),
+        outputs=("human_motion.npz",),
+        optional_outputs=("overlay.mp4", "physcheck.json", "physcheck.png"),
+        config_keys=("checks", "video_retries", "physcheck"),
+    ),
+    _spec(
+        name="retarget",
+        summary="the human motion as a G1 reference (RobotMotion, 50 Hz), respecting the scene's objects",
+        inputs=("motion", "observe"),
+        outputs=("robot_motion.npz",),
+        protocol=RetargetProvider,
+        default="mink",
+        modules=("exoactor.retarget.mink",),
+    ),
+    _spec(
+        name="execute",
+        summary="the G1 performs the reference: simulated, streamed to SONIC, or on a real robot",
+        inputs=("retarget", "motion"),
+        outputs=("execution.npz",),
+        optional_outputs=("execution.mp4",),
+        config_keys=("scene",),
+        protocol=ExecuteProvider,
+        default="loco+arms",
+        modules=(
+            "exoactor.execute.sim.kinematic",
+            "exoactor.execute.sim.loco_arms",
+            "exoactor.execute.sim.wbt",
+            "exoactor.execute.real.sonic.provider",
+            "exoactor.execute.real.unitree.provider",
+        ),
+    ),
+)
+
+STAGES: dict[str, StageSpec] = {s.name: s for s in STAGE_LIST}
+#: the stage names in run order
+ORDER: tuple[str, ...] = tuple(STAGES)
+#: the stages that have providers (CLI flags, config keys)
+PROVIDER_STAGES: tuple[str, ...] = tuple(s.name for s in STAGE_LIST if s.has_providers)
+#: stage -> its offline default provider
+DEFAULTS: dict[str, str] = {s.name: s.default for s in STAGE_LIST if s.default is not None}
+
+
+def stage(name: str) -> StageSpec:
+    """The spec of stage `name` (ConfigError naming the stages when unknown)."""
+    if name not in STAGES:
+        raise ConfigError(f"unknown stage '{name}' (stages: {', '.join(ORDER)})")
+    return STAGES[name]
+
+
+def registry(name: str) -> Registry[Any]:
+    """The provider registry of stage `name`."""
+    spec = stage(name)
+    if spec.registry is None:
+        raise ConfigError(
+            f"stage '{name}' is built in and has no providers (stages with providers: {', '.join(PROVIDER_STAGES)})"
+        )
+    return spec.registry
+
+
+def all_registries() -> dict[str, Registry[Any]]:
+    return {s: registry(s) for s in PROVIDER_STAGES}
+
+
+EMBODY: Registry[EmbodyProvider] = registry("embody")
+PLAN: Registry[PlanProvider] = registry("plan")
+IMAGINE: Registry[ImagineProvider] = registry("imagine")
+BODY: Registry[BodyProvider] = registry("body")
+HANDS: Registry[HandsProvider] = registry("hands")
+RETARGET: Registry[RetargetProvider] = registry("retarget")
+EXECUTE: Registry[ExecuteProvider] = registry("execute")

@@ -8,9 +8,26 @@ import pytest
 
 from exoactor.bench.harness import episodes, read_rows, run_benchmark
 
-FAKE = {"embody": "t_embody", "imagine": "t_imagine", "body": "t_body", "hands": "t_hands", "execute": "t_execute"}
+FAKE = {
+    "embody": "t_embody",
+    "imagine": "t_imagine",
+    "body": "t_body",
+    "hands": "t_hands",
+    "retarget": "t_retarget",
+    "execute": "t_execute",
+}
 TASKS = ["walk_to_table", "sit_on_chair"]
-COMPARED = ("task", "tier", "seed", "providers", "success", "failure_stage", "failure_reason", "fell", "video_duration_s")
+COMPARED = (
+    "task",
+    "tier",
+    "seed",
+    "providers",
+    "success",
+    "failure_stage",
+    "failure_reason",
+    "fell",
+    "video_duration_s",
+)
 
 
 @pytest.fixture()
@@ -23,14 +40,20 @@ def _compare(rows: list[dict]) -> list[tuple]:
 
 
 def test_in_process_pool_and_ray_give_the_same_rows(plugins: Path) -> None:
-    specs = episodes(TASKS, 1, FAKE, {"imagine": {"n_frames": 6}}, runs_dir=str(plugins / "runs"), oracle=False, checks=False)
+    specs = episodes(
+        TASKS, 1, FAKE, {"imagine": {"n_frames": 6}}, runs_dir=str(plugins / "runs"), oracle=False, checks=False
+    )
     assert [s.tier for s in specs] == ["B", "A"]
     out1 = plugins / "inproc.jsonl"
     rows1 = run_benchmark(specs, out1, workers=1, progress=False)
     assert len(rows1) == 2 and len(read_rows(out1)) == 2
     for r in rows1:
         # the fake executor replays kinematically: never a success, and the reason is recorded
-        assert r["success"] is False and r["failure_stage"] == "execute" and r["failure_reason"] == "task predicate not met"
+        assert (
+            r["success"] is False
+            and r["failure_stage"] == "execute"
+            and r["failure_reason"] == "task predicate not met"
+        )
         assert r["stages"]["plan"]["wall_s"] is not None and r["video_duration_s"] == pytest.approx(0.6)
         assert Path(r["run_dir"]).is_dir() and r["machine"]["cpus"] >= 1
     assert run_benchmark(specs, out1, workers=1, progress=False) == []  # resumable: nothing left to do
@@ -46,7 +69,9 @@ def test_in_process_pool_and_ray_give_the_same_rows(plugins: Path) -> None:
 
 
 def test_a_crashing_episode_is_recorded_and_the_benchmark_goes_on(plugins: Path) -> None:
-    specs = episodes(TASKS, 1, {**FAKE, "imagine": "no_such_provider"}, runs_dir=str(plugins / "runs"), oracle=False, checks=False)
+    specs = episodes(
+        TASKS, 1, {**FAKE, "imagine": "no_such_provider"}, runs_dir=str(plugins / "runs"), oracle=False, checks=False
+    )
     rows = run_benchmark(specs, plugins / "r.jsonl", workers=1, progress=False)
     assert len(rows) == 2
     for r in rows:

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from exoactor.artifacts import SMPL24_JOINTS, HumanMotion
-from exoactor.errors import InputError
-from exoactor.execute.reference_motions import (
+from exoactor.bench.reference_motions import (
     climb_clip,
     omomo_clip,
     reference_motions,
@@ -15,6 +14,7 @@ from exoactor.execute.reference_motions import (
     turn_in_place,
     walk_straight,
 )
+from exoactor.errors import InputError
 from exoactor.geometry import quat_to_yaw
 
 J = {n: i for i, n in enumerate(SMPL24_JOINTS)}

@@ -5,16 +5,18 @@ from __future__ import annotations
 import pytest
 
 from exoactor.cli import main
-from exoactor.registry import DEFAULTS, PROVIDER_MODULES
+from exoactor.stages import PROVIDER_STAGES
 
 
-def test_providers_lists_all_six_stages(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_providers_lists_every_stage_with_providers(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("KLING_ACCESS_KEY", raising=False)
     assert main(["providers"]) == 0
     out = capsys.readouterr().out
-    for stage in ("embody", "plan", "imagine", "body", "hands", "execute"):
+    for stage in PROVIDER_STAGES:
         assert f"{stage}:" in out
-    assert set(PROVIDER_MODULES) == set(DEFAULTS)
+    assert set(PROVIDER_STAGES) == {"embody", "plan", "imagine", "body", "hands", "retarget", "execute"}
 
 
 def test_unknown_command_and_missing_files_exit_2(capsys: pytest.CaptureFixture[str], tmp_path) -> None:

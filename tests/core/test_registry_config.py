@@ -8,13 +8,12 @@ import pytest
 
 from exoactor.config import RunConfig, parse_option
 from exoactor.errors import ConfigError, InputError, ModelUnavailable
-from exoactor.registry import DEFAULTS, Registry
-from exoactor.stages import PlanProvider
+from exoactor.registry import Registry
+from exoactor.stages import DEFAULTS, PlanProvider
 
 
 def test_register_create_and_availability(monkeypatch: pytest.MonkeyPatch) -> None:
-    reg: Registry[PlanProvider] = Registry("plan", PlanProvider)
-    reg._loaded = True  # a private registry: no built-in modules
+    reg: Registry[PlanProvider] = Registry("plan", PlanProvider)  # a private registry: no provider modules
 
     @reg.register("needs_key", env=("EXO_TEST_KEY",), description="a provider that needs a key")
     class NeedsKey:
@@ -68,3 +67,54 @@ def test_parse_option() -> None:
         parse_option("fps=25")
     with pytest.raises(ConfigError, match="unknown stage 'foo'"):
         parse_option("foo.x=1")
+
+
+def test_every_listed_provider_module_registers_a_provider() -> None:
+    """The stage table is the one list of provider modules: each must import and register."""
+    import importlib
+
+    from exoactor.stages import STAGE_LIST
+
+    for spec in STAGE_LIST:
+        if spec.registry is None:
+            assert spec.protocol is None and not spec.modules and spec.default is None
+            continue
+        names = spec.registry.names()
+        assert spec.default in names, f"{spec.name}: default '{spec.default}' is not registered"
+        for mod in spec.modules:
+            importlib.import_module(mod)
+            assert any(i.module == mod for i in spec.registry.all()), f"{mod} registers no {spec.name} provider"
+        for info in spec.registry.all():
+            assert callable(getattr(info.factory, _METHOD[spec.name], None)), f"{info.name} lacks the stage method"
+
+
+_METHOD = {
+    "plan": "plan",
+    "embody": "embody",
+    "imagine": "imagine",
+    "body": "estimate_body",
+    "hands": "estimate_hands",
+    "retarget": "retarget",
+    "execute": "execute",
+}
+
+
+def test_a_misspelt_provider_module_fails_loudly() -> None:
+    reg: Registry[PlanProvider] = Registry("plan", PlanProvider, ("exoactor.plan.rulez",))
+    with pytest.raises(ModuleNotFoundError, match="exoactor.plan.rulez"):
+        reg.names()
+    # a module that exists but registers nothing for this stage is an error too
+    reg2: Registry[PlanProvider] = Registry("plan", PlanProvider, ("exoactor.geometry",))
+    with pytest.raises(ConfigError, match="provider module 'exoactor.geometry' registers no provider"):
+        reg2.names()
+
+
+def test_the_pipeline_has_one_step_per_stage_and_stage_inputs_come_first() -> None:
+    from exoactor.pipeline.steps import STEPS
+    from exoactor.stages import ORDER, STAGES
+
+    assert tuple(STEPS) == ORDER
+    for i, name in enumerate(ORDER):
+        assert all(ORDER.index(up) < i for up in STAGES[name].inputs), name
+    outputs = [o for s in STAGES.values() for o in s.all_outputs()]
+    assert len(outputs) == len(set(outputs)), "two stages write the same file"

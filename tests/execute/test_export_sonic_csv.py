@@ -12,9 +12,9 @@ from test_sonic_stream import human_motion
 from exoactor.artifacts import RobotMotion
 from exoactor.errors import InputError
 from exoactor.execute.export import export_motion, export_npz, export_sonic_csv, load_sonic_csv
-from exoactor.robot.g1.joint_order import ISAACLAB_JOINT_NAMES
 from exoactor.geometry import yaw_quat
 from exoactor.robot.g1.constants import JOINT_NAMES
+from exoactor.robot.g1.joint_order import ISAACLAB_JOINT_NAMES
 
 
 def robot(t: int, fps: float) -> RobotMotion:

@@ -23,11 +23,13 @@ from exoactor.artifacts import (
     Observation,
     Plan,
     PlanStep,
+    RobotMotion,
+    SceneObject,
     Video,
     VideoPrompt,
 )
 from exoactor.geometry import yaw_quat
-from exoactor.stages import BODY, EMBODY, EXECUTE, HANDS, IMAGINE, PLAN, StageContext
+from exoactor.stages import BODY, EMBODY, EXECUTE, HANDS, IMAGINE, PLAN, RETARGET, StageContext
 
 
 def _count(stage: str) -> None:
@@ -115,16 +117,30 @@ class THands:
         return HandMotion(fps=body.fps, source="t_hands", **kw)
 
 
+@RETARGET.register("t_retarget", offline=True)
+class TRetarget:
+    def __init__(self, **_: object) -> None:
+        pass
+
+    def retarget(self, motion: HumanMotion, objects: list[SceneObject], ctx: StageContext) -> RobotMotion:
+        _count("retarget")
+        T = motion.n_frames
+        return RobotMotion(
+            fps=motion.fps, root_pos=motion.root_pos, root_quat=motion.root_quat, joint_pos=np.zeros((T, 29)),
+            hand_joint_pos=np.zeros((T, 2, 7)), source="t_retarget",
+        )  # fmt: skip
+
+
 @EXECUTE.register("t_execute", offline=True)
 class TExecute:
     def __init__(self, **_: object) -> None:
         pass
 
-    def execute(self, motion: HumanMotion, ctx: StageContext) -> Execution:
+    def execute(self, robot: RobotMotion, human: HumanMotion | None, ctx: StageContext) -> Execution:
         _count("execute")
-        T = motion.n_frames
+        T = robot.n_frames
         return Execution(
-            fps=motion.fps, time=np.arange(T) / motion.fps, root_pos=motion.root_pos, root_quat=motion.root_quat,
+            fps=robot.fps, time=np.arange(T) / robot.fps, root_pos=robot.root_pos, root_quat=robot.root_quat,
             joint_pos=np.zeros((T, 29)), hand_joint_pos=np.zeros((T, 2, 7)), controller="t_execute", kinematic=True,
             success=None,
         )  # fmt: skip

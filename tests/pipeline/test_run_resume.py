@@ -28,6 +28,8 @@ PROVIDERS = [
     "t_body",
     "--hands",
     "t_hands",
+    "--retarget",
+    "t_retarget",
     "--execute",
     "t_execute",
     "--no-checks",
@@ -58,7 +60,7 @@ def test_run_then_rerun_recomputes_nothing_and_provider_change_recomputes_descen
     runs = env / "runs"
     args = ["run", "walk to the chair", "--image", str(env / "view.png"), "--runs-dir", str(runs), "-q", *PROVIDERS]
     assert main(args) == 0
-    assert calls(env) == ["plan", "embody", "imagine", "body", "hands", "execute"]
+    assert calls(env) == ["plan", "embody", "imagine", "body", "hands", "retarget", "execute"]
     run1 = only_run_dir(runs)
     for name in (
         "observation.png",
@@ -68,6 +70,7 @@ def test_run_then_rerun_recomputes_nothing_and_provider_change_recomputes_descen
         "body_motion.npz",
         "hand_motion.npz",
         "human_motion.npz",
+        "robot_motion.npz",
         "execution.npz",
         "timings.json",
         "report.html",
@@ -77,7 +80,17 @@ def test_run_then_rerun_recomputes_nothing_and_provider_change_recomputes_descen
         assert (run1 / name).is_file(), name
     tim = read_json(run1 / "timings.json")
     assert tim["video_duration_s"] == pytest.approx(2.0)
-    assert set(tim["stages"]) == {"observe", "plan", "embody", "imagine", "body", "hands", "motion", "execute"}
+    assert set(tim["stages"]) == {
+        "observe",
+        "plan",
+        "embody",
+        "imagine",
+        "body",
+        "hands",
+        "motion",
+        "retarget",
+        "execute",
+    }
     assert all(r["s_per_video_s"] is not None for r in tim["stages"].values())
     assert read_json(run1 / "run.json")["status"] == "finished"
 
@@ -89,7 +102,7 @@ def test_run_then_rerun_recomputes_nothing_and_provider_change_recomputes_descen
 
     # a different imagine option: imagine and everything downstream recompute, plan and embody don't
     assert main([*args, "--opt", "imagine.n_frames=10"]) == 0
-    assert calls(env) == ["imagine", "body", "hands", "execute"]
+    assert calls(env) == ["imagine", "body", "hands", "retarget", "execute"]
 
 
 def test_kill_mid_stage_then_resume_finishes_without_recomputing(env: Path) -> None:
@@ -139,7 +152,7 @@ def test_kill_mid_stage_then_resume_finishes_without_recomputing(env: Path) -> N
     assert main(["run", "--resume", str(run_dir), "-q", "--opt", "imagine.delay_s=0"]) == 2  # resume takes no options
     assert calls(env) == []
     assert main(["run", "--resume", str(run_dir), "-q"]) == 0
-    assert calls(env) == ["imagine", "body", "hands", "execute"]  # plan and embody were not recomputed
+    assert calls(env) == ["imagine", "body", "hands", "retarget", "execute"]  # plan and embody were not recomputed
     assert (run_dir / "stages" / "plan.json").read_text() == plan_record
     assert read_json(run_dir / "run.json")["status"] == "finished"
     assert (run_dir / "execution.npz").is_file()
@@ -158,3 +171,16 @@ def test_user_errors_print_one_line_and_exit_2(env: Path, capsys: pytest.Capture
     assert "unknown plan provider 'nope'" in capsys.readouterr().err
     assert main(["run", "walk", "-q", "--runs-dir", str(runs)]) == 2
     assert "exactly one of --scene NAME or --image PATH" in capsys.readouterr().err
+
+
+def test_an_execute_provider_change_reuses_the_retargeted_reference(env: Path) -> None:
+    """Retargeting is its own cached stage: changing the controller never re-runs it."""
+    runs = env / "runs"
+    args = ["run", "walk to the chair", "--image", str(env / "view.png"), "--runs-dir", str(runs), "-q", *PROVIDERS]
+    assert main(args) == 0
+    (env / "calls.txt").unlink()
+    assert main([*args, "--opt", "execute.anything=1"]) == 0
+    assert calls(env) == ["execute"]
+    assert main([*args, "--opt", "retarget.anything=1"]) == 0
+    # the fake retargeter ignores the option: the same reference bytes, so execute is not recomputed
+    assert calls(env) == ["execute", "retarget"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from exoactor.artifacts import HandMotion
-from exoactor.execute.dex3_mapping import finger_flexion, hand_closure, hand_targets
+from exoactor.retarget.dex3 import finger_flexion, hand_targets
+from exoactor.robot.g1.constants import hand_closure
 from exoactor.robot.g1 import constants as C
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from exoactor.artifacts.motion import J
 from exoactor.errors import InputError
-from exoactor.execute.retargeting import (
+from exoactor.retarget.solver import (
     SMPL_OF,
     fk_human_motion,
     ik_model,
@@ -122,7 +122,7 @@ def test_grasping_hand_reaches_the_humans_world_wrist(model: mujoco.MjModel) -> 
 
 
 def test_synthetic_walk_is_retargeted_without_foot_skating(model: mujoco.MjModel) -> None:
-    from exoactor.execute.reference_motions import walk_straight
+    from exoactor.bench.reference_motions import walk_straight
 
     human = walk_straight()
     out = retarget(human)
@@ -171,7 +171,7 @@ def test_smoothing_removes_jitter_of_noisy_estimates(model: mujoco.MjModel) -> N
 
 
 def test_standing_pelvis_height_bends_the_knees(model: mujoco.MjModel) -> None:
-    from exoactor.execute.reference_motions import turn_in_place
+    from exoactor.bench.reference_motions import turn_in_place
 
     human = turn_in_place()
     straight = retarget(human)
@@ -185,8 +185,8 @@ def test_standing_pelvis_height_bends_the_knees(model: mujoco.MjModel) -> None:
 
 
 def test_seat_keeps_the_pelvis_above_the_seat() -> None:
-    from exoactor.execute.reference_motions import _scene_objects, sit_down
-    from exoactor.execute.retargeting import ROBOT_SEAT_CLEARANCE
+    from exoactor.bench.reference_motions import _scene_objects, sit_down
+    from exoactor.retarget.targets import ROBOT_SEAT_CLEARANCE
 
     objects = _scene_objects("sit_on_chair")
     human = sit_down()

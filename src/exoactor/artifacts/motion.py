@@ -16,7 +16,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from exoactor.artifacts.io import ShapeSpec, read_npz, validate_arrays, write_npz
-from exoactor.errors import ArtifactError
+from exoactor.errors import ArtifactError, InputError
+from exoactor.geometry import interp_linear, nearest, resample_times, slerp
 
 #: SMPL-24 joint order.
 SMPL24_JOINTS: tuple[str, ...] = (
@@ -141,6 +142,25 @@ class BodyMotion(_ArrayArtifact):
     def n_frames(self) -> int:
         return int(self.joints.shape[0])
 
+    def resample(self, fps: float) -> "BodyMotion":
+        """The motion on a `fps` clock (linear for positions, slerp for orientations); self when already there."""
+        if abs(self.fps - fps) < 1e-9:
+            return self
+        t = resample_times(self.n_frames, self.fps, fps)
+        return BodyMotion(
+            fps=fps,
+            source=self.source,
+            extra=self.extra,
+            joints=interp_linear(self.joints, self.fps, t),
+            root_pos=interp_linear(self.root_pos, self.fps, t),
+            root_quat=slerp(self.root_quat, self.fps, t),
+            confidence=interp_linear(self.confidence, self.fps, t),
+            foot_contact=np.round(interp_linear(self.foot_contact, self.fps, t)),
+            valid=np.round(interp_linear(self.valid, self.fps, t)),
+            pose_aa=None if self.pose_aa is None else interp_linear(self.pose_aa, self.fps, t),
+            betas=self.betas,
+        )
+
     @property
     def duration_s(self) -> float:
         return self.n_frames / self.fps
@@ -195,6 +215,17 @@ class HandMotion(_ArrayArtifact):
     def n_frames(self) -> int:
         return int(self.left_keypoints.shape[0])
 
+    def resample(self, fps: float, n_frames: int | None = None) -> "HandMotion":
+        """The hands on a `fps` clock; `n_frames` trims/pads to match a body clip exactly."""
+        t = resample_times(self.n_frames, self.fps, fps) if n_frames is None else np.arange(n_frames) / fps
+        kw: dict[str, Any] = {}
+        for s in SIDES:
+            kw[f"{s}_keypoints"] = interp_linear(getattr(self, f"{s}_keypoints"), self.fps, t)
+            kw[f"{s}_wrist_quat"] = slerp(getattr(self, f"{s}_wrist_quat"), self.fps, t)
+            kw[f"{s}_state"] = nearest(getattr(self, f"{s}_state"), self.fps, t).astype(np.int8)
+            kw[f"{s}_confidence"] = interp_linear(getattr(self, f"{s}_confidence"), self.fps, t)
+        return HandMotion(fps=fps, source=self.source, extra=self.extra, **kw)
+
 
 @dataclass(kw_only=True)
 class HumanMotion(_ArrayArtifact):
@@ -240,11 +271,9 @@ class HumanMotion(_ArrayArtifact):
     @staticmethod
     def combine(body: BodyMotion, hands: HandMotion, fps: float | None = None) -> "HumanMotion":
         """Resample body and hands onto one clock (the body's fps unless `fps` is given)."""
-        from exoactor.motion_ops import resample_body, resample_hands
-
         fps = float(fps or body.fps)
-        b = resample_body(body, fps)
-        h = resample_hands(hands, fps, n_frames=b.n_frames)
+        b = body.resample(fps)
+        h = hands.resample(fps, n_frames=b.n_frames)
         kw: dict[str, Any] = {k: getattr(b, k) for k in BodyMotion.SPEC}
         kw.update({k: getattr(h, k) for k in HandMotion.SPEC})
         return HumanMotion(
@@ -256,6 +285,12 @@ class HumanMotion(_ArrayArtifact):
 
     def hands(self) -> HandMotion:
         return HandMotion(fps=self.fps, source=self.source, **{k: getattr(self, k) for k in HandMotion.SPEC})
+
+    def resample(self, fps: float) -> "HumanMotion":
+        """The motion on a `fps` clock (self when already there)."""
+        if abs(self.fps - fps) < 1e-9:
+            return self
+        return HumanMotion.combine(self.body(), self.hands(), fps=fps)
 
 
 @dataclass(kw_only=True)
@@ -294,6 +329,25 @@ class RobotMotion(_ArrayArtifact):
     @property
     def n_frames(self) -> int:
         return int(self.joint_pos.shape[0])
+
+    def resample(self, fps: float) -> "RobotMotion":
+        """The same motion on a `fps` clock (linear joints, slerp root); self when already there."""
+        if abs(self.fps - fps) < 1e-9:
+            return self
+        if self.n_frames < 2:
+            raise InputError("cannot resample a RobotMotion with fewer than two frames")
+        t = resample_times(self.n_frames, self.fps, fps)
+        return RobotMotion(
+            fps=float(fps),
+            root_pos=interp_linear(self.root_pos, self.fps, t),
+            root_quat=slerp(self.root_quat, self.fps, t),
+            joint_pos=interp_linear(self.joint_pos, self.fps, t),
+            hand_joint_pos=interp_linear(self.hand_joint_pos, self.fps, t),
+            joint_names=list(self.joint_names),
+            hand_joint_names=list(self.hand_joint_names),
+            source=self.source,
+            extra=dict(self.extra),
+        )
 
 
 @dataclass(kw_only=True)

@@ -8,7 +8,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from exoactor.artifacts.io import SCHEMA_VERSION, read_json, write_json
-from exoactor.errors import ArtifactError, InputError
+from exoactor.errors import ArtifactError
 
 Action = Literal[
     "walk_to",
@@ -143,10 +143,3 @@ def plan_json_schema() -> dict[str, Any]:
     schema["required"] = [r for r in schema.get("required", []) if r not in ("provider", "model")]
     schema["$comment"] = f"exoactor plan schema v{SCHEMA_VERSION}"
     return schema
-
-
-def require_instruction(text: str) -> Instruction:
-    try:
-        return Instruction(text=text)
-    except ValidationError:
-        raise InputError("the instruction is empty") from None

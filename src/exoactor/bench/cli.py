@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from exoactor.config import parse_options
 from exoactor.errors import InputError
+from exoactor.stages import PROVIDER_STAGES
 
 
-def add_bench_parser(sub: Any) -> None:
+def add_parsers(sub: Any) -> None:
     s = sub.add_parser(
         "bench",
         help="benchmark: tasks x seeds x providers end to end (or: bench summary FILE, bench estimation, bench execution)",
@@ -28,7 +30,7 @@ def add_bench_parser(sub: Any) -> None:
     s.add_argument("--ray-address", help="run episodes on this Ray cluster")
     s.add_argument("--no-oracle", action="store_true", help="skip executing the ground-truth motion")
     s.add_argument("-q", "--quiet", action="store_true")
-    for st in ("embody", "plan", "imagine", "body", "hands", "execute"):
+    for st in PROVIDER_STAGES:
         s.add_argument(f"--{st}", metavar="P")
     s.add_argument("--opt", action="append", default=[], metavar="STAGE.KEY=VALUE")
     s.set_defaults(func=run_bench_cli)
@@ -48,14 +50,11 @@ def run_bench_cli(args: argparse.Namespace) -> int:
         execution.main([] if not args.file else [args.file])
         return 0
     from exoactor.bench.harness import episodes, run_benchmark, select_tasks
-    from exoactor.cli import _options
 
-    providers = {
-        st: getattr(args, st) for st in ("embody", "plan", "imagine", "body", "hands", "execute") if getattr(args, st)
-    }
+    providers = {st: getattr(args, st) for st in PROVIDER_STAGES if getattr(args, st)}
     tasks = select_tasks(args.tier, args.tasks)
     specs = episodes(
-        tasks, args.seeds, providers, _options(args.opt), runs_dir=args.runs_dir, oracle=not args.no_oracle
+        tasks, args.seeds, providers, parse_options(args.opt), runs_dir=args.runs_dir, oracle=not args.no_oracle
     )
     workers = args.workers or (os.cpu_count() or 1)
     out = Path(args.out)
@@ -69,7 +68,6 @@ def run_bench_cli(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-
     from exoactor.artifacts.io import write_json
     from exoactor.bench.harness import read_rows
     from exoactor.bench.summary import plot, summarize, to_markdown
@@ -89,5 +87,4 @@ def _summary(args: argparse.Namespace) -> int:
     write_json(stem.parent / f"{stem.name}_summary.json", {**summary, "machine": machine}, schema="bench_summary")
     plot(summary, stem.parent / f"{stem.name}_summary.png")
     print(f"wrote {stem}_summary.md, .json, .png", file=sys.stderr)
-
     return 0

@@ -40,7 +40,7 @@ KEYS = (
 
 def simple_references() -> dict[str, Any]:
     """G1 references built without retargeting: walk 2 m, turn 90 deg, reach with both arms."""
-    from exoactor.execute.locomotion import ramp, simple_reference
+    from exoactor.bench.reference_motions import ramp, simple_reference
 
     T = 250
     out = {
@@ -56,9 +56,10 @@ def simple_references() -> dict[str, Any]:
 
 
 def evaluate(name: str, rm: Any, checkpoint: str = "ppo", pd_mode: bool = False, wbt: bool = False) -> dict[str, Any]:
-    from exoactor.execute.execution_metrics import execution_metrics
-    from exoactor.execute.locomotion import LocoArmsController, rollout
-    from exoactor.execute.tracking_policy import WbtController
+    from exoactor.execute.sim.metrics import execution_metrics
+    from exoactor.execute.sim.loco_arms import LocoArmsController
+    from exoactor.execute.sim.rollout import rollout
+    from exoactor.execute.sim.wbt import WbtController
 
     ctrl: Any = WbtController(checkpoint) if wbt else LocoArmsController(checkpoint, pd_mode=pd_mode)
     ro = rollout(rm, ctrl, None, video=False)
@@ -80,8 +81,8 @@ def run(out: Path | str | None = DEFAULT_OUT, names: list[str] | None = None) ->
     rows = []
     refs: dict[str, Any] = dict(simple_references())
     try:
-        from exoactor.execute.reference_motions import reference_motions
-        from exoactor.execute.retargeting import retarget
+        from exoactor.bench.reference_motions import reference_motions
+        from exoactor.retarget.solver import retarget
 
         for n, hm in reference_motions(names).items():
             t0 = time.perf_counter()

@@ -14,15 +14,15 @@ import platform
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from exoactor import __version__
-from exoactor.config import STAGES, RunConfig
+from exoactor.config import RunConfig
 from exoactor.errors import ConfigError, ExoActorError, InputError
-from exoactor.registry import DEFAULTS
+from exoactor.stages import DEFAULTS, PROVIDER_STAGES
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,7 +100,7 @@ def run_episode(spec: EpisodeSpec) -> dict[str, Any]:
             checks=spec.checks,
         )
         run = Run.create(config, Path(spec.runs_dir))
-        run.execute()
+        run.run_stages()
     except ExoActorError as e:
         row["failure_reason"] = f"{type(e).__name__}: {e}"
     except Exception as e:  # noqa: BLE001 - a crash is this episode's failure, not the benchmark's
@@ -149,16 +149,21 @@ def _oracle(run: Any, spec: EpisodeSpec) -> dict[str, Any] | None:
     if not gt_path.is_file():
         return None
     from exoactor.artifacts import HumanMotion
-    from exoactor.stages import EXECUTE, StageContext
+    from exoactor.pipeline.runners import execute_human_motion
 
     try:
         gt = HumanMotion.load(gt_path)
         work = run.dir / "work" / "oracle_execute"
-        work.mkdir(parents=True, exist_ok=True)
-        ctx = StageContext(work_dir=work, seed=spec.seed, scene=spec.task)
-        ex = EXECUTE.create(
-            spec.providers.get("execute", DEFAULTS["execute"]), **spec.options.get("execute", {})
-        ).execute(gt, ctx)
+        ex = execute_human_motion(
+            gt,
+            spec.task,
+            spec.seed,
+            controller=spec.providers.get("execute", DEFAULTS["execute"]),
+            work_dir=work,
+            retargeter=spec.providers.get("retarget", DEFAULTS["retarget"]),
+            retarget_options=spec.options.get("retarget", {}),
+            **spec.options.get("execute", {}),
+        )
         ex.save(work / "execution.npz")
         return {"success": bool(ex.success) and not ex.kinematic, "fell": ex.fell}
     except Exception as e:  # noqa: BLE001
@@ -186,7 +191,7 @@ def episodes(
                     tier=task.tier,
                     instruction=task.instruction,
                     seed=seed,
-                    providers={s: providers.get(s, DEFAULTS[s]) for s in STAGES},
+                    providers={s: providers.get(s, DEFAULTS[s]) for s in PROVIDER_STAGES},
                     options=options or {},
                     runs_dir=runs_dir,
                     oracle=oracle,
@@ -331,7 +336,3 @@ def _bar(total: int, initial: int, enabled: bool) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, initial=initial, desc="episodes", unit="ep")
-
-
-def spec_dict(spec: EpisodeSpec) -> dict[str, Any]:
-    return asdict(spec)

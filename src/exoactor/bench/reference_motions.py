@@ -31,10 +31,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from exoactor.artifacts import HumanMotion, Plan, PlanStep, SceneObject, VideoPrompt
+from exoactor.artifacts import HumanMotion, Plan, PlanStep, RobotMotion, SceneObject, VideoPrompt
 from exoactor.artifacts.motion import SMPL24_JOINTS
 from exoactor.errors import ModelUnavailable
 from exoactor.geometry import mat_to_quat
+from exoactor.robot.g1 import constants as C
 
 F = NDArray[np.float64]
 
@@ -311,3 +312,44 @@ def reference_motions(names: list[str] | None = None) -> dict[str, HumanMotion]:
     if unknown:
         raise InputError(f"unknown reference motion(s) {unknown}; known: {', '.join(GENERATORS)}")
     return {n: GENERATORS[n]() for n in names}
+
+
+# --- G1 references built directly (no human, no retargeting) ------------------------------
+
+
+def simple_reference(
+    root_xy: F,
+    yaw: F,
+    joint_offsets: F | None = None,
+    hand_joint_pos: F | None = None,
+    fps: float = 50.0,
+) -> RobotMotion:
+    """A RobotMotion from a root path: the default pose carried along it.
+
+    Args:
+        root_xy: (T, 2) pelvis path; yaw: (T,) heading (rad).
+        joint_offsets: (T, 29) added to ``C.DEFAULT_JOINT_POS`` (e.g. arm motions), or None.
+        hand_joint_pos: (T, 2, 7) hand joints (open when None).
+    """
+    root_xy = np.asarray(root_xy, dtype=np.float64)
+    T = len(root_xy)
+    yaw = np.asarray(yaw, dtype=np.float64)
+    jp = np.repeat(C.DEFAULT_JOINT_POS[None], T, axis=0)
+    if joint_offsets is not None:
+        jp = jp + joint_offsets
+    return RobotMotion(
+        fps=fps,
+        root_pos=np.column_stack([root_xy, np.full(T, C.DEFAULT_PELVIS_HEIGHT)]),
+        root_quat=np.column_stack([np.cos(yaw / 2), np.zeros(T), np.zeros(T), np.sin(yaw / 2)]),
+        joint_pos=jp,
+        hand_joint_pos=np.zeros((T, 2, 7)) if hand_joint_pos is None else np.asarray(hand_joint_pos, float),
+        joint_names=list(C.JOINT_NAMES),
+        hand_joint_names=list(C.HAND_JOINT_NAMES),
+        source="simple_reference",
+    )
+
+
+def ramp(T: int, start: int, end: int) -> F:
+    """(T,) smooth 0 -> 1 between frames ``start`` and ``end`` (cosine), 0 before, 1 after."""
+    s = np.clip((np.arange(T) - start) / max(end - start, 1), 0.0, 1.0)
+    return 0.5 - 0.5 * np.cos(np.pi * s)

@@ -10,9 +10,10 @@ from typing import Any
 import numpy as np
 
 from exoactor.report import REFERENCE_S_PER_VIDEO_S, REFERENCE_TOTAL_S_PER_VIDEO_S
+from exoactor.stages import PROVIDER_STAGES
 
 TIERS = ("B", "A", "S")
-LATENCY_STAGES = ("embody", "plan", "imagine", "body", "hands", "execute")
+LATENCY_STAGES = PROVIDER_STAGES
 ERROR_KEYS = (
     "estimation_pa_mpjpe_mm",
     "estimation_mpjpe_mm",

@@ -18,6 +18,7 @@ The Dex3-1 hand angles have no place in that layout; they are kept in the npz ex
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -25,34 +26,12 @@ from numpy.typing import NDArray
 
 from exoactor.artifacts import HumanMotion, RobotMotion
 from exoactor.errors import ArtifactError, InputError
-from exoactor.robot.g1.joint_order import ISAACLAB_JOINT_NAMES, isaaclab_to_mjcf, mjcf_to_isaaclab
 from exoactor.geometry import quat_conj, quat_mul, quat_normalize, quat_to_axis_angle
-from exoactor.motion_ops import interp_linear, slerp
 from exoactor.robot.g1.constants import HAND_JOINT_NAMES, JOINT_NAMES
+from exoactor.robot.g1.joint_order import ISAACLAB_JOINT_NAMES, isaaclab_to_mjcf, mjcf_to_isaaclab
 
 SONIC_CSV_FPS = 50.0
 NPZ_SCHEMA = "exoactor_robot_motion_export/1"
-
-
-def resample_robot(robot: RobotMotion, fps: float) -> RobotMotion:
-    """The same motion on a `fps` clock (linear joints, slerp root). Returns `robot` when already there."""
-    if abs(robot.fps - fps) < 1e-9:
-        return robot
-    if robot.n_frames < 2:
-        raise InputError("cannot resample a RobotMotion with fewer than two frames")
-    n = int(np.floor((robot.n_frames - 1) / robot.fps * fps + 1e-9)) + 1
-    t = np.arange(n) / fps
-    return RobotMotion(
-        fps=float(fps),
-        root_pos=interp_linear(robot.root_pos, robot.fps, t),
-        root_quat=slerp(robot.root_quat, robot.fps, t),
-        joint_pos=interp_linear(robot.joint_pos, robot.fps, t),
-        hand_joint_pos=interp_linear(robot.hand_joint_pos, robot.fps, t),
-        joint_names=list(robot.joint_names),
-        hand_joint_names=list(robot.hand_joint_names),
-        source=robot.source,
-        extra=dict(robot.extra),
-    )
 
 
 def root_velocities(root_pos: NDArray, root_quat: NDArray, fps: float) -> tuple[NDArray, NDArray]:
@@ -93,12 +72,12 @@ def export_sonic_csv(robot: RobotMotion, path: str | Path, human: HumanMotion | 
         path: the motion folder to create (its name is the motion's name in SONIC).
         human: optional; adds smpl_joint.csv (root-local joints) and smpl_pose.csv.
     """
-    from exoactor.execute.sonic import sonic_frames
+    from exoactor.execute.real.sonic.stream import sonic_frames
 
     _check_robot(robot)
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
-    r = resample_robot(robot, SONIC_CSV_FPS)
+    r = robot.resample(SONIC_CSV_FPS)
     n = r.n_frames
     q = r.joint_pos
     qd = np.gradient(q, 1.0 / SONIC_CSV_FPS, axis=0) if n > 1 else np.zeros_like(q)
@@ -211,12 +190,17 @@ def export_motion(robot: RobotMotion, path: str | Path, fmt: str, human: HumanMo
     raise InputError(f"unknown export format '{fmt}' (formats: {', '.join(EXPORT_FORMATS)})")
 
 
-def export_file(src: str | Path, fmt: str = "sonic-csv", out: str | Path | None = None) -> Path:
+def export_file(
+    src: str | Path,
+    fmt: str = "sonic-csv",
+    out: str | Path | None = None,
+    retarget: Callable[[HumanMotion], RobotMotion] | None = None,
+) -> Path:
     """CLI entry (`exoactor export MOTION --format sonic-csv [--out PATH]`).
 
-    MOTION is a RobotMotion artifact, or a HumanMotion artifact (retargeted to the G1 first,
-    and its SMPL fields added to the SONIC folder). Default output: beside MOTION, named
-    ``<stem>_sonic/`` or ``<stem>_export.npz``. Returns the written path.
+    MOTION is a RobotMotion artifact, or a HumanMotion artifact (made a G1 reference by
+    `retarget` first, and its SMPL fields added to the SONIC folder). Default output: beside
+    MOTION, named ``<stem>_sonic/`` or ``<stem>_export.npz``. Returns the written path.
     """
     from exoactor.artifacts.io import read_npz
 
@@ -229,10 +213,10 @@ def export_file(src: str | Path, fmt: str = "sonic-csv", out: str | Path | None 
     if schema == RobotMotion.SCHEMA:
         robot = RobotMotion.load(src)
     elif schema == HumanMotion.SCHEMA:
-        from exoactor.execute.sonic import robot_reference
-
+        if retarget is None:
+            raise InputError(f"{src}: a human motion needs retargeting first: give a robot_motion.npz")
         human = HumanMotion.load(src)
-        robot = robot_reference(human, None, "export")
+        robot = retarget(human)
     else:
         raise ArtifactError(f"{src}: field 'schema': expected a robot_motion or human_motion artifact, got '{schema}'")
     if out is None:

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,51 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from exoactor import __version__
-from exoactor.artifacts import (
-    BodyMotion,
-    Execution,
-    HandMotion,
-    HumanMotion,
-    HumanView,
-    Instruction,
-    Observation,
-    Plan,
-    Video,
-)
+from exoactor.artifacts import BodyMotion, Execution, HandMotion, HumanMotion, Instruction
 from exoactor.artifacts.io import file_digest, read_json, write_json
 from exoactor.config import RunConfig
-from exoactor.errors import ExoActorError, ProviderError
-from exoactor.registry import registry
-from exoactor.stages import StageContext
-
-# The pipeline as data: stage -> (inputs, outputs). File names are relative to the run dir.
-OUTPUTS: dict[str, tuple[str, ...]] = {
-    "observe": ("observation.png", "observation.json"),
-    "plan": ("plan.json",),
-    "embody": ("human_view.png", "human_view.json", "human_view_observation.png", "human_view_observation.json"),
-    "imagine": ("video.mp4", "video.json"),
-    "body": ("body_motion.npz",),
-    "hands": ("hand_motion.npz",),
-    "motion": ("human_motion.npz", "overlay.mp4", "physcheck.json", "physcheck.png"),
-    "execute": ("execution.npz",),
-}
-INPUTS: dict[str, tuple[str, ...]] = {
-    "observe": (),
-    "plan": ("observe",),
-    "embody": ("observe",),
-    "imagine": ("embody", "plan"),
-    "body": ("imagine",),
-    "hands": ("imagine", "body"),
-    "motion": ("body", "hands"),
-    "execute": ("motion",),
-}
-ORDER: tuple[str, ...] = ("observe", "plan", "embody", "imagine", "body", "hands", "motion", "execute")
-# Optional outputs a stage may or may not write (e.g. a ground truth only synthetic videos have).
-OPTIONAL_OUTPUTS: dict[str, tuple[str, ...]] = {
-    "imagine": ("video_ground_truth.npz",),
-    "motion": ("overlay.mp4", "physcheck.json", "physcheck.png"),
-    "execute": ("execution.mp4", "robot_motion.npz"),
-}
+from exoactor.errors import ExoActorError
+from exoactor.pipeline.files import link_or_copy
+from exoactor.pipeline.steps import STEPS
+from exoactor.stages import ORDER, STAGES, StageContext, registry
 
 #: Bump when a change in exoactor's own code invalidates cached results.
 CACHE_VERSION = f"{__version__}-1"
@@ -160,7 +120,7 @@ class Run:
     # ---- keys and records ---------------------------------------------------------------
     def _digests(self, stage: str) -> dict[str, str]:
         out: dict[str, str] = {}
-        for up in INPUTS[stage]:
+        for up in STAGES[stage].inputs:
             rec = self.records.get(up)
             if rec is None:
                 raise RuntimeError(f"stage '{stage}' needs '{up}' first")
@@ -169,31 +129,25 @@ class Run:
         return out
 
     def _provider_of(self, stage: str) -> str | None:
-        if stage in ("observe", "motion"):
-            return None
-        return self.config.provider(stage)
+        return self.config.provider(stage) if STAGES[stage].has_providers else None
 
     def stage_key(self, stage: str) -> str:
         c = self.config
+        spec = STAGES[stage]
         ident: dict[str, Any] = {
             "stage": stage,
             "version": CACHE_VERSION,
             "code": code_digest(),
             "provider": self._provider_of(stage),
-            "options": c.provider_options(stage) if stage not in ("observe", "motion") else {},
+            "options": c.provider_options(stage) if spec.has_providers else {},
             "seed": c.seed,
             "inputs": self._digests(stage),
         }
-        if stage == "observe":
-            ident["scene"] = c.scene
-            ident["image"] = file_digest(Path(c.image)) if c.image and Path(c.image).is_file() else c.image
-            ident["size"] = [c.width, c.height]
-        if stage == "plan":
-            ident["instruction"] = c.instruction
-        if stage == "execute":
-            ident["scene"] = c.scene
-        if stage in ("imagine", "motion"):
-            ident["checks"] = [c.checks, c.video_retries, c.physcheck]
+        for k in spec.config_keys:
+            value = getattr(c, k)
+            if k == "image" and value and Path(value).is_file():
+                value = file_digest(Path(value))  # the image's content, not its path
+            ident[f"config.{k}"] = value
         blob = json.dumps(ident, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:24]
 
@@ -227,14 +181,14 @@ class Run:
         if not all((d / n).is_file() for n in outputs):
             return None
         for n in outputs:
-            _link_or_copy(d / n, self.dir / n)
+            link_or_copy(d / n, self.dir / n)
         return outputs
 
     def _to_cache(self, stage: str, key: str, outputs: list[str]) -> None:
         d = self.cache_dir / stage / key
         d.mkdir(parents=True, exist_ok=True)
         for n in outputs:
-            _link_or_copy(self.dir / n, d / n)
+            link_or_copy(self.dir / n, d / n)
         write_json(d / "done.json", {"outputs": outputs, "stage": stage})
 
     def _write_status(self, status: str, **extra: Any) -> None:
@@ -249,8 +203,8 @@ class Run:
             schema="run",
         )
 
-    # ---- execution ----------------------------------------------------------------------
-    def execute(self) -> dict[str, StageRecord]:
+    # ---- running ------------------------------------------------------------------------
+    def run_stages(self) -> dict[str, StageRecord]:
         """Run every stage up to `config.stop_after`, reusing finished and cached ones."""
         stop = self.config.stop_after
         self._write_status("running")
@@ -291,9 +245,11 @@ class Run:
             started = self.dir / "stages" / f"{stage}.started"
             started.write_text(datetime.now(UTC).isoformat())
             self.log(f"{stage}: running ({self._provider_of(stage) or 'built-in'})")
-            extra = STAGE_FUNCS[stage](self) or {}
-            outputs = [n for n in OUTPUTS[stage] if (self.dir / n).is_file()]
-            outputs += [n for n in OPTIONAL_OUTPUTS.get(stage, ()) if (self.dir / n).is_file() and n not in outputs]
+            extra = stage_step(stage)(self) or {}
+            missing = [n for n in STAGES[stage].outputs if not (self.dir / n).is_file()]
+            if missing:
+                raise RuntimeError(f"stage '{stage}' did not write {', '.join(missing)}")
+            outputs = [n for n in STAGES[stage].all_outputs() if (self.dir / n).is_file()]
             self._to_cache(stage, key, outputs)
             started.unlink(missing_ok=True)
             is_cached = False
@@ -339,6 +295,7 @@ class Run:
         )
 
     def provider(self, stage: str) -> Any:
+        """The configured provider of `stage`, constructed with its options."""
         return registry(stage).create(self.config.provider(stage), **self.config.provider_options(stage))
 
     def write_metrics(self) -> dict[str, Any]:
@@ -409,167 +366,11 @@ class Run:
         return out
 
 
-def _link_or_copy(src: Path, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    try:
-        os.link(src, tmp)
-    except OSError:
-        shutil.copy2(src, tmp)
-    os.replace(tmp, dst)
-
-
-# ---- the stage functions ------------------------------------------------------------------
-
-
-def _observe(run: Run) -> dict[str, Any]:
-    c = run.config
-    if c.scene is not None:
-        from exoactor.sim.scene import build_scene
-
-        scene = build_scene(c.scene, c.seed)
-        try:
-            obs = scene.observe(c.width, c.height)
-        finally:
-            scene.close()
-    else:
-        obs = Observation.load(Path(c.image))  # type: ignore[arg-type]
-    obs.save(run.dir / "observation.png")
-    return {"source": "scene" if c.scene else "image"}
-
-
-def _plan(run: Run) -> dict[str, Any]:
-    obs = Observation.load(run.dir / "observation.png")
-    plan = run.provider("plan").plan(Instruction(text=run.config.instruction), obs, run.ctx("plan"))
-    plan.save(run.dir / "plan.json")
-    return {"actions": plan.actions, "unknown_words": plan.unknown_words}
-
-
-def _embody(run: Run) -> dict[str, Any]:
-    obs = Observation.load(run.dir / "observation.png")
-    view = run.provider("embody").embody(obs, run.ctx("embody"))
-    view.save(run.dir / "human_view.png")
-    return {}
-
-
-def _imagine(run: Run) -> dict[str, Any]:
-    view = HumanView.load(run.dir / "human_view.png")
-    plan = Plan.load(run.dir / "plan.json")
-    provider = run.provider("imagine")
-    ctx = run.ctx("imagine")
-    attempts: list[dict[str, Any]] = []
-    check = _video_checker() if run.config.checks else None
-    for attempt in range(run.config.video_retries + 1):
-        if attempt:
-            ctx.seed = run.config.seed + 1000 * attempt
-        video = provider.imagine(view, plan, ctx)
-        if check is None:
-            break
-        report = check(video, view)
-        attempts.append({"attempt": attempt, "ok": bool(report.ok), "reasons": list(report.reasons)})
-        if report.ok:
-            break
-        run.log(f"imagine: the video failed its checks ({'; '.join(report.reasons)})")
-    else:
-        raise ProviderError(
-            f"the imagined video failed its sanity checks {len(attempts)} times: {'; '.join(attempts[-1]['reasons'])}"
-        )
-    video.save(run.dir / "video.mp4")
-    return {"duration_s": video.duration_s, "checks": attempts}
-
-
-def _video_checker() -> Callable[[Video, HumanView], Any] | None:
-    try:
-        from exoactor.imagine.checks import check_video
-    except ImportError:
-        return None
-    return check_video
-
-
-def _body(run: Run) -> dict[str, Any]:
-    video = Video.load(run.dir / "video.mp4")
-    body = run.provider("body").estimate_body(video, run.ctx("body"))
-    body.save(run.dir / "body_motion.npz")
-    return {"detection_rate": float(body.valid.mean())}
-
-
-def _hands(run: Run) -> dict[str, Any]:
-    video = Video.load(run.dir / "video.mp4")
-    body = BodyMotion.load(run.dir / "body_motion.npz")
-    hands = run.provider("hands").estimate_hands(video, body, run.ctx("hands"))
-    hands.save(run.dir / "hand_motion.npz")
-    return {}
-
-
-def _motion(run: Run) -> dict[str, Any]:
-    body = BodyMotion.load(run.dir / "body_motion.npz")
-    hands = HandMotion.load(run.dir / "hand_motion.npz")
-    motion = HumanMotion.combine(body, hands)
-    motion.save(run.dir / "human_motion.npz")
-    extra: dict[str, Any] = {}
-    if run.config.checks:
-        extra["physcheck"] = _physcheck(run, motion)
-    extra.update(_overlay(run, body, hands))
-    return extra
-
-
-def _physcheck(run: Run, motion: HumanMotion) -> dict[str, Any]:
-    """Test the imagined (estimated) motion for physical plausibility; `reject` stops the run."""
-    from exoactor.physcheck import check_motion, plot_report
-
-    objects = Observation.load(run.dir / "observation.png").objects
-    rep = check_motion(motion, objects)
-    rep.save(run.dir / "physcheck.json")
-    plot_report(motion, rep, run.dir / "physcheck.png")
-    if not rep.ok:
-        run.log("motion: physics check failed: " + "; ".join(rep.reasons))
-        if run.config.physcheck == "reject":
-            raise ProviderError("the imagined motion is physically implausible: " + "; ".join(rep.reasons))
-    return {"ok": rep.ok, "failed": list(rep.failed)}
-
-
-def _overlay(run: Run, body: BodyMotion, hands: HandMotion) -> dict[str, Any]:
-    try:
-        from exoactor.artifacts.media import write_video
-        from exoactor.estimate.overlay import draw_overlay
-    except ImportError:
-        return {}
-    video = Video.load(run.dir / "video.mp4")
-    try:
-        frames = draw_overlay(video, body, hands)
-    except ExoActorError as e:  # e.g. no camera pose to project with: the motion is still fine
-        run.log(f"motion: no overlay video ({e})")
-        return {"overlay": f"not drawn: {e}"}
-    write_video(run.dir / "overlay.mp4", frames, video.fps)
-    return {}
-
-
-def _execute(run: Run) -> dict[str, Any]:
-    motion = HumanMotion.load(run.dir / "human_motion.npz")
-    ctx = run.ctx("execute")
-    execution = run.provider("execute").execute(motion, ctx)
-    if execution.video and (ctx.work_dir / execution.video).is_file():
-        _link_or_copy(ctx.work_dir / execution.video, run.dir / "execution.mp4")
-        execution.video = "execution.mp4"
-    if (ctx.work_dir / "robot_motion.npz").is_file():
-        _link_or_copy(ctx.work_dir / "robot_motion.npz", run.dir / "robot_motion.npz")
-    execution.save(run.dir / "execution.npz")
-    return {"success": execution.success, "fell": execution.fell, "kinematic": execution.kinematic}
-
-
-STAGE_FUNCS: dict[str, Callable[[Run], dict[str, Any] | None]] = {
-    "observe": _observe,
-    "plan": _plan,
-    "embody": _embody,
-    "imagine": _imagine,
-    "body": _body,
-    "hands": _hands,
-    "motion": _motion,
-    "execute": _execute,
-}
-
-
 def load_execution(run_dir: Path) -> Execution | None:
     p = Path(run_dir) / "execution.npz"
     return Execution.load(p) if p.is_file() else None
+
+
+def stage_step(stage: str) -> Callable[[Run], dict[str, Any] | None]:
+    """The function that runs `stage` inside a run directory (exoactor.pipeline.steps)."""
+    return STEPS[stage]

@@ -111,14 +111,6 @@ def keypoint_hand_pose(keypoints: F, side: int, state: NDArray | None = None) ->
     return np.clip(q, C.HAND_JOINT_LIMITS[side, :, 0], C.HAND_JOINT_LIMITS[side, :, 1])
 
 
-def hand_closure(hand_pos: F) -> F:
-    """(..., 2) closure in [0, 1] of Dex3 poses (..., 2, 7): 0 = HAND_OPEN, 1 = HAND_CLOSED (curl joints)."""
-    span = C.HAND_CLOSED - C.HAND_OPEN  # (2, 7)
-    mask = np.abs(span) > 1e-9
-    frac = np.where(mask, (np.asarray(hand_pos) - C.HAND_OPEN) / np.where(mask, span, 1.0), 0.0)
-    return np.clip(frac.sum(-1) / mask.sum(-1), 0.0, 1.0)
-
-
 def hand_targets(motion: HumanMotion | HandMotion, *, use_keypoints: bool = True, use_state: bool = True) -> F:
     """(T, 2, 7) Dex3-1 joint targets, [left, right] x ``HAND_JOINT_NAMES``, radians.
 

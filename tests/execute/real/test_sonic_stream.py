@@ -13,16 +13,8 @@ import zmq
 
 from exoactor.artifacts import HumanMotion, RobotMotion
 from exoactor.artifacts.motion import SMPL24_PARENTS
-from exoactor.errors import ConfigError, InputError, ProviderError
-from exoactor.robot.g1.joint_order import (
-    ISAACLAB_JOINT_NAMES,
-    ISAACLAB_TO_MJCF,
-    ISAACLAB_WRIST_INDICES,
-    MJCF_TO_ISAACLAB,
-    isaaclab_to_mjcf,
-    mjcf_to_isaaclab,
-)
-from exoactor.execute.sonic import (
+from exoactor.errors import InputError, ProviderError
+from exoactor.execute.real.sonic.stream import (
     HEADER_SIZE,
     SMPL_REST_OFFSETS,
     decode_message,
@@ -33,6 +25,14 @@ from exoactor.execute.sonic import (
 )
 from exoactor.geometry import axis_angle_to_quat, quat_mul, quat_to_mat, yaw_quat
 from exoactor.robot.g1.constants import JOINT_NAMES
+from exoactor.robot.g1.joint_order import (
+    ISAACLAB_JOINT_NAMES,
+    ISAACLAB_TO_MJCF,
+    ISAACLAB_WRIST_INDICES,
+    MJCF_TO_ISAACLAB,
+    isaaclab_to_mjcf,
+    mjcf_to_isaaclab,
+)
 from exoactor.stages import EXECUTE, StageContext
 
 _C = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])  # ours -> SMPL axes
@@ -335,7 +335,7 @@ def test_provider_is_registered_and_streams_with_a_given_reference(tmp_path: Pat
     sub = Subscriber(port, n_expected=11)
     sub.start()
     provider = EXECUTE.create("sonic", address=f"tcp://127.0.0.1:{port}", realtime=False, wait_subscriber_s=5)
-    ex = provider.execute(hm, StageContext(work_dir=tmp_path, options={"robot_motion": robot_motion(t=20)}))
+    ex = provider.execute(robot_motion(t=20), hm, StageContext(work_dir=tmp_path))
     sub.join(timeout=5.0)
     sub.stop.set()
     assert ex.metrics["frames_sent"] == 11 == len(sub.messages)  # 0.2 s of human motion at 50 Hz
@@ -343,7 +343,7 @@ def test_provider_is_registered_and_streams_with_a_given_reference(tmp_path: Pat
     # a second segment continues the session's frame_index
     sub2 = Subscriber(port, n_expected=11)
     sub2.start()
-    provider.execute(hm, StageContext(work_dir=tmp_path, options={"robot_motion": robot_motion(t=20)}))
+    provider.execute(robot_motion(t=20), hm, StageContext(work_dir=tmp_path))
     sub2.join(timeout=5.0)
     sub2.stop.set()
     idx = np.concatenate([decode_message(m)[1]["frame_index"] for m in sub2.messages])
@@ -367,20 +367,17 @@ def test_estop_ends_the_stream_and_is_recorded() -> None:
     assert ex.events[1]["frame"] == 12 and ex.joint_pos.shape == (12, 29)
 
 
-def test_without_a_reference_the_motion_is_retargeted(tmp_path: Path) -> None:
-    from exoactor.execute.sonic import robot_reference
+def test_the_provider_needs_the_human_motion_for_the_smpl_fields(tmp_path: Path) -> None:
+    from exoactor.execute.real.sonic.provider import SonicExecutor
+    from exoactor.stages import StageContext
 
-    hm, _ = human_motion(t=10)
-    robot = robot_reference(hm, None, "sonic")
-    assert robot.fps == 50.0 and robot.joint_pos.shape[1] == 29
-    assert robot.n_frames == pytest.approx(hm.duration_s * 50, abs=2)
-    with pytest.raises(ConfigError, match="must be a RobotMotion"):
-        robot_reference(hm, "not a motion", "sonic")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="SMPL joints"):
+        SonicExecutor().execute(robot_motion(t=10), None, StageContext(work_dir=tmp_path))
 
 
 def test_smpl_joint_slots_22_23_carry_the_thumb_ip_where_seen() -> None:
-    from exoactor.execute.sonic import sonic_frames
-    from exoactor.motion_ops import slerp
+    from exoactor.execute.real.sonic.stream import sonic_frames
+    from exoactor.geometry import slerp
 
     hm, _ = human_motion(t=31, fps=30.0)
     f = sonic_frames(hm, robot_motion(t=51))

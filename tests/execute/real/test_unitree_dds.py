@@ -22,7 +22,7 @@ from test_sonic_stream import human_motion  # noqa: E402
 from test_unitree_lowlevel import reference  # noqa: E402
 
 from exoactor.errors import ProviderError  # noqa: E402
-from exoactor.execute.unitree_io import (  # noqa: E402
+from exoactor.execute.real.unitree.io import (  # noqa: E402
     LowCmd,
     LowState,
     handcmd_from_idl,
@@ -87,7 +87,7 @@ def test_provider_commands_a_loopback_g1_over_dds(tmp_path: Path) -> None:
             state_timeout_s=0.5,  # 2 shared cores
         )
         hm, _ = human_motion(t=10)
-        ex = prov.execute(hm, StageContext(work_dir=tmp_path, options={"robot_motion": reference()}))
+        ex = prov.execute(reference(), hm, StageContext(work_dir=tmp_path))
         time.sleep(0.1)
     finally:
         g1.halt.set()
@@ -112,5 +112,5 @@ def test_no_g1_on_the_domain_fails_after_a_bounded_wait(tmp_path: Path) -> None:
     hm, _ = human_motion(t=10)
     t0 = time.monotonic()
     with pytest.raises(ProviderError, match="no rt/lowstate message from a G1 within 0.5 s"):
-        prov.execute(hm, StageContext(work_dir=tmp_path, options={"robot_motion": reference()}))
+        prov.execute(reference(), hm, StageContext(work_dir=tmp_path))
     assert 0.45 < time.monotonic() - t0 < 3.0

@@ -11,14 +11,7 @@ import pytest
 
 from exoactor.artifacts import RobotMotion
 from exoactor.errors import InputError, ProviderError
-from exoactor.execute.unitree import (
-    LEG_JOINTS,
-    SafetyFilter,
-    SafetyLimits,
-    UnitreeLowLevel,
-    run_to_execution,
-)
-from exoactor.execute.unitree_io import (
+from exoactor.execute.real.unitree.io import (
     LOWCMD_STRUCT,
     LOWSTATE_STRUCT,
     HandCmd,
@@ -27,6 +20,13 @@ from exoactor.execute.unitree_io import (
     crc32_core,
     dex3_mode,
     packed_crc,
+)
+from exoactor.execute.real.unitree.lowlevel import (
+    LEG_JOINTS,
+    SafetyFilter,
+    SafetyLimits,
+    UnitreeLowLevel,
+    run_to_execution,
 )
 from exoactor.geometry import axis_angle_to_quat, yaw_quat
 from exoactor.robot.g1.constants import DEFAULT_JOINT_POS, EFFORT_LIMIT, JOINT_LIMITS, JOINT_NAMES, STAND_KD, STAND_KP
@@ -272,7 +272,7 @@ def test_provider_with_an_injected_transport(tmp_path: Path) -> None:
     fake = FakeG1(DEFAULT_JOINT_POS)
     prov = info.factory(transport=fake, control_hz=200.0, ramp_s=0.05, damp_s=0.02)
     hm, _ = human_motion(t=10)
-    ex = prov.execute(hm, StageContext(work_dir=tmp_path, options={"robot_motion": reference()}))
+    ex = prov.execute(reference(), hm, StageContext(work_dir=tmp_path))
     assert ex.controller == "unitree" and ex.kinematic is False and ex.success is None
     assert len(fake.cmds) == ex.metrics["commands_sent"]
     assert ex.metrics["commands_sent"] == 111 or ex.metrics["late_ticks"] > 0

@@ -7,7 +7,9 @@ from typing import Any
 import numpy as np
 
 from exoactor.artifacts import RobotMotion
-from exoactor.execute.locomotion import FALL_HEIGHT, LocoArmsController, execute_reference, simple_reference
+from exoactor.bench.reference_motions import simple_reference
+from exoactor.execute.sim.loco_arms import LocoArmsController
+from exoactor.execute.sim.rollout import FALL_HEIGHT, execute_reference
 from exoactor.robot.g1 import constants as C
 from exoactor.stages import StageContext
 

@@ -1,4 +1,4 @@
-"""The kinematic execute provider: retarget + replay in a scene, with a video and residual metrics."""
+"""The kinematic execute provider: replay a retargeted reference in a scene, with a video and residual metrics."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import numpy as np
 
 from exoactor.artifacts import Execution, RobotMotion
 from exoactor.artifacts.media import read_video
-from exoactor.execute.replay import KinematicReplay
-from exoactor.execute.retargeting import fk_human_motion, ik_model
+from exoactor.execute.sim.kinematic import KinematicReplay
+from exoactor.pipeline.runners import scene_objects
+from exoactor.retarget.solver import fk_human_motion, ik_model, retarget
 from exoactor.robot.g1 import constants as C
 from exoactor.stages import EXECUTE, StageContext
 
@@ -25,7 +26,9 @@ def _standing_motion(n_frames: int):
 def test_kinematic_replay_in_a_scene(tmp_path) -> None:
     assert "kinematic" in EXECUTE.names()
     motion = _standing_motion(20)
-    ex = KinematicReplay().execute(motion, StageContext(work_dir=tmp_path, scene="walk_to_table", seed=0))
+    robot = retarget(motion, objects=scene_objects("walk_to_table", 0))
+    robot.save(tmp_path / "robot_motion.npz")
+    ex = KinematicReplay().execute(robot, motion, StageContext(work_dir=tmp_path, scene="walk_to_table", seed=0))
     assert isinstance(ex, Execution) and ex.kinematic and ex.success is None and not ex.fell
     assert ex.controller == "kinematic" and ex.scene == "walk_to_table"
     assert ex.joint_pos.shape == (20, 29) and ex.hand_joint_pos.shape == (20, 2, 7)
@@ -47,7 +50,9 @@ def test_kinematic_replay_in_a_scene(tmp_path) -> None:
 
 
 def test_kinematic_replay_without_scene(tmp_path) -> None:
-    ex = KinematicReplay(width=160, height=120).execute(_standing_motion(6), StageContext(work_dir=tmp_path))
+    ex = KinematicReplay(width=160, height=120).execute(
+        retarget(_standing_motion(6)), None, StageContext(work_dir=tmp_path)
+    )
     assert ex.scene is None and ex.kinematic
     frames, _ = read_video(tmp_path / ex.video)
     assert frames.shape[1:3] == (120, 160)

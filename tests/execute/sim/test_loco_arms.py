@@ -8,8 +8,11 @@ import pytest
 pytest.importorskip("mujoco")
 pytest.importorskip("onnxruntime")
 
-from exoactor.execute import locomotion as L  # noqa: E402
-from exoactor.execute.execution_metrics import yaw_of  # noqa: E402
+from exoactor.bench.reference_motions import ramp, simple_reference  # noqa: E402
+from exoactor.execute.sim import loco_arms as LA  # noqa: E402
+from exoactor.execute.sim import rollout as R  # noqa: E402
+from exoactor.execute.sim.path_follower import PathFollower  # noqa: E402
+from exoactor.geometry import quat_to_yaw as yaw_of  # noqa: E402
 from exoactor.robot.g1 import constants as C  # noqa: E402
 from exoactor.stages import StageContext  # noqa: E402
 
@@ -17,15 +20,15 @@ from exoactor.stages import StageContext  # noqa: E402
 def test_path_follower_commands() -> None:
     T = 100
     x = np.linspace(0, 1.0, T)  # 0.5 m/s
-    rm = L.simple_reference(np.column_stack([x, np.zeros(T)]), np.zeros(T))
-    f = L.PathFollower(rm.root_pos, rm.root_quat)
+    rm = simple_reference(np.column_stack([x, np.zeros(T)]), np.zeros(T))
+    f = PathFollower(rm.root_pos, rm.root_quat)
     c = f.command(50, np.array([x[50], 0.0, 0.75]), 0.0)
     assert c[0] == pytest.approx(f.ff_gain * 0.5, rel=0.05)
     # facing +y, the same world velocity is a rightward (negative vy) command
     c = f.command(50, np.array([x[50], 0.0, 0.75]), np.pi / 2)
     assert c[1] == pytest.approx(-f.ff_gain * 0.5, rel=0.05) and abs(c[0]) < 1e-6
     # a still reference: dead band, then walk back when pushed away
-    still = L.PathFollower(np.zeros((10, 3)), np.tile([1.0, 0, 0, 0], (10, 1)))
+    still = PathFollower(np.zeros((10, 3)), np.tile([1.0, 0, 0, 0], (10, 1)))
     assert np.all(still.command(5, np.array([0.05, 0, 0]), 0.0) == 0)
     assert still.command(5, np.array([0.3, 0, 0]), 0.0)[0] < 0
 
@@ -34,18 +37,18 @@ def test_pd_mode_mask_marks_squats_only() -> None:
     jp = np.repeat(C.DEFAULT_JOINT_POS[None], 100, axis=0)
     jp[40:80, [3, 9]] = 1.6  # a 0.8 s squat
     jp[10:15, [3, 9]] = 1.6  # a 0.1 s blip: ignored
-    m = L.pd_mode_mask(jp)
+    m = LA.pd_mode_mask(jp)
     assert m[40:80].all() and m.sum() == 40
 
 
 def _run(rm, seconds=None):
-    ctrl = L.LocoArmsController()
-    return ctrl, L.rollout(rm, ctrl, None, video=False, max_seconds=seconds)
+    ctrl = LA.LocoArmsController()
+    return ctrl, R.rollout(rm, ctrl, None, video=False, max_seconds=seconds)
 
 
 def test_walk_forward_two_metres() -> None:
     T = 250
-    rm = L.simple_reference(np.column_stack([2.0 * L.ramp(T, 25, 200), np.zeros(T)]), np.zeros(T))
+    rm = simple_reference(np.column_stack([2.0 * ramp(T, 25, 200), np.zeros(T)]), np.zeros(T))
     _, ro = _run(rm)
     assert not ro.fell
     assert ro.root_pos[-1, 0] == pytest.approx(2.0, abs=0.25)
@@ -55,7 +58,7 @@ def test_walk_forward_two_metres() -> None:
 
 def test_turn_ninety_degrees() -> None:
     T = 200
-    rm = L.simple_reference(np.zeros((T, 2)), np.pi / 2 * L.ramp(T, 25, 150))
+    rm = simple_reference(np.zeros((T, 2)), np.pi / 2 * ramp(T, 25, 150))
     _, ro = _run(rm)
     assert not ro.fell
     assert np.degrees(yaw_of(ro.root_quat[-1])) == pytest.approx(90, abs=12)
@@ -65,13 +68,13 @@ def test_turn_ninety_degrees() -> None:
 def test_reach_with_both_arms_while_standing() -> None:
     T = 200
     off = np.zeros((T, 29))
-    r = L.ramp(T, 10, 80)
+    r = ramp(T, 10, 80)
     off[:, [15, 22]] = -1.4 * r[:, None]  # shoulders forward
     off[:, [18, 25]] = -0.5 * r[:, None]  # elbows straighter
-    rm = L.simple_reference(np.zeros((T, 2)), np.zeros(T), off)
+    rm = simple_reference(np.zeros((T, 2)), np.zeros(T), off)
     ctrl, ro = _run(rm)
     assert not ro.fell
-    from exoactor.execute.execution_metrics import execution_metrics
+    from exoactor.execute.sim.metrics import execution_metrics
 
     m = execution_metrics(rm, ro.bodies, ro.foot_contact, ro.root_quat)
     # the policy leans the pelvis back ~10 deg against the arms' weight: the hands end up
@@ -88,9 +91,9 @@ def test_reach_with_both_arms_while_standing() -> None:
 
 def test_provider_in_a_task_scene(tmp_path) -> None:
     T = 100
-    rm = L.simple_reference(np.zeros((T, 2)), np.zeros(T))
+    rm = simple_reference(np.zeros((T, 2)), np.zeros(T))
     ctx = StageContext(scene="walk_to_table", seed=0, work_dir=tmp_path)
-    ex = L.execute_reference(rm, L.LocoArmsController(), ctx, video=True)
+    ex = R.execute_reference(rm, LA.LocoArmsController(), ctx, video=True)
     assert ex.controller == "loco+arms" and not ex.kinematic and not ex.fell
     assert ex.success is False  # standing at the start never reaches the table
     assert len(ex.time) == 150 and ex.joint_pos.shape == (150, 29)
@@ -104,14 +107,14 @@ def test_squat_segment_is_reported_and_pd_mode_switches() -> None:
     T = 100
     off = np.zeros((T, 29))
     off[40:80, [3, 9]] = 1.0  # knees to 1.67 rad: a squat the policy cannot do
-    rm = L.simple_reference(np.zeros((T, 2)), np.zeros(T), off)
-    ctrl = L.LocoArmsController()
-    ro = L.rollout(rm, ctrl, None, video=False, max_seconds=1.0)
+    rm = simple_reference(np.zeros((T, 2)), np.zeros(T), off)
+    ctrl = LA.LocoArmsController()
+    ro = R.rollout(rm, ctrl, None, video=False, max_seconds=1.0)
     assert [e for e in ro.events if e["type"] == "legs_beyond_policy"] == [
         {"t": 0.8, "type": "legs_beyond_policy", "until": 1.6}
     ]
     assert set(ctrl.modes) == {"loco"}
-    ctrl = L.LocoArmsController(pd_mode=True)
-    ro = L.rollout(rm, ctrl, None, video=False, max_seconds=1.0)
+    ctrl = LA.LocoArmsController(pd_mode=True)
+    ro = R.rollout(rm, ctrl, None, video=False, max_seconds=1.0)
     assert {"t": 0.8, "type": "mode", "mode": "pd"} in ro.events
     assert ctrl.modes.count("pd") == 10  # frames 40..49 within the first second

@@ -9,7 +9,8 @@ mujoco = pytest.importorskip("mujoco")
 pytest.importorskip("onnxruntime")
 
 from exoactor.errors import ModelUnavailable  # noqa: E402
-from exoactor.execute.loco_policy import OBS_DIM, LocoPolicy, quat_rotate_inverse  # noqa: E402
+from exoactor.execute.sim.loco_policy import OBS_DIM, LocoPolicy  # noqa: E402
+from exoactor.geometry import quat_conj, rotate  # noqa: E402
 from exoactor.robot.g1 import constants as C  # noqa: E402
 from exoactor.robot.g1.model import g1_model, joint_dof_indices, joint_qpos_indices, set_gains  # noqa: E402
 
@@ -59,7 +60,7 @@ def test_observation_layout(policy: LocoPolicy) -> None:
 def test_projected_gravity_of_a_tilted_body() -> None:
     a = np.radians(30)
     q = np.array([np.cos(a / 2), np.sin(a / 2), 0, 0])  # roll 30 deg
-    g = quat_rotate_inverse(q, np.array([0.0, 0.0, -1.0]))
+    g = rotate(quat_conj(q), np.array([0.0, 0.0, -1.0]))
     np.testing.assert_allclose(g, [0, -np.sin(a), -np.cos(a)], atol=1e-9)
 
 

@@ -7,8 +7,8 @@ import pytest
 
 pytest.importorskip("mujoco")
 
-from exoactor.execute import execution_metrics as M  # noqa: E402
-from exoactor.execute.locomotion import simple_reference  # noqa: E402
+from exoactor.bench.reference_motions import simple_reference  # noqa: E402
+from exoactor.execute.sim import metrics as M  # noqa: E402
 from exoactor.robot.g1 import constants as C  # noqa: E402
 
 

@@ -8,9 +8,11 @@ import pytest
 pytest.importorskip("mujoco")
 pytest.importorskip("onnxruntime")
 
+from exoactor.bench.reference_motions import ramp, simple_reference  # noqa: E402
 from exoactor.errors import ModelUnavailable  # noqa: E402
-from exoactor.execute import locomotion as L  # noqa: E402
-from exoactor.execute.tracking_policy import OBS_DIM, WbtController, WbtPolicy, quat_to_matrix, ref_ori_b  # noqa: E402
+from exoactor.execute.sim import rollout as R  # noqa: E402
+from exoactor.execute.sim.wbt import OBS_DIM, WbtController, WbtPolicy, ref_ori_b  # noqa: E402
+from exoactor.geometry import quat_to_mat as quat_to_matrix  # noqa: E402
 from exoactor.robot.g1 import constants as C  # noqa: E402
 
 
@@ -52,9 +54,9 @@ def test_missing_checkpoint() -> None:
 def test_runs_on_a_reference_without_nan() -> None:
     T = 150
     off = np.zeros((T, 29))
-    off[:, [15, 22]] = -0.6 * L.ramp(T, 20, 100)[:, None]
-    rm = L.simple_reference(np.zeros((T, 2)), np.zeros(T), off)
-    ro = L.rollout(rm, WbtController("ppo"), None, video=False, max_seconds=3.0)
+    off[:, [15, 22]] = -0.6 * ramp(T, 20, 100)[:, None]
+    rm = simple_reference(np.zeros((T, 2)), np.zeros(T), off)
+    ro = R.rollout(rm, WbtController("ppo"), None, video=False, max_seconds=3.0)
     assert len(ro.time) == 150
     assert np.all(np.isfinite(ro.joint_pos)) and np.all(np.isfinite(ro.root_pos))
     assert not any(e["type"] == "diverged" for e in ro.events)

@@ -1,4 +1,4 @@
-"""The ``kinematic`` execute provider: retarget, then replay the reference without physics.
+"""The ``kinematic`` execute provider: replay the reference without physics.
 
 Each 50 Hz frame sets the robot's qpos (root, 29 body joints, 14 hand joints) in the task's
 scene (objects stay where they are: nothing is simulated) and every other frame is rendered
@@ -18,7 +18,6 @@ import numpy as np
 
 from exoactor.artifacts import Execution, HumanMotion, RobotMotion
 from exoactor.errors import InputError, missing_package
-from exoactor.execute.retargeting import retarget
 from exoactor.stages import EXECUTE, StageContext
 
 VIDEO_NAME = "kinematic.mp4"
@@ -96,7 +95,7 @@ def replay_frames(
 
 def grasp_events(hand_joint_pos: np.ndarray, fps: float) -> list[dict[str, Any]]:
     """``grasp``/``release`` events where a hand's closure (0 open .. 1 closed) crosses 0.5."""
-    from exoactor.execute.dex3_mapping import hand_closure
+    from exoactor.robot.g1.constants import hand_closure
 
     closed = hand_closure(hand_joint_pos) > 0.5  # (T, 2)
     events: list[dict[str, Any]] = []
@@ -115,44 +114,32 @@ def grasp_events(hand_joint_pos: np.ndarray, fps: float) -> list[dict[str, Any]]
 class KinematicReplay:
     """Replay the retargeted reference kinematically (no physics; for viewing only).
 
-    Options: ``width``/``height`` of the video (320x240), ``video`` (False: no rendering),
-    ``iterations`` (IK steps per frame, 2).
+    Options: ``width``/``height`` of the video (320x240), ``video`` (False: no rendering).
+    The IK iterations are the retarget stage's option (``--opt retarget.iterations=N``).
     """
 
-    def __init__(self, width: int = 320, height: int = 240, video: bool = True, iterations: int = 2) -> None:
+    def __init__(self, width: int = 320, height: int = 240, video: bool = True) -> None:
         if width < 16 or height < 16:
             raise InputError(f"kinematic: video size {width}x{height} is too small")
-        self.width, self.height, self.video, self.iterations = int(width), int(height), bool(video), int(iterations)
+        self.width, self.height, self.video = int(width), int(height), bool(video)
 
-    def execute(self, motion: HumanMotion, ctx: StageContext) -> Execution:
+    def execute(self, robot: RobotMotion, human: HumanMotion | None, ctx: StageContext) -> Execution:
         try:
             import mujoco  # noqa: F401
         except ImportError:
             raise missing_package("mujoco", "sim", "kinematic") from None
-        scene = None
-        if ctx.scene is not None:
-            os.environ.setdefault("MUJOCO_GL", "egl")
-            from exoactor.sim.scene import build_scene
+        rm = robot.resample(50.0)
+        video_name = None
+        if self.video:
+            from exoactor.artifacts.media import write_video
 
-            scene = build_scene(ctx.scene, ctx.seed)
-        try:
-            objects = scene.objects() if scene is not None else None
-            rm = retarget(motion, fps=50.0, progress=ctx.progress, iterations=self.iterations, objects=objects)
             work = Path(ctx.work_dir)
             work.mkdir(parents=True, exist_ok=True)
-            rm.save(work / "robot_motion.npz")
-            video_name = None
-            if self.video:
-                from exoactor.artifacts.media import write_video
-
-                frames = replay_frames(
-                    rm, scene, seed=ctx.seed, width=self.width, height=self.height, every=2, progress=ctx.progress
-                )
-                write_video(work / VIDEO_NAME, frames, fps=25.0)
-                video_name = VIDEO_NAME
-        finally:
-            if scene is not None:
-                scene.close()
+            frames = replay_frames(
+                rm, ctx.scene, seed=ctx.seed, width=self.width, height=self.height, every=2, progress=ctx.progress
+            )
+            write_video(work / VIDEO_NAME, frames, fps=25.0)
+            video_name = VIDEO_NAME
         ex = rm.extra
         T = rm.n_frames
         return Execution(
@@ -169,13 +156,14 @@ class KinematicReplay:
             success=None,
             fell=False,
             metrics={
-                "tracking_error_mm_mean": ex["keypoint_error_mm_mean"],
-                "tracking_error_mm_max": ex["keypoint_error_mm_max"],
-                "keypoint_error_mm": ex["keypoint_error_mm"],
-                "retarget_ms_per_frame": ex["ms_per_frame"],
-                "foot_skate_m_s": ex["foot_skate_m_s"],
-                "series": ex["series"],
+                # a kinematic replay tracks its reference exactly: the retargeting residual is its error
+                "tracking_error_mm_mean": ex.get("keypoint_error_mm_mean"),
+                "tracking_error_mm_max": ex.get("keypoint_error_mm_max"),
+                "keypoint_error_mm": ex.get("keypoint_error_mm", {}),
+                "retarget_ms_per_frame": ex.get("ms_per_frame"),
+                "foot_skate_m_s": ex.get("foot_skate_m_s"),
+                "series": ex.get("series", {}),
             },
             video=video_name,
-            extra={"retarget_scale": ex["scale"], "note": "kinematic replay: no physics, never counts as success"},
+            extra={"retarget_scale": ex.get("scale"), "note": "kinematic replay: no physics, never counts as success"},
         )

@@ -32,6 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from exoactor.errors import ConfigError, ModelUnavailable, missing_package
+from exoactor.geometry import quat_conj, rotate
 from exoactor.robot.g1 import constants as C
 
 F = NDArray[np.float64]
@@ -87,19 +88,6 @@ def onnx_metadata(session: Any) -> dict[str, Any]:
         except (ValueError, TypeError):
             out[k] = v
     return out
-
-
-def quat_rotate_inverse(q: F, v: F) -> F:
-    """Rotate world vector ``v`` (3,) into the frame of wxyz quaternion ``q`` (4,)."""
-    w, x, y, z = q
-    R = np.array(
-        [
-            [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-            [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
-        ]
-    )
-    return R.T @ v
 
 
 class LocoPolicy:
@@ -164,7 +152,7 @@ class LocoPolicy:
             dof_pos, dof_vel: (29,) joint state in ``C.JOINT_NAMES`` order.
             command: (3,) vx, vy (m/s, heading frame) and yaw rate (rad/s).
         """
-        grav = quat_rotate_inverse(np.asarray(base_quat, dtype=np.float64), np.array([0.0, 0.0, -1.0]))
+        grav = rotate(quat_conj(np.asarray(base_quat, dtype=np.float64)), np.array([0.0, 0.0, -1.0]))
         obs = np.concatenate(
             [
                 self.last_action,

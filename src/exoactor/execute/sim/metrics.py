@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from exoactor.artifacts import RobotMotion
+from exoactor.geometry import quat_to_yaw
 from exoactor.robot.g1 import constants as C
 
 F = NDArray[np.float64]
@@ -37,12 +38,6 @@ TRACKED_BODIES: dict[str, str] = {
 }
 STILL_SPEED = 0.1  # m/s: reference root slower than this = an upper-body segment
 CLOSED_FRACTION = 0.75  # reference hand closed beyond this fraction of HAND_CLOSED = grasping
-
-
-def yaw_of(quat: F) -> F:
-    """(T,) yaw (rad) of wxyz quaternions (T, 4)."""
-    w, x, y, z = np.moveaxis(np.asarray(quat, dtype=np.float64), -1, 0)
-    return np.arctan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
 
 
 def hold_last(a: F, n: int) -> F:
@@ -174,8 +169,8 @@ def execution_metrics(
         if k in ("pelvis",):
             series["pelvis_error_mm"] = e.tolist()
     # hands relative to the pelvis, each in its own yaw frame
-    ref_yaw = yaw_of(hold_last(rm.root_quat, T))
-    sim_yaw = yaw_of(root_quat)
+    ref_yaw = quat_to_yaw(hold_last(rm.root_quat, T))
+    sim_yaw = quat_to_yaw(root_quat)
     hand_local = (
         np.stack(
             [

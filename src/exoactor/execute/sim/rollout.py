@@ -1,33 +1,13 @@
-"""The ``loco+arms`` execute provider and the physics execution loop shared with ``wbt``.
+"""The physics execution loop shared by the simulated controllers (``loco+arms``, ``wbt``, ...).
 
-``loco+arms`` (the default controller): a pretrained velocity-command locomotion policy
-(:class:`exoactor.execute.loco_policy.LocoPolicy`, holosoma's G1 ppo checkpoint) drives the legs
-and keeps the balance, while an outer loop (:class:`PathFollower`) turns the reference root
-path into velocity and yaw-rate commands (feed-forward reference velocity plus a proportional
-correction of the position and heading error; zero command, gait phase held, while the
-reference root is still). The waist, arms and wrists track the reference joint angles by PD
-(stiffer gains than the policy's: the policy's arm kp ~14 lets a straight arm sag 0.35-0.5 rad)
-and the Dex3-1 hands track the reference hand joints. The policy is shown its own previous arm
-targets as the arm state (see ``LocoPolicy.act``) and the real waist state, which keeps it
-balanced under reaches and overhead raises.
-
-The locomotion policy cannot squat, sit or bend the legs far from its default pose. Frames whose
-reference legs do (knee > ``PD_KNEE`` rad or hip pitch < ``PD_HIP`` rad on both legs for at least
-``PD_MIN_S``) are reported as ``{"t", "type": "legs_beyond_policy", "until": t_end}`` events: by
-default the policy keeps the legs near its walking pose there (and the balance) while the waist
-pitch and the arms still follow the reference, so a bend becomes a waist bend and a sit-down
-does not sit. With ``pd_mode=True`` those segments switch instead to PD on the reference for all
-29 joints with the stiff ``STAND_KP`` gains and no balance control (events ``{"type": "mode",
-"mode": "pd" | "loco"}``); measured on the benchmark motions this falls on every squat/sit/lift
-clip (5/5), while the default mode fell on none of them.
-
-The execution loop (:func:`rollout`): the task scene (or an empty floor), the robot in its
-default pose at the reference's first root position and heading, 50 Hz control with 0.005 s
-physics, the scene's SuccessMonitor updated every control step, fall detection (pelvis below
-0.45 m or torso tilted more than 60 deg for 0.2 s: a "fell" event, the rollout stops 1 s later),
-the reference + 1 s of settling (capped at the task's time limit), the state recorded at 50 Hz
-and a 320x240 video from ``robot_view`` (shadows off) every 2nd control step (25 fps). Control
-and rendering are timed separately.
+:func:`rollout`: the task scene (or an empty floor), the robot in its default pose at the
+reference's first root position and heading, 50 Hz control with 0.005 s physics, the scene's
+SuccessMonitor updated every control step, fall detection (pelvis below 0.45 m or torso tilted
+more than 60 deg for 0.2 s: a "fell" event, the rollout stops 1 s later), the reference + 1 s of
+settling (capped at the task's time limit; a travelling reference gets up to 5 s more to reach
+its last root position), the state recorded at 50 Hz and a 320x240 video from ``robot_view``
+(shadows off) every 2nd control step (25 fps). Control and rendering are timed separately.
+:func:`execute_reference` packages a rollout as an Execution with its metrics.
 """
 
 from __future__ import annotations
@@ -35,18 +15,18 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
-from exoactor.artifacts import Execution, HumanMotion, RobotMotion
-from exoactor.errors import InputError, missing_package
-from exoactor.execute.execution_metrics import TRACKED_BODIES, execution_metrics, yaw_of
+from exoactor.artifacts import Execution, RobotMotion
+from exoactor.execute.sim.metrics import TRACKED_BODIES, execution_metrics
+from exoactor.geometry import quat_to_yaw, yaw_quat
 from exoactor.robot.g1 import constants as C
-from exoactor.stages import EXECUTE, StageContext
+from exoactor.stages import StageContext
 
 F = NDArray[np.float64]
 
@@ -61,102 +41,6 @@ CATCH_UP_TOL_M = 0.10  # ... within this distance (the path follower restarts wa
 SETTLE_S = 1.0
 VIDEO_NAME = "execution.mp4"
 
-UPPER = np.arange(12, 29)  # waist (3) + arms (14), in JOINT_NAMES order
-LEGS = np.arange(12)
-# upper-body PD gains: waist stiffer than the policy's (bending), arms as STAND_KP (60 / 10)
-UPPER_KP = np.concatenate([[300.0, 300.0, 300.0], C.STAND_KP[15:] * 1.5])
-UPPER_KD = np.concatenate([[8.0, 8.0, 8.0], C.STAND_KD[15:] * 1.2])
-
-PD_KNEE = 1.1  # rad: reference knees bent beyond this -> PD mode
-PD_HIP = -1.0  # rad: reference hips flexed beyond this -> PD mode
-PD_MIN_S = 0.3
-
-
-def ref_at(a: NDArray, k: int) -> NDArray:
-    """Frame ``k`` of a reference array, held at its last frame."""
-    return a[min(k, len(a) - 1)]
-
-
-def _wrap(a: F | float) -> Any:
-    return (np.asarray(a) + np.pi) % (2 * np.pi) - np.pi
-
-
-# --- outer loop: reference root path -> velocity command ---------------------------------
-
-
-@dataclass
-class PathFollower:
-    """Velocity/yaw-rate commands that make the robot follow a reference root path.
-
-    command = ff_gain * reference velocity + k_pos * position error (in the robot's heading
-    frame) and ff_gain * reference yaw rate + k_yaw * heading error. While the reference root is
-    still and the errors are inside the dead band the command is zero (the robot stands); it
-    starts walking again when the position error exceeds ``start_err`` m or the heading error
-    ``start_yaw`` rad.
-
-    Args:
-        root_pos: (T, 3) reference pelvis positions; root_quat: (T, 4) wxyz.
-    """
-
-    root_pos: F
-    root_quat: F
-    fps: float = FPS
-    ff_gain: float = 1.3  # the policy under-tracks the commanded velocity by 20-45 %
-    k_pos: float = 1.2
-    k_yaw: float = 1.5
-    still_speed: float = 0.06  # m/s
-    still_yaw_rate: float = 0.06  # rad/s
-    start_err: float = 0.15
-    end_start_err: float = 0.10  # after the reference has ended: close in on its last position more tightly
-    start_yaw: float = 0.15
-    stop_err: float = 0.06
-    stop_yaw: float = 0.06
-    max_speed: float = 1.0  # m/s, the policy's command range (it walks ~0.7 m/s at 1.0)
-    walking: bool = field(default=False, init=False)
-
-    def __post_init__(self) -> None:
-        xy = np.asarray(self.root_pos, dtype=np.float64)[:, :2]
-        yaw = np.unwrap(yaw_of(self.root_quat))
-        w = 5  # +-0.1 s central differences
-        T = len(xy)
-        i0 = np.clip(np.arange(T) - w, 0, T - 1)
-        i1 = np.clip(np.arange(T) + w, 0, T - 1)
-        dt = np.maximum(i1 - i0, 1) / self.fps
-        self.xy, self.yaw = xy, yaw
-        self.vel = (xy[i1] - xy[i0]) / dt[:, None]  # (T, 2) world
-        self.yaw_rate = (yaw[i1] - yaw[i0]) / dt  # (T,)
-        self.vel[-1] = 0.0
-        self.yaw_rate[-1] = 0.0
-
-    def command(self, k: int, pos: F, yaw: float) -> F:
-        """(3,) vx, vy (robot heading frame, m/s) and yaw rate (rad/s) at control step ``k``."""
-        j = min(k, len(self.xy) - 1)
-        err = self.xy[j] - np.asarray(pos)[:2]
-        eyaw = float(_wrap(self.yaw[j] - yaw))
-        ref_still = np.linalg.norm(self.vel[j]) < self.still_speed and abs(self.yaw_rate[j]) < self.still_yaw_rate
-        dist = float(np.linalg.norm(err))
-        if ref_still:
-            start_err = self.end_start_err if k >= len(self.xy) else self.start_err
-            if self.walking and dist < self.stop_err and abs(eyaw) < self.stop_yaw:
-                self.walking = False
-            elif not self.walking and (dist > start_err or abs(eyaw) > self.start_yaw):
-                self.walking = True
-            if not self.walking:
-                return np.zeros(3)
-        else:
-            self.walking = True
-        v = self.ff_gain * self.vel[j] + self.k_pos * err
-        c, s = np.cos(yaw), np.sin(yaw)
-        vx, vy = c * v[0] + s * v[1], -s * v[0] + c * v[1]
-        sp = np.hypot(vx, vy)
-        if sp > self.max_speed:
-            vx, vy = vx * self.max_speed / sp, vy * self.max_speed / sp
-        wz = self.ff_gain * self.yaw_rate[j] + self.k_yaw * eyaw
-        return np.array([vx, vy, wz])
-
-
-# --- controllers -------------------------------------------------------------------------
-
 
 class Controller(Protocol):
     """A 50 Hz controller driven by :func:`rollout`."""
@@ -168,120 +52,6 @@ class Controller(Protocol):
 
     def control(self, k: int, model: Any, data: Any) -> list[dict[str, Any]]:
         """Write ``data.ctrl`` for control step ``k``; return new events (``t`` is filled in)."""
-
-
-def pd_mode_mask(joint_pos: F, fps: float = FPS) -> NDArray[np.bool_]:
-    """(T,) frames whose legs are beyond what the locomotion policy can do (squat, sit, bend)."""
-    jp = np.asarray(joint_pos)
-    knee = np.minimum(jp[:, 3], jp[:, 9])
-    hip = np.maximum(jp[:, 0], jp[:, 6])
-    mask = (knee > PD_KNEE) | (hip < PD_HIP)
-    # drop segments shorter than PD_MIN_S
-    n = int(round(PD_MIN_S * fps))
-    out = mask.copy()
-    t = 0
-    while t < len(mask):
-        if mask[t]:
-            e = t
-            while e < len(mask) and mask[e]:
-                e += 1
-            if e - t < n:
-                out[t:e] = False
-            t = e
-        else:
-            t += 1
-    return out
-
-
-class LocoArmsController:
-    """Locomotion policy on the legs + PD on waist/arms/hands (see the module docstring).
-
-    Options: ``checkpoint`` ("ppo" or "fastsac"), ``pd_mode`` (PD-on-reference without balance
-    for squat/sit segments; off by default), ``follower`` (PathFollower keyword overrides).
-    """
-
-    name = "loco+arms"
-
-    def __init__(self, checkpoint: str = "ppo", pd_mode: bool = False, **follower: Any) -> None:
-        from exoactor.execute.loco_policy import LocoPolicy
-
-        self.policy = LocoPolicy(checkpoint)
-        self.pd_mode = pd_mode
-        self.follower_opts = follower
-        # the policy sees its own targets on the arms (not the real, externally driven arms) and
-        # the real waist: measured, this stands through reaches and overhead raises where either
-        # the real arm state or an overridden waist made it fall
-        self.override = np.zeros(C.NUM_JOINTS, dtype=bool)
-        self.override[15:] = True
-
-    def setup(self, model: Any, data: Any, rm: RobotMotion) -> None:
-        from exoactor.robot.g1.model import joint_dof_indices, joint_qpos_indices
-
-        self.rm = rm
-        self.qadr = joint_qpos_indices(model)
-        self.dadr = joint_dof_indices(model)
-        root = model.joint(C.ROOT_JOINT)
-        self.root_q, self.root_v = int(root.qposadr[0]), int(root.dofadr[0])
-        self.follower = PathFollower(rm.root_pos, rm.root_quat, **self.follower_opts)
-        beyond = pd_mode_mask(rm.joint_pos)
-        self.pd = beyond if self.pd_mode else np.zeros(rm.n_frames, dtype=bool)
-        self.pending: dict[int, dict[str, Any]] = {}
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], beyond.astype(int), [0]])))
-        for a, b in zip(edges[::2], edges[1::2]):
-            self.pending[int(a)] = {"type": "legs_beyond_policy", "until": round(b / FPS, 3)}
-        self.mode = ""
-        self.kp = np.concatenate([self.policy.kp[:12], UPPER_KP])
-        self.kd = np.concatenate([self.policy.kd[:12], UPPER_KD])
-        self.policy.reset()
-        self.commands: list[F] = []
-        self.modes: list[str] = []
-
-    def _set_mode(self, model: Any, mode: str) -> list[dict[str, Any]]:
-        from exoactor.robot.g1.model import set_gains
-
-        if mode == self.mode:
-            return []
-        first = self.mode == ""
-        self.mode = mode
-        if mode == "pd":
-            set_gains(model, C.STAND_KP, C.STAND_KD)
-        else:
-            set_gains(model, self.kp, self.kd)
-            self.policy.reset()
-            self.follower.walking = False
-        return [] if first and mode == "loco" else [{"type": "mode", "mode": mode}]
-
-    def control(self, k: int, model: Any, data: Any) -> list[dict[str, Any]]:
-        rm = self.rm
-        j = min(k, rm.n_frames - 1)
-        ref_q = rm.joint_pos[j]
-        events = self._set_mode(model, "pd" if self.pd[j] else "loco")
-        if k in self.pending:
-            events.append(self.pending.pop(k))
-        if self.mode == "pd":
-            target = ref_q.copy()
-            cmd = np.zeros(3)
-        else:
-            quat = data.qpos[self.root_q + 3 : self.root_q + 7]
-            pos = data.qpos[self.root_q : self.root_q + 3]
-            cmd = self.policy.clip_command(self.follower.command(k, pos, float(yaw_of(quat))))
-            target = self.policy.act(
-                quat,
-                data.qvel[self.root_v + 3 : self.root_v + 6],
-                data.qpos[self.qadr],
-                data.qvel[self.dadr],
-                cmd,
-                override=self.override,
-            )
-            target[UPPER] = ref_q[UPPER]
-        data.ctrl[: C.NUM_JOINTS] = target
-        data.ctrl[C.NUM_JOINTS : C.NUM_JOINTS + 14] = rm.hand_joint_pos[j].reshape(-1)
-        self.commands.append(cmd)
-        self.modes.append(self.mode)
-        return events
-
-
-# --- the execution loop ----------------------------------------------------------------------
 
 
 @dataclass
@@ -339,11 +109,6 @@ class _Floor:
             self._renderer.close()
 
 
-def _yaw_quat(q: F) -> F:
-    y = float(yaw_of(np.asarray(q)))
-    return np.array([np.cos(y / 2), 0.0, 0.0, np.sin(y / 2)])
-
-
 def rollout(
     rm: RobotMotion,
     controller: Controller,
@@ -379,7 +144,7 @@ def rollout(
         root = model.joint(C.ROOT_JOINT)
         rq, rv = int(root.qposadr[0]), int(root.dofadr[0])
         data.qpos[rq : rq + 3] = [rm.root_pos[0, 0], rm.root_pos[0, 1], C.DEFAULT_PELVIS_HEIGHT]
-        data.qpos[rq + 3 : rq + 7] = _yaw_quat(rm.root_quat[0])
+        data.qpos[rq + 3 : rq + 7] = yaw_quat(quat_to_yaw(np.asarray(rm.root_quat[0], dtype=np.float64)))
         data.qvel[rv : rv + 6] = 0.0
         mujoco.mj_forward(model, data)
         qadr = joint_qpos_indices(model)
@@ -409,7 +174,13 @@ def rollout(
             if k >= n and np.linalg.norm(data.qpos[rq : rq + 2] - final_xy) <= CATCH_UP_TOL_M:
                 break
             if k == n:
-                events.append({"t": round(t, 3), "type": "catch_up", "distance_m": round(float(np.linalg.norm(data.qpos[rq : rq + 2] - final_xy)), 3)})
+                events.append(
+                    {
+                        "t": round(t, 3),
+                        "type": "catch_up",
+                        "distance_m": round(float(np.linalg.norm(data.qpos[rq : rq + 2] - final_xy)), 3),
+                    }
+                )
             t0 = time.perf_counter()
             # record the state at t
             rec["root_pos"].append(data.qpos[rq : rq + 3].copy())
@@ -544,81 +315,3 @@ def execute_reference(
         video=video_name,
         extra={"reference_frames": rm.n_frames},
     )
-
-
-def retarget_for_execution(motion: HumanMotion, ctx: StageContext) -> RobotMotion:
-    """E1's retargeter (``exoactor.execute.retargeting.retarget``) at 50 Hz."""
-    try:
-        from exoactor.execute.retargeting import retarget
-    except ImportError as e:  # pragma: no cover - the module ships with the package
-        raise InputError(f"retargeting is unavailable: {e}") from None
-    return retarget(motion, fps=FPS, progress=ctx.progress)
-
-
-@EXECUTE.register(
-    "loco+arms",
-    requires=("mujoco", "onnxruntime"),
-    offline=True,
-    description="pretrained locomotion policy on the legs (path following) + PD on waist, arms and hands",
-)
-class LocoArms:
-    """Locomotion policy + upper-body PD (the default execute provider).
-
-    Options: ``checkpoint`` ("ppo" | "fastsac"), ``video`` (True), ``width``/``height`` (320x240),
-    ``pd_mode`` (False; True: PD-on-reference without balance for squat/sit segments).
-    """
-
-    def __init__(
-        self, checkpoint: str = "ppo", video: bool = True, width: int = 320, height: int = 240, pd_mode: bool = False
-    ) -> None:
-        if width < 16 or height < 16:
-            raise InputError(f"loco+arms: video size {width}x{height} is too small")
-        self.checkpoint, self.video, self.width, self.height = checkpoint, bool(video), int(width), int(height)
-        self.pd_mode = bool(pd_mode)
-
-    def execute(self, motion: HumanMotion, ctx: StageContext) -> Execution:
-        try:
-            import mujoco  # noqa: F401
-        except ImportError:
-            raise missing_package("mujoco", "sim", "loco+arms") from None
-        rm = retarget_for_execution(motion, ctx)
-        ctrl = LocoArmsController(self.checkpoint, pd_mode=self.pd_mode)
-        return execute_reference(rm, ctrl, ctx, video=self.video, width=self.width, height=self.height)
-
-
-def simple_reference(
-    root_xy: F,
-    yaw: F,
-    joint_offsets: F | None = None,
-    hand_joint_pos: F | None = None,
-    fps: float = FPS,
-) -> RobotMotion:
-    """A RobotMotion from a root path: the default pose carried along it.
-
-    Args:
-        root_xy: (T, 2) pelvis path; yaw: (T,) heading (rad).
-        joint_offsets: (T, 29) added to ``C.DEFAULT_JOINT_POS`` (e.g. arm motions), or None.
-        hand_joint_pos: (T, 2, 7) hand joints (open when None).
-    """
-    root_xy = np.asarray(root_xy, dtype=np.float64)
-    T = len(root_xy)
-    yaw = np.asarray(yaw, dtype=np.float64)
-    jp = np.repeat(C.DEFAULT_JOINT_POS[None], T, axis=0)
-    if joint_offsets is not None:
-        jp = jp + joint_offsets
-    return RobotMotion(
-        fps=fps,
-        root_pos=np.column_stack([root_xy, np.full(T, C.DEFAULT_PELVIS_HEIGHT)]),
-        root_quat=np.column_stack([np.cos(yaw / 2), np.zeros(T), np.zeros(T), np.sin(yaw / 2)]),
-        joint_pos=jp,
-        hand_joint_pos=np.zeros((T, 2, 7)) if hand_joint_pos is None else np.asarray(hand_joint_pos, float),
-        joint_names=list(C.JOINT_NAMES),
-        hand_joint_names=list(C.HAND_JOINT_NAMES),
-        source="simple_reference",
-    )
-
-
-def ramp(T: int, start: int, end: int) -> F:
-    """(T,) smooth 0 -> 1 between frames ``start`` and ``end`` (cosine), 0 before, 1 after."""
-    s = np.clip((np.arange(T) - start) / max(end - start, 1), 0.0, 1.0)
-    return 0.5 - 0.5 * np.cos(np.pi * s)

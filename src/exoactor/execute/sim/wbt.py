@@ -28,7 +28,9 @@ from numpy.typing import NDArray
 
 from exoactor.artifacts import Execution, HumanMotion, RobotMotion
 from exoactor.errors import ConfigError, InputError, ModelUnavailable, missing_package
-from exoactor.execute.loco_policy import holosoma_dir, onnx_metadata, onnx_session
+from exoactor.execute.sim.loco_policy import holosoma_dir, onnx_metadata, onnx_session
+from exoactor.execute.sim.rollout import execute_reference
+from exoactor.geometry import quat_to_mat
 from exoactor.robot.g1 import constants as C
 from exoactor.stages import EXECUTE, StageContext
 
@@ -50,22 +52,10 @@ def checkpoint_path(checkpoint: str) -> Path:
     return p
 
 
-def quat_to_matrix(q: F) -> F:
-    """(3, 3) rotation matrix of a wxyz quaternion (4,)."""
-    w, x, y, z = np.asarray(q, dtype=np.float64) / np.linalg.norm(q)
-    return np.array(
-        [
-            [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-            [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
-        ]
-    )
-
-
 def ref_ori_b(robot_anchor_quat: F, ref_anchor_quat: F) -> F:
     """(6,) the reference anchor orientation in the robot anchor frame: the first two columns
     of R_robot^T R_ref, row-major (holosoma's ``motion_ref_ori_b``)."""
-    R = quat_to_matrix(robot_anchor_quat).T @ quat_to_matrix(ref_anchor_quat)
+    R = quat_to_mat(robot_anchor_quat).T @ quat_to_mat(ref_anchor_quat)
     return R[:, :2].reshape(-1)
 
 
@@ -199,14 +189,11 @@ class WholeBodyTracking:
             raise InputError(f"wbt: video size {width}x{height} is too small")
         self.checkpoint, self.video, self.width, self.height = checkpoint, bool(video), int(width), int(height)
 
-    def execute(self, motion: HumanMotion, ctx: StageContext) -> Execution:
+    def execute(self, robot: RobotMotion, human: HumanMotion | None, ctx: StageContext) -> Execution:
         try:
             import mujoco  # noqa: F401
         except ImportError:
             raise missing_package("mujoco", "sim", "wbt") from None
-        from exoactor.execute.locomotion import execute_reference, retarget_for_execution
-
-        rm = retarget_for_execution(motion, ctx)
         return execute_reference(
-            rm, WbtController(self.checkpoint), ctx, video=self.video, width=self.width, height=self.height
+            robot, WbtController(self.checkpoint), ctx, video=self.video, width=self.width, height=self.height
         )

@@ -232,6 +232,15 @@ HAND_CLOSED: NDArray[np.float64] = np.stack([_CLOSED_LEFT, _CLOSED_LEFT * np.arr
 HAND_HALF: NDArray[np.float64] = 0.5 * (HAND_OPEN + HAND_CLOSED)  # (2, 7)
 HAND_STATE_POSES: NDArray[np.float64] = np.stack([HAND_OPEN, HAND_HALF, HAND_CLOSED])  # (3, 2, 7) by state 0/1/2
 
+
+def hand_closure(hand_pos: NDArray) -> NDArray[np.float64]:
+    """(..., 2) closure in [0, 1] of Dex3 poses (..., 2, 7): 0 = HAND_OPEN, 1 = HAND_CLOSED (curl joints)."""
+    span = HAND_CLOSED - HAND_OPEN  # (2, 7)
+    mask = np.abs(span) > 1e-9
+    frac = np.where(mask, (np.asarray(hand_pos) - HAND_OPEN) / np.where(mask, span, 1.0), 0.0)
+    return np.asarray(np.clip(frac.sum(-1) / mask.sum(-1), 0.0, 1.0), dtype=np.float64)
+
+
 # --- actuators ----------------------------------------------------------------------
 
 # position actuators, one per joint, in this order: the 29 body joints, then left hand, then right hand

@@ -38,10 +38,8 @@ from numpy.typing import NDArray
 
 from exoactor.artifacts import Execution, HumanMotion, RobotMotion
 from exoactor.errors import ConfigError, InputError, ModelUnavailable, ProviderError
+from exoactor.geometry import axis_angle_to_quat, interp_linear, quat_normalize, quat_to_axis_angle, quat_to_mat, slerp
 from exoactor.robot.g1.joint_order import mjcf_to_isaaclab
-from exoactor.geometry import quat_normalize, quat_to_axis_angle, quat_to_mat
-from exoactor.motion_ops import interp_linear, slerp
-from exoactor.stages import EXECUTE, StageContext
 
 HEADER_SIZE = 1280  # bytes, SONIC's fixed JSON header block
 PROTOCOL_VERSION = 3
@@ -278,7 +276,7 @@ def sonic_frames(motion: HumanMotion, robot: RobotMotion, rate_hz: float = SONIC
     human_root_q = slerp(motion.root_quat, motion.fps, t)
     if motion.pose_aa is not None:
         pose_q = quat_normalize(
-            np.stack([slerp(_aa_to_q(motion.pose_aa[:, j]), motion.fps, t) for j in range(1, 22)], axis=1)
+            np.stack([slerp(axis_angle_to_quat(motion.pose_aa[:, j]), motion.fps, t) for j in range(1, 22)], axis=1)
         )
         smpl_pose = quat_to_axis_angle(pose_q)
     else:
@@ -309,27 +307,6 @@ def sonic_frames(motion: HumanMotion, robot: RobotMotion, rate_hz: float = SONIC
         joint_pos_mjcf=q_mjcf,
         hand_joint_pos=hands,
     )
-
-
-def _aa_to_q(aa: NDArray) -> NDArray[np.float64]:
-    from exoactor.geometry import axis_angle_to_quat
-
-    return axis_angle_to_quat(aa)
-
-
-def robot_reference(motion: HumanMotion, robot: RobotMotion | None, provider: str) -> RobotMotion:
-    """`robot` when given, else the motion retargeted to the G1 (exoactor.execute.retargeting)."""
-    if robot is not None:
-        if not isinstance(robot, RobotMotion):
-            raise ConfigError(f"{provider}: option 'robot_motion' must be a RobotMotion")
-        return robot
-    try:
-        from exoactor.execute.retargeting import retarget
-    except ImportError as e:
-        raise ModelUnavailable(
-            f"provider '{provider}' needs a G1 reference: pass robot_motion=RobotMotion or install the retargeter ({e})"
-        ) from None
-    return retarget(motion)
 
 
 # --- publisher -----------------------------------------------------------------------
@@ -462,7 +439,7 @@ class SonicStateMonitor:
 
 def stream_sonic(
     motion: HumanMotion,
-    robot: RobotMotion | None = None,
+    robot: RobotMotion,
     address: str = DEFAULT_ADDRESS,
     *,
     topic: str = DEFAULT_TOPIC,
@@ -479,8 +456,7 @@ def stream_sonic(
     """Stream `motion` to a SONIC deployment and record what was sent.
 
     Args:
-        motion: the human motion (SMPL fields). robot: its G1 reference for joint_pos and
-            the hands; retargeted here (exoactor.execute.retargeting) when None.
+        motion: the human motion (SMPL fields). robot: its G1 reference (joint_pos, hands).
         address: where to bind (``tcp://127.0.0.1:5556``; the deployment connects).
         rate_hz: frames per second of the stream (SONIC runs at 50).
         realtime: pace messages on the wall clock; False sends as fast as possible.
@@ -502,7 +478,6 @@ def stream_sonic(
         raise ConfigError("sonic: frames_per_message must be >= 1")
     if rate_hz <= 0:
         raise ConfigError("sonic: rate_hz must be positive")
-    robot = robot_reference(motion, robot, "sonic")
     frames = sonic_frames(motion, robot, rate_hz)
     monitor = SonicStateMonitor(state_address, state_topic) if state_address else None
     measured: list[dict[str, Any] | None] = []
@@ -636,51 +611,3 @@ def _stream(
             "root_pos": "streamed reference",
         },
     )
-
-
-@EXECUTE.register("sonic", requires=("zmq",), offline=False)
-class SonicExecutor:
-    """Stream the motion to a running SONIC deployment (ZMQ protocol v3, 50 Hz)."""
-
-    def __init__(
-        self,
-        address: str = DEFAULT_ADDRESS,
-        topic: str = DEFAULT_TOPIC,
-        rate_hz: float = SONIC_RATE_HZ,
-        realtime: bool = True,
-        frames_per_message: int = 1,
-        wait_subscriber_s: float = 10.0,
-        state_address: str | None = None,
-        state_topic: str = "g1_debug",
-        start_threshold: float = 0.5,
-    ) -> None:
-        self.start_threshold = float(start_threshold)
-        self._next_frame_index = 0
-        self.state_address = state_address
-        self.state_topic = state_topic
-        self.address = address
-        self.topic = topic
-        self.rate_hz = float(rate_hz)
-        self.realtime = bool(realtime)
-        self.frames_per_message = int(frames_per_message)
-        self.wait_subscriber_s = float(wait_subscriber_s)
-
-    def execute(self, motion: HumanMotion, ctx: StageContext) -> Execution:
-        ex = stream_sonic(
-            motion,
-            ctx.options.get("robot_motion"),
-            self.address,
-            topic=self.topic,
-            rate_hz=self.rate_hz,
-            realtime=self.realtime,
-            frames_per_message=self.frames_per_message,
-            wait_subscriber_s=self.wait_subscriber_s,
-            state_address=self.state_address,
-            state_topic=self.state_topic,
-            start_threshold=self.start_threshold,
-            first_frame_index=self._next_frame_index,
-        )
-        # frame_index keeps increasing across segments streamed by this provider (one SONIC session)
-        self._next_frame_index += int(ex.metrics["frames_sent"])
-        ex.scene = ctx.scene
-        return ex

@@ -40,22 +40,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from exoactor.artifacts import Execution, HumanMotion, RobotMotion
+from exoactor.artifacts import Execution, RobotMotion
 from exoactor.errors import ConfigError, InputError, ProviderError
-from exoactor.execute.unitree_io import (
+from exoactor.execute.real.unitree.io import (
     DEX3_MAX_VEL,
     LOWCMD_TOPIC,
     LOWSTATE_TOPIC,
     NUM_BODY,
-    DdsTransport,
     HandCmd,
     LowCmd,
     LowLevelTransport,
 )
-from exoactor.geometry import quat_to_mat
-from exoactor.motion_ops import interp_linear, slerp
+from exoactor.geometry import interp_linear, quat_to_mat, slerp
 from exoactor.robot.g1.constants import EFFORT_LIMIT, JOINT_LIMITS, JOINT_NAMES, STAND_KD, STAND_KP
-from exoactor.stages import EXECUTE, StageContext
 
 LEG_JOINTS = tuple(i for i, n in enumerate(JOINT_NAMES) if any(k in n for k in ("hip", "knee", "ankle")))
 
@@ -371,58 +368,3 @@ def run_to_execution(log: RunLog, robot: RobotMotion, control_hz: float, rate_hz
             "hand_joint_pos": "commanded (sent)" if log.hand_cmd else "reference (hands not commanded)",
         },
     )
-
-
-@EXECUTE.register("unitree", requires=("cyclonedds",), extra="robot", offline=False)
-class UnitreeExecutor:
-    """Joint commands to a real G1 over DDS (rt/lowcmd, rt/lowstate) with hard safety limits."""
-
-    def __init__(
-        self,
-        interface: str | None = None,
-        domain_id: int = 0,
-        control_hz: float = 200.0,
-        joints: str = "upper",
-        first_state_timeout_s: float = 2.0,
-        transport: LowLevelTransport | None = None,
-        hands: bool = True,
-        **limits: float,
-    ) -> None:
-        self.interface = interface
-        self.domain_id = int(domain_id)
-        self.control_hz = float(control_hz)
-        self.joints = joints
-        self.first_state_timeout_s = float(first_state_timeout_s)
-        self.transport = transport
-        self.hands = bool(hands)
-        try:
-            self.limits = SafetyLimits(**limits)
-        except TypeError as e:
-            raise ConfigError(f"unitree: unknown safety limit ({e})") from None
-        self.controller: UnitreeLowLevel | None = None
-
-    def estop(self) -> None:
-        if self.controller is not None:
-            self.controller.estop()
-
-    def execute(self, motion: HumanMotion, ctx: StageContext) -> Execution:
-        from exoactor.execute.sonic import robot_reference
-
-        robot = robot_reference(motion, ctx.options.get("robot_motion"), "unitree")
-        transport = self.transport or DdsTransport(self.domain_id, self.interface)
-        try:
-            self.controller = UnitreeLowLevel(
-                transport,
-                self.limits,
-                control_hz=self.control_hz,
-                joints=self.joints,
-                first_state_timeout_s=self.first_state_timeout_s,
-                hands=self.hands,
-            )
-            log = self.controller.run(robot)
-        finally:
-            if self.transport is None:
-                transport.close()
-        ex = run_to_execution(log, robot, self.control_hz)
-        ex.scene = ctx.scene
-        return ex

@@ -1,0 +1,5 @@
+import sys
+
+from exoactor.cli import main
+
+sys.exit(main())

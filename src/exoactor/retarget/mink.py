@@ -1,0 +1,50 @@
+"""The ``mink`` retarget provider: per-bone G1 scaling + differential IK (see :mod:`exoactor.retarget.solver`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from exoactor.artifacts import HumanMotion, RobotMotion, SceneObject
+from exoactor.errors import missing_package
+from exoactor.stages import RETARGET, StageContext
+
+FPS = 50.0  # the RobotMotion convention
+
+
+@RETARGET.register(
+    "mink",
+    requires=("mujoco", "mink"),
+    offline=True,
+    description="G1-scaled keypoints, differential IK (mink + daqp), seat-aware, 6 Hz zero-phase smoothing",
+)
+class MinkRetargeter:
+    """HumanMotion -> 50 Hz G1 RobotMotion.
+
+    Options: ``iterations`` (IK steps per frame, 2), ``smooth_hz`` (6.0; 0: unfiltered),
+    ``reach_objects`` (True: a grasping hand goes to the human's world wrist position),
+    ``standing_pelvis_height`` (None: straight legs), ``scale`` (None: per-bone G1 scaling).
+    """
+
+    def __init__(
+        self,
+        iterations: int = 2,
+        smooth_hz: float | None = None,
+        reach_objects: bool = True,
+        standing_pelvis_height: float | None = None,
+        scale: float | None = None,
+    ) -> None:
+        self.options = {
+            "iterations": int(iterations),
+            "reach_objects": bool(reach_objects),
+            "standing_pelvis_height": standing_pelvis_height,
+            "scale": scale,
+        }
+        if smooth_hz is not None:
+            self.options["smooth_hz"] = float(smooth_hz)
+
+    def retarget(self, motion: HumanMotion, objects: Sequence[SceneObject], ctx: StageContext) -> RobotMotion:
+        try:
+            from exoactor.retarget.solver import retarget
+        except ImportError as e:
+            raise missing_package(e.name or "mink", "sim", "retarget mink") from None
+        return retarget(motion, fps=FPS, progress=ctx.progress, objects=list(objects), **self.options)
