@@ -14,15 +14,12 @@ import zmq
 from exoactor.artifacts import HumanMotion, RobotMotion
 from exoactor.artifacts.motion import SMPL24_PARENTS
 from exoactor.errors import InputError, ProviderError
-from exoactor.execute.real.sonic.stream import (
-    HEADER_SIZE,
-    SMPL_REST_OFFSETS,
-    decode_message,
-    encode_message,
-    smpl_pose_from_joints,
-    smpl_root_local_joints,
-    stream_sonic,
-)
+from exoactor.execute.real.sonic.protocol import HEADER_SIZE, decode_message, encode_message
+from exoactor.execute.real.sonic.smpl import SMPL_REST_OFFSETS, smpl_pose_from_joints, smpl_root_local_joints
+from exoactor.execute.real.sonic.stream import StreamTiming, stream_sonic
+
+#: one frame per message, no hold, hands of the newest frame: the plain wire layout for the field checks
+ONE = StreamTiming(window=1, hold_frames=0, hand_delay_frames=0)
 from exoactor.geometry import axis_angle_to_quat, quat_mul, quat_to_mat, yaw_quat
 from exoactor.robot.g1.constants import JOINT_NAMES
 from exoactor.robot.g1.joint_order import (
@@ -234,7 +231,7 @@ def test_stream_realtime_every_field_rate_and_order() -> None:
     port = free_port()
     sub = Subscriber(port, n_expected=51)
     sub.start()
-    ex = stream_sonic(hm, robot, f"tcp://127.0.0.1:{port}", realtime=True, wait_subscriber_s=5.0)
+    ex = stream_sonic(hm, robot, f"tcp://127.0.0.1:{port}", realtime=True, wait_subscriber_s=5.0, timing=ONE)
     sub.join(timeout=5.0)
     sub.stop.set()
     assert ex.metrics["frames_sent"] == 51 and ex.controller == "sonic" and ex.kinematic is False
@@ -260,6 +257,7 @@ def test_stream_realtime_every_field_rate_and_order() -> None:
                     "frame_index",
                     "left_hand_joints",
                     "right_hand_joints",
+                    "timestamp_monotonic",
                 ]
             )
         )
@@ -300,22 +298,24 @@ def test_stream_realtime_every_field_rate_and_order() -> None:
     np.testing.assert_allclose(ex.joint_pos, robot.joint_pos, atol=1e-9)
 
 
-def test_batched_messages_and_frame_index_offset() -> None:
+def test_overlapping_windows_and_frame_index_offset() -> None:
     hm, _ = human_motion(t=16, fps=30.0)  # 0.5 s
     robot = robot_motion(t=26)
     port = free_port()
-    sub = Subscriber(port, n_expected=6)
+    sub = Subscriber(port, n_expected=26 + 15)
     sub.start()
-    ex = stream_sonic(
-        hm, robot, f"tcp://127.0.0.1:{port}", realtime=False, frames_per_message=5, first_frame_index=1000
-    )
+    ex = stream_sonic(hm, robot, f"tcp://127.0.0.1:{port}", realtime=False, first_frame_index=1000)
     sub.join(timeout=5.0)
     sub.stop.set()
-    sizes = [decode_message(m)[1]["joint_pos"].shape[0] for m in sub.messages]
-    assert sizes == [5, 5, 5, 5, 5, 1]
-    idx = np.concatenate([decode_message(m)[1]["frame_index"] for m in sub.messages])
-    np.testing.assert_array_equal(idx, 1000 + np.arange(26))
-    assert ex.metrics["messages_sent"] == 6
+    decoded = [decode_message(m)[1] for m in sub.messages]
+    # each message: the last 5 frames (fewer at the start), the newest last; then 15 holds of the last frame
+    assert [len(f["frame_index"]) for f in decoded] == [1, 2, 3, 4] + [5] * 37
+    np.testing.assert_array_equal([f["frame_index"][-1] for f in decoded], 1000 + np.arange(41))
+    np.testing.assert_array_equal(decoded[10]["frame_index"], 1000 + np.arange(6, 11))
+    np.testing.assert_array_equal(decoded[-1]["joint_pos"], np.repeat(decoded[25]["joint_pos"][-1:], 5, axis=0))
+    assert ex.metrics["messages_sent"] == 41 and ex.metrics["frames_sent"] == 26
+    assert ex.metrics["next_frame_index"] == 1041
+    assert [e["type"] for e in ex.events] == ["subscriber", "hold", "streamed"]
 
 
 def test_no_subscriber_is_a_bounded_provider_error() -> None:
@@ -332,22 +332,25 @@ def test_provider_is_registered_and_streams_with_a_given_reference(tmp_path: Pat
     assert info.requires == ("zmq",)
     hm, _ = human_motion(t=7)
     port = free_port()
-    sub = Subscriber(port, n_expected=11)
+    sub = Subscriber(port, n_expected=26)
     sub.start()
-    provider = EXECUTE.create("sonic", address=f"tcp://127.0.0.1:{port}", realtime=False, wait_subscriber_s=5)
+    provider = EXECUTE.create(
+        "sonic", address=f"tcp://127.0.0.1:{port}", realtime=False, wait_subscriber_s=5, start="immediate"
+    )
     ex = provider.execute(robot_motion(t=20), hm, StageContext(work_dir=tmp_path))
     sub.join(timeout=5.0)
     sub.stop.set()
-    assert ex.metrics["frames_sent"] == 11 == len(sub.messages)  # 0.2 s of human motion at 50 Hz
+    assert ex.metrics["frames_sent"] == 11  # 0.2 s of human motion at 50 Hz
+    assert len(sub.messages) == 11 + 15  # and the final frame held for SONIC's playback lag
     ex.save(tmp_path / "execution.npz")
     # a second segment continues the session's frame_index
-    sub2 = Subscriber(port, n_expected=11)
+    sub2 = Subscriber(port, n_expected=26)
     sub2.start()
     provider.execute(robot_motion(t=20), hm, StageContext(work_dir=tmp_path))
     sub2.join(timeout=5.0)
     sub2.stop.set()
-    idx = np.concatenate([decode_message(m)[1]["frame_index"] for m in sub2.messages])
-    np.testing.assert_array_equal(idx, 11 + np.arange(11))
+    newest = [decode_message(m)[1]["frame_index"][-1] for m in sub2.messages]
+    np.testing.assert_array_equal(newest, 26 + np.arange(26))
 
 
 def test_estop_ends_the_stream_and_is_recorded() -> None:

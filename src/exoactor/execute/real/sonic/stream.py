@@ -26,7 +26,6 @@ first frame, and the Execution holds the measured joints instead of the sent ref
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -38,183 +37,13 @@ from numpy.typing import NDArray
 
 from exoactor.artifacts import Execution, HumanMotion, RobotMotion
 from exoactor.errors import ConfigError, InputError, ModelUnavailable, ProviderError
-from exoactor.geometry import axis_angle_to_quat, interp_linear, quat_normalize, quat_to_axis_angle, quat_to_mat, slerp
+from exoactor.execute.real.sonic.protocol import DEFAULT_TOPIC, PROTOCOL_VERSION, encode_message
+from exoactor.execute.real.sonic.smpl import smpl_pose_from_joints, smpl_root_local_joints
+from exoactor.geometry import axis_angle_to_quat, interp_linear, quat_normalize, quat_to_axis_angle, slerp
 from exoactor.robot.g1.joint_order import mjcf_to_isaaclab
 
-HEADER_SIZE = 1280  # bytes, SONIC's fixed JSON header block
-PROTOCOL_VERSION = 3
 DEFAULT_ADDRESS = "tcp://127.0.0.1:5556"
-DEFAULT_TOPIC = "pose"
 SONIC_RATE_HZ = 50.0
-
-_DTYPES: dict[str, np.dtype] = {
-    "f32": np.dtype("<f4"),
-    "f64": np.dtype("<f8"),
-    "i32": np.dtype("<i4"),
-    "i64": np.dtype("<i8"),
-    "u8": np.dtype("u1"),
-    "bool": np.dtype("?"),
-}
-
-
-# --- wire format ---------------------------------------------------------------------
-
-
-def encode_message(fields: dict[str, NDArray], *, version: int = PROTOCOL_VERSION, topic: str = DEFAULT_TOPIC) -> bytes:
-    """Pack named arrays into one SONIC packed message (topic + JSON header + payload)."""
-    names = {v.str: k for k, v in _DTYPES.items()}
-    desc: list[dict[str, Any]] = []
-    payload: list[bytes] = []
-    for name, value in fields.items():
-        a = np.asarray(value)
-        if a.dtype == np.float64:
-            a = a.astype("<f8")
-        elif a.dtype.kind == "f":
-            a = a.astype("<f4")
-        elif a.dtype.kind in "iu" and a.dtype != np.uint8:
-            a = a.astype("<i8" if a.dtype.itemsize > 4 else "<i4")
-        code = names.get(a.dtype.str) or ("bool" if a.dtype == np.bool_ else None)
-        if code is None:
-            raise ConfigError(f"SONIC message field '{name}': unsupported dtype {a.dtype}")
-        desc.append({"name": name, "dtype": code, "shape": list(a.shape)})
-        payload.append(np.ascontiguousarray(a).tobytes())
-    header = json.dumps({"v": version, "endian": "le", "count": 1, "fields": desc}, separators=(",", ":")).encode()
-    if len(header) > HEADER_SIZE:
-        raise ConfigError(f"SONIC message header too large ({len(header)} > {HEADER_SIZE} bytes)")
-    return topic.encode() + header.ljust(HEADER_SIZE, b"\x00") + b"".join(payload)
-
-
-def decode_message(data: bytes, *, topic: str = DEFAULT_TOPIC) -> tuple[dict[str, Any], dict[str, NDArray]]:
-    """Unpack a SONIC packed message into (header, {field: array}); checks sizes exactly."""
-    prefix = topic.encode()
-    if not data.startswith(prefix):
-        raise InputError(f"SONIC message does not start with topic '{topic}'")
-    body = data[len(prefix) :]
-    if len(body) < HEADER_SIZE:
-        raise InputError(f"SONIC message too short ({len(body)} < {HEADER_SIZE} header bytes)")
-    header = json.loads(body[:HEADER_SIZE].split(b"\x00", 1)[0])
-    if header.get("endian", "le") != "le":
-        raise InputError("SONIC message: only little-endian payloads are supported")
-    out: dict[str, NDArray] = {}
-    offset = HEADER_SIZE
-    for f in header["fields"]:
-        dt = _DTYPES[f["dtype"]]
-        n = int(np.prod(f["shape"], dtype=np.int64)) if f["shape"] else 1
-        nbytes = n * dt.itemsize
-        if offset + nbytes > len(body):
-            raise InputError(f"SONIC message: field '{f['name']}' runs past the end of the payload")
-        out[f["name"]] = np.frombuffer(body, dtype=dt, count=n, offset=offset).reshape(f["shape"])
-        offset += nbytes
-    if offset != len(body):
-        raise InputError(f"SONIC message: {len(body) - offset} trailing bytes after the declared fields")
-    return header, out
-
-
-# --- SMPL quantities from SMPL-24 joints ---------------------------------------------
-
-# SMPL's canonical frame is x = the subject's left, y up, z forward; ours (and the robot
-# root frame) is x forward, y left, z up. v_smpl = _C @ v_ours.
-_C = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
-
-#: Approximate SMPL neutral rest-pose offsets child - parent (metres, SMPL canonical frame).
-SMPL_REST_OFFSETS: NDArray[np.float64] = np.array(
-    [
-        [0.0, 0.0, 0.0],  # pelvis
-        [0.0695, -0.0914, -0.0042],  # left_hip
-        [-0.0677, -0.0905, -0.0043],  # right_hip
-        [-0.0025, 0.1089, -0.0267],  # spine1
-        [0.0343, -0.3755, -0.0045],  # left_knee
-        [-0.0383, -0.3827, -0.0089],  # right_knee
-        [0.0055, 0.1352, 0.0011],  # spine2
-        [-0.0135, -0.3980, -0.0437],  # left_ankle
-        [0.0158, -0.3984, -0.0423],  # right_ankle
-        [0.0015, 0.0529, 0.0254],  # spine3
-        [0.0264, -0.0558, 0.1193],  # left_foot
-        [-0.0254, -0.0481, 0.1233],  # right_foot
-        [-0.0028, 0.2139, -0.0429],  # neck
-        [0.0788, 0.1217, -0.0341],  # left_collar
-        [-0.0818, 0.1188, -0.0386],  # right_collar
-        [0.0051, 0.0650, 0.0513],  # head
-        [0.0910, 0.0305, -0.0089],  # left_shoulder
-        [-0.0960, 0.0326, -0.0091],  # right_shoulder
-        [0.2596, -0.0128, -0.0275],  # left_elbow
-        [-0.2537, -0.0133, -0.0215],  # right_elbow
-        [0.2492, 0.0090, -0.0012],  # left_wrist
-        [-0.2553, 0.0078, -0.0056],  # right_wrist
-        [0.0840, -0.0082, -0.0149],  # left_hand
-        [-0.0847, -0.0061, -0.0103],  # right_hand
-    ]
-)
-#: The child whose bone direction sets each body joint's rotation (None: no child, identity).
-_AIM_CHILD: dict[int, int | None] = {
-    1: 4, 2: 5, 3: 6, 4: 7, 5: 8, 6: 9, 7: 10, 8: 11, 9: 12, 10: None, 11: None,
-    12: 15, 13: 16, 14: 17, 15: None, 16: 18, 17: 19, 18: 20, 19: 21, 20: 22, 21: 23,
-}  # fmt: skip
-
-
-def smpl_root_local_joints(joints: NDArray, root_quat: NDArray) -> NDArray[np.float64]:
-    """SMPL-24 joints relative to the pelvis in the root frame (x forward, z up).
-
-    Args:
-        joints: (T, 24, 3) world joints. root_quat: (T, 4) wxyz root orientation.
-    Returns:
-        (T, 24, 3) R_root^T (joints - pelvis).
-    """
-    rel = np.asarray(joints, dtype=np.float64) - np.asarray(joints, dtype=np.float64)[:, :1]
-    return np.einsum("tji,tkj->tki", quat_to_mat(root_quat), rel)
-
-
-def _swing(a: NDArray, b: NDArray) -> NDArray[np.float64]:
-    """Axis-angles (T, 3) of the smallest rotations taking directions a (T, 3) onto b (T, 3)."""
-    a = a / np.maximum(np.linalg.norm(a, axis=-1, keepdims=True), 1e-12)
-    b = b / np.maximum(np.linalg.norm(b, axis=-1, keepdims=True), 1e-12)
-    axis = np.cross(a, b)
-    s = np.linalg.norm(axis, axis=-1, keepdims=True)
-    angle = np.arctan2(s, np.sum(a * b, axis=-1, keepdims=True))
-    # antiparallel: any axis perpendicular to a
-    alt = np.cross(a, np.where(np.abs(a[:, :1]) < 0.9, [[1.0, 0.0, 0.0]], [[0.0, 1.0, 0.0]]))
-    axis = np.where(s > 1e-9, axis, alt)
-    return axis / np.maximum(np.linalg.norm(axis, axis=-1, keepdims=True), 1e-12) * angle
-
-
-def _rotvec_to_mat(rv: NDArray) -> NDArray[np.float64]:
-    from exoactor.geometry import axis_angle_to_quat
-
-    return quat_to_mat(axis_angle_to_quat(rv))
-
-
-def smpl_pose_from_joints(joints: NDArray, root_quat: NDArray) -> NDArray[np.float64]:
-    """Approximate SMPL body pose (21 local axis-angles) from joint positions.
-
-    Each body joint gets the smallest rotation (no twist) that turns its rest-pose bone
-    toward its child onto the observed bone, composed down the SMPL tree from the root
-    orientation; joints without a child (feet, head) stay at rest. Used when the motion
-    has no estimator `pose_aa`.
-
-    Args:
-        joints: (T, 24, 3) world joints (z up). root_quat: (T, 4) wxyz pelvis orientation.
-    Returns:
-        (T, 21, 3) axis-angles of SMPL joints 1..21 in SMPL's canonical local frames.
-    """
-    from exoactor.artifacts.motion import SMPL24_PARENTS
-
-    joints = np.asarray(joints, dtype=np.float64)
-    t = joints.shape[0]
-    js = np.einsum("ij,tkj->tki", _C, joints)  # joints in SMPL-style world axes
-    glob = np.zeros((t, 24, 3, 3))
-    glob[:, 0] = _C @ quat_to_mat(root_quat) @ _C.T
-    pose = np.zeros((t, 22, 3))
-    for j in range(1, 22):
-        parent_rot = glob[:, SMPL24_PARENTS[j]]
-        child = _AIM_CHILD[j]
-        if child is None:
-            glob[:, j] = parent_rot
-            continue
-        bone = np.einsum("tji,tj->ti", parent_rot, js[:, child] - js[:, j])  # in the parent frame
-        rest = np.broadcast_to(SMPL_REST_OFFSETS[child], bone.shape)
-        pose[:, j] = _swing(rest, bone)
-        glob[:, j] = parent_rot @ _rotvec_to_mat(pose[:, j])
-    return pose[:, 1:22]
 
 
 # --- frames --------------------------------------------------------------------------
@@ -248,18 +77,26 @@ class SonicFrames:
     def n_frames(self) -> int:
         return int(self.joint_pos.shape[0])
 
-    def message(self, start: int, stop: int, first_index: int = 0) -> dict[str, NDArray]:
-        """The fields of one protocol-v3 message holding frames [start, stop)."""
-        sl = slice(start, stop)
+    def message(self, frames: NDArray, frame_index: NDArray, hand_frame: int, stamp: float) -> dict[str, NDArray]:
+        """The fields of one protocol-v3 message.
+
+        Args:
+            frames: (W,) which of our frames the message carries, oldest first.
+            frame_index: (W,) their increasing stream indices.
+            hand_frame: the frame whose Dex3-1 angles ride along (SONIC applies hands at once).
+            stamp: the sender's monotonic clock in seconds (SONIC's stream-absent check).
+        """
+        frames = np.asarray(frames, dtype=np.int64)
         return {
-            "smpl_joints": self.smpl_joints[sl],
-            "smpl_pose": self.smpl_pose[sl],
-            "body_quat": self.body_quat[sl],
-            "joint_pos": self.joint_pos[sl],
-            "joint_vel": self.joint_vel[sl],
-            "frame_index": np.arange(first_index + start, first_index + stop, dtype=np.int64),
-            "left_hand_joints": self.left_hand_joints[stop - 1],
-            "right_hand_joints": self.right_hand_joints[stop - 1],
+            "smpl_joints": self.smpl_joints[frames],
+            "smpl_pose": self.smpl_pose[frames],
+            "body_quat": self.body_quat[frames],
+            "joint_pos": self.joint_pos[frames],
+            "joint_vel": self.joint_vel[frames],
+            "frame_index": np.asarray(frame_index, dtype=np.int64),
+            "left_hand_joints": self.left_hand_joints[hand_frame],
+            "right_hand_joints": self.right_hand_joints[hand_frame],
+            "timestamp_monotonic": np.array([stamp], dtype=np.float64),
         }
 
 
@@ -437,6 +274,36 @@ class SonicStateMonitor:
         self._ctx.term()
 
 
+#: SONIC plays this many frames behind the newest frame it received (0.2 s at 50 Hz)
+PLAYBACK_LAG_FRAMES = 10
+#: frames per message in SONIC's own streamer: the last 5, overlapping from message to message
+WINDOW_FRAMES = 5
+
+
+@dataclass(frozen=True)
+class StreamTiming:
+    """How frames are laid out in time for a SONIC deployment.
+
+    Attributes:
+        window: frames per message, the newest last; consecutive messages overlap by window - 1,
+            so a message lost to SONIC's newest-message-per-tick input (or a sender stall of up
+            to window - 1 frames) leaves no gap in frame_index (a gap restarts SONIC's playback).
+        hold_frames: copies of the last frame streamed after the motion: SONIC plays
+            PLAYBACK_LAG_FRAMES behind the newest frame, so without them the last 10 are never played.
+        hand_delay_frames: the Dex3-1 angles sent with the newest frame k are those of frame
+            k - hand_delay_frames: SONIC applies hands at once but plays the body behind, so this keeps
+            hands and arms together (0 sends the newest frame's hands).
+    """
+
+    window: int = WINDOW_FRAMES
+    hold_frames: int = PLAYBACK_LAG_FRAMES + 5
+    hand_delay_frames: int = PLAYBACK_LAG_FRAMES
+
+    def __post_init__(self) -> None:
+        if self.window < 1 or self.hold_frames < 0 or self.hand_delay_frames < 0:
+            raise ConfigError("sonic: window must be >= 1, hold_frames and hand_delay_frames >= 0")
+
+
 def stream_sonic(
     motion: HumanMotion,
     robot: RobotMotion,
@@ -445,9 +312,11 @@ def stream_sonic(
     topic: str = DEFAULT_TOPIC,
     rate_hz: float = SONIC_RATE_HZ,
     realtime: bool = True,
-    frames_per_message: int = 1,
+    timing: StreamTiming | None = None,
     wait_subscriber_s: float = 10.0,
     first_frame_index: int = 0,
+    start: Callable[[], bool] | None = None,
+    idle_timeout_s: float = 300.0,
     should_stop: Callable[[], bool] | None = None,
     state_address: str | None = None,
     state_topic: str = "g1_debug",
@@ -460,10 +329,12 @@ def stream_sonic(
         address: where to bind (``tcp://127.0.0.1:5556``; the deployment connects).
         rate_hz: frames per second of the stream (SONIC runs at 50).
         realtime: pace messages on the wall clock; False sends as fast as possible.
-        frames_per_message: frames batched per message (each message is sent when its
-            last frame is due).
+        timing: windows, final-frame hold and hand delay (`StreamTiming`, SONIC's defaults).
         wait_subscriber_s: how long to wait for the deployment to subscribe.
-        first_frame_index: frame_index of the first frame (continue a session's counter).
+        first_frame_index: frame_index of the first frame sent (continue a session's counter).
+        start: the start handshake: until it returns True, the motion's first frame is streamed
+            as an idle pose (so the operator can enable the policy and see no jump); None starts at once.
+        idle_timeout_s: how long to stream the idle pose waiting for `start`.
         should_stop: polled before each message; True stops the stream (software e-stop).
         state_address: the deployment's state output (``tcp://<robot>:5557``); when given and
             state arrives for every frame, the Execution holds the measured joints instead, and
@@ -472,34 +343,153 @@ def stream_sonic(
         An Execution (controller "sonic", kinematic False, success None) at `rate_hz`: the
         streamed reference, or the measured state when `state_address` delivered it; events.
     Raises:
-        ProviderError: no subscriber joined in time, or the address cannot be bound.
+        ProviderError: no subscriber joined in time, the operator never started, or the address cannot be bound.
     """
-    if frames_per_message < 1:
-        raise ConfigError("sonic: frames_per_message must be >= 1")
     if rate_hz <= 0:
         raise ConfigError("sonic: rate_hz must be positive")
     frames = sonic_frames(motion, robot, rate_hz)
     monitor = SonicStateMonitor(state_address, state_topic) if state_address else None
-    measured: list[dict[str, Any] | None] = []
     try:
-        ex = _stream(
-            frames,
-            address,
-            topic,
-            rate_hz,
-            realtime,
-            frames_per_message,
-            wait_subscriber_s,
-            first_frame_index,
-            should_stop,
-            monitor,
-            measured,
-            start_threshold,
-        )
+        with SonicPublisher(address, topic) as pub:
+            if not pub.wait_for_subscriber(wait_subscriber_s):
+                raise ProviderError(
+                    f"sonic: no SONIC deployment subscribed to topic '{topic}' at {pub.endpoint} within "
+                    f"{wait_subscriber_s:g} s (start it with --input-type zmq --zmq-port <port> --zmq-topic {topic})"
+                )
+            if monitor is not None:
+                _check_start(monitor, frames, start_threshold, wait_subscriber_s)
+            streamer = SonicStreamer(frames, timing or StreamTiming(), first_frame_index=first_frame_index)
+            record = streamer.run(
+                pub.send,
+                realtime=realtime,
+                start=start,
+                idle_timeout_s=idle_timeout_s,
+                should_stop=should_stop,
+                on_frame=(lambda: monitor.latest()) if monitor is not None else None,
+            )
+            record.events.insert(0, {"t": 0.0, "type": "subscriber", "endpoint": pub.endpoint})
     finally:
         if monitor is not None:
             monitor.close()
-    return ex
+    return _execution(frames, record, monitor, address, topic)
+
+
+@dataclass
+class StreamRecord:
+    """What a streamer sent: counts, timing and the state seen per motion frame."""
+
+    events: list[dict[str, Any]]
+    motion_frames: int
+    messages: int
+    nbytes: int
+    wall_s: float
+    lateness: list[float]
+    idle_frames: int
+    next_frame_index: int
+    measured: list[dict[str, Any] | None]
+
+
+class SonicStreamer:
+    """The send loop: one message per frame tick, each the last `window` frames of the sequence
+
+        idle pose (frame 0) until started | the motion | the last frame held for `hold_frames`,
+
+    with frame_index increasing by one per frame across the whole sequence.
+
+    The clock and sleep are injectable so tests can replay sender stalls deterministically.
+    """
+
+    def __init__(
+        self,
+        frames: SonicFrames,
+        timing: StreamTiming,
+        *,
+        first_frame_index: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.frames = frames
+        self.timing = timing
+        self.first_frame_index = int(first_frame_index)
+        self.clock = clock
+        self.sleep = sleep
+
+    def run(
+        self,
+        send: Callable[[dict[str, NDArray]], int],
+        *,
+        realtime: bool = True,
+        start: Callable[[], bool] | None = None,
+        idle_timeout_s: float = 300.0,
+        should_stop: Callable[[], bool] | None = None,
+        on_frame: Callable[[], dict[str, Any] | None] | None = None,
+    ) -> StreamRecord:
+        n = self.frames.n_frames
+        rate = self.frames.rate_hz
+        w, hold, hand_delay = self.timing.window, self.timing.hold_frames, self.timing.hand_delay_frames
+        events: list[dict[str, Any]] = []
+        lateness: list[float] = []
+        measured: list[dict[str, Any] | None] = []
+        seq: list[int] = []  # sequence position -> our frame
+        messages = nbytes = 0
+        idle = 0
+        started = start is None
+        motion_sent = 0
+        t0 = self.clock()
+        k = 0  # sequence position (one per tick)
+        while True:
+            if not started:
+                if start is not None and start():
+                    started = True
+                    events.append({"t": k / rate, "type": "start", "idle_frames": idle})
+                elif k / rate > idle_timeout_s:
+                    raise ProviderError(f"sonic: the operator did not start the motion within {idle_timeout_s:g} s")
+            if started:
+                m = k - idle  # motion frame of this tick
+                if m >= n + hold:
+                    break
+                if should_stop is not None and m < n and should_stop():
+                    events.append({"t": m / rate, "type": "e-stop", "frame": m})
+                    break
+                seq.append(min(m, n - 1))
+                if m < n:
+                    motion_sent = m + 1
+                    if on_frame is not None:
+                        measured.append(on_frame())
+            else:
+                idle += 1
+                seq.append(0)
+            due = t0 + k / rate
+            if realtime:
+                wait = due - self.clock()
+                if wait > 0:
+                    self.sleep(wait)
+                lateness.append(max(0.0, self.clock() - due))
+            lo = max(0, k - w + 1)
+            hand = seq[max(0, k - hand_delay)]
+            msg = self.frames.message(
+                np.array(seq[lo : k + 1]),
+                self.first_frame_index + np.arange(lo, k + 1),
+                hand,
+                self.clock(),
+            )
+            nbytes += send(msg)
+            messages += 1
+            k += 1
+        if started and motion_sent >= n:
+            events.append({"t": n / rate, "type": "hold", "frames": max(0, k - idle - n)})
+        events.append({"t": motion_sent / rate, "type": "streamed", "frames": motion_sent, "messages": messages})
+        return StreamRecord(
+            events=events,
+            motion_frames=motion_sent,
+            messages=messages,
+            nbytes=nbytes,
+            wall_s=self.clock() - t0,
+            lateness=lateness,
+            idle_frames=idle,
+            next_frame_index=self.first_frame_index + k,
+            measured=measured,
+        )
 
 
 def _check_start(monitor: SonicStateMonitor, frames: SonicFrames, threshold: float, timeout_s: float) -> None:
@@ -520,59 +510,18 @@ def _check_start(monitor: SonicStateMonitor, frames: SonicFrames, threshold: flo
         )
 
 
-def _stream(
-    frames: SonicFrames,
-    address: str,
-    topic: str,
-    rate_hz: float,
-    realtime: bool,
-    frames_per_message: int,
-    wait_subscriber_s: float,
-    first_frame_index: int,
-    should_stop: Callable[[], bool] | None,
-    monitor: SonicStateMonitor | None,
-    measured: list[dict[str, Any] | None],
-    start_threshold: float,
+def _execution(
+    frames: SonicFrames, rec: StreamRecord, monitor: SonicStateMonitor | None, address: str, topic: str
 ) -> Execution:
-    events: list[dict[str, Any]] = []
-    lateness: list[float] = []
-    sent_frames = 0
-    messages = 0
-    nbytes = 0
-    with SonicPublisher(address, topic) as pub:
-        if not pub.wait_for_subscriber(wait_subscriber_s):
-            raise ProviderError(
-                f"sonic: no SONIC deployment subscribed to topic '{topic}' at {pub.endpoint} within "
-                f"{wait_subscriber_s:g} s (start it with --input-type zmq --zmq-port <port> --zmq-topic {topic})"
-            )
-        events.append({"t": 0.0, "type": "subscriber", "endpoint": pub.endpoint})
-        if monitor is not None:
-            _check_start(monitor, frames, start_threshold, wait_subscriber_s)
-        t0 = time.monotonic()
-        for start in range(0, frames.n_frames, frames_per_message):
-            stop = min(start + frames_per_message, frames.n_frames)
-            if should_stop is not None and should_stop():
-                events.append({"t": start / rate_hz, "type": "e-stop", "frame": start})
-                break
-            due = t0 + (stop - 1) / rate_hz
-            if realtime:
-                wait = due - time.monotonic()
-                if wait > 0:
-                    time.sleep(wait)
-                lateness.append(max(0.0, time.monotonic() - due))
-            nbytes += pub.send(frames.message(start, stop, first_frame_index))
-            messages += 1
-            sent_frames = stop
-            if monitor is not None:
-                measured.extend([monitor.latest()] * (stop - start))
-        wall = time.monotonic() - t0
-    events.append({"t": sent_frames / rate_hz, "type": "streamed", "frames": sent_frames, "messages": messages})
-    n = max(sent_frames, 1)
+    rate_hz = frames.rate_hz
+    events = rec.events
+    n = max(rec.motion_frames, 1)
     joint_pos = frames.joint_pos_mjcf[:n]
     root_quat = frames.body_quat[:n].astype(np.float64)
     hand_joint_pos = frames.hand_joint_pos[:n]
     tracking: dict[str, Any] = {}
-    have_state = bool(measured) and all(m is not None for m in measured[:n])
+    measured = rec.measured
+    have_state = bool(measured) and len(measured) >= n and all(m is not None for m in measured[:n])
     if have_state:
         got = [m for m in measured[:n] if m is not None]
         joint_pos = np.stack([m["body_q"] for m in got])
@@ -582,6 +531,7 @@ def _stream(
         tracking = {"tracking_rmse_rad": float(np.sqrt(np.mean(err**2))), "tracking_max_rad": float(err.max())}
     elif monitor is not None:
         events.append({"t": 0.0, "type": "no-state", "frames_with_state": sum(m is not None for m in measured)})
+    sent = rec.motion_frames
     return Execution(
         fps=float(rate_hz),
         time=np.arange(n) / rate_hz,
@@ -594,12 +544,16 @@ def _stream(
         success=None,
         events=events,
         metrics={
-            "frames_sent": sent_frames,
-            "messages_sent": messages,
-            "bytes_sent": nbytes,
-            "wall_s": wall,
-            "send_rate_hz": (sent_frames - 1) / wall if realtime and wall > 0 and sent_frames > 1 else None,
-            "max_lateness_ms": 1000 * max(lateness) if lateness else None,
+            "frames_sent": sent,
+            "messages_sent": rec.messages,
+            "idle_frames": rec.idle_frames,
+            "next_frame_index": rec.next_frame_index,
+            "bytes_sent": rec.nbytes,
+            "wall_s": rec.wall_s,
+            "send_rate_hz": (rec.messages - 1) / rec.wall_s
+            if rec.lateness and rec.wall_s > 0 and rec.messages > 1
+            else None,
+            "max_lateness_ms": 1000 * max(rec.lateness) if rec.lateness else None,
             "protocol_version": PROTOCOL_VERSION,
             "state_messages": monitor.received if monitor is not None else 0,
             **tracking,
