@@ -17,9 +17,6 @@ from exoactor.errors import InputError, ProviderError
 from exoactor.execute.real.sonic.protocol import HEADER_SIZE, decode_message, encode_message
 from exoactor.execute.real.sonic.smpl import SMPL_REST_OFFSETS, smpl_pose_from_joints, smpl_root_local_joints
 from exoactor.execute.real.sonic.stream import StreamTiming, stream_sonic
-
-#: one frame per message, no hold, hands of the newest frame: the plain wire layout for the field checks
-ONE = StreamTiming(window=1, hold_frames=0, hand_delay_frames=0)
 from exoactor.geometry import axis_angle_to_quat, quat_mul, quat_to_mat, yaw_quat
 from exoactor.robot.g1.constants import JOINT_NAMES
 from exoactor.robot.g1.joint_order import (
@@ -31,6 +28,9 @@ from exoactor.robot.g1.joint_order import (
     mjcf_to_isaaclab,
 )
 from exoactor.stages import EXECUTE, StageContext
+
+#: one frame per message, no hold, hands of the newest frame: the plain wire layout for the field checks
+ONE = StreamTiming(window=1, hold_frames=0, hand_delay_frames=0)
 
 _C = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])  # ours -> SMPL axes
 _AIM = {1: 4, 2: 5, 3: 6, 4: 7, 5: 8, 6: 9, 7: 10, 8: 11, 9: 12, 12: 15, 13: 16, 14: 17, 16: 18, 17: 19, 18: 20}
