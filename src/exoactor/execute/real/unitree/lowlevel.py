@@ -133,6 +133,7 @@ class RunLog:
     events: list[dict[str, Any]] = field(default_factory=list)
     clipped: dict[str, int] = field(default_factory=lambda: {"position": 0, "rate": 0, "torque": 0})
     commands_sent: int = 0
+    sent_at: list[float] = field(default_factory=list)  # seconds since start when each command left
     late_ticks: int = 0  # control ticks that started after their due time
     max_late_ms: float = 0.0
     wall_s: float = 0.0
@@ -151,7 +152,10 @@ class UnitreeLowLevel:
         kd: NDArray | None = None,
         first_state_timeout_s: float = 2.0,
         hands: bool = True,
+        spin_s: float = 0.0005,
     ) -> None:
+        """`spin_s`: the last part of each wait is spent polling the clock instead of sleeping
+        (the OS wakes a sleeper late by up to a scheduler slice; see `tick_jitter`)."""
         if joints not in ("upper", "all"):
             raise ConfigError("unitree: joints must be 'upper' (legs hold their pose) or 'all'")
         if control_hz <= 0:
@@ -163,6 +167,7 @@ class UnitreeLowLevel:
         self.kp = np.asarray(STAND_KP if kp is None else kp, dtype=np.float64)
         self.kd = np.asarray(STAND_KD if kd is None else kd, dtype=np.float64)
         self.first_state_timeout_s = float(first_state_timeout_s)
+        self.spin_s = float(spin_s)
         # the Dex3-1 hands follow hand_joint_pos when the transport can reach them
         self.hands = bool(hands) and hasattr(transport, "write_hands")
         self._estop = threading.Event()
@@ -292,6 +297,7 @@ class UnitreeLowLevel:
             for key, n in clipped.items():
                 log.clipped[key] += n
             self.transport.write(self._command(mode_machine, q_cmd, dq_cmd, self.kp, self.kd))
+            log.sent_at.append(time.monotonic() - t0)
             log.commands_sent += 1
             log.t.append(t)
             log.q_cmd.append(q_cmd)
@@ -301,7 +307,7 @@ class UnitreeLowLevel:
                 log.events.append({"t": t, "type": "tracking"})
             sleep = t0 + (k + 1) * period - time.monotonic()
             if sleep > 0:
-                time.sleep(sleep)
+                wait_until(t0 + (k + 1) * period, self.spin_s)
                 k += 1
             else:
                 # late: follow the wall clock (skip ticks, never burst), but always send the last frame
@@ -316,6 +322,33 @@ class UnitreeLowLevel:
         else:
             log.events.append({"t": t_end, "type": "done", "commands": log.commands_sent})
         return log
+
+
+def wait_until(deadline: float, spin_s: float) -> None:
+    """Sleep until `spin_s` before the monotonic `deadline`, then poll the clock up to it."""
+    left = deadline - time.monotonic()
+    if left > spin_s:
+        time.sleep(left - spin_s)
+    while time.monotonic() < deadline:
+        pass
+
+
+def tick_jitter(sent_at: list[float], control_hz: float) -> dict[str, float]:
+    """How far each command left from its slot k / control_hz (ms): median, 99th percentile, max,
+    and the spread of the intervals between commands."""
+    if len(sent_at) < 2:
+        return {}
+    t = np.asarray(sent_at)
+    period = 1.0 / control_hz
+    slot = np.round((t - t[0]) / period)
+    dev = 1000 * np.abs((t - t[0]) - slot * period)
+    gaps = 1000 * np.diff(t)
+    return {
+        "jitter_ms_p50": float(np.percentile(dev, 50)),
+        "jitter_ms_p99": float(np.percentile(dev, 99)),
+        "jitter_ms_max": float(dev.max()),
+        "interval_ms_std": float(gaps.std()),
+    }
 
 
 def run_to_execution(log: RunLog, robot: RobotMotion, control_hz: float, rate_hz: float = 50.0) -> Execution:
@@ -355,6 +388,7 @@ def run_to_execution(log: RunLog, robot: RobotMotion, control_hz: float, rate_hz
             "control_hz": control_hz,
             "late_ticks": log.late_ticks,
             "max_late_ms": log.max_late_ms,
+            **tick_jitter(log.sent_at, control_hz),
             "wall_s": log.wall_s,
             "clipped": dict(log.clipped),
             "tracking_rmse_rad": float(np.sqrt(np.mean(err**2))),
