@@ -8,7 +8,7 @@ stages (`observe`, `motion`) have none.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -20,10 +20,10 @@ from exoactor.artifacts import (
     HumanMotion,
     HumanView,
     Instruction,
+    ObjectPoses,
     Observation,
     Plan,
     RobotMotion,
-    SceneObject,
     Video,
 )
 from exoactor.errors import ConfigError
@@ -85,10 +85,19 @@ class HandsProvider(Protocol):
 
 
 @runtime_checkable
-class RetargetProvider(Protocol):
-    """HumanMotion + the scene's objects -> RobotMotion (the G1 reference, 50 Hz)."""
+class PerceiveProvider(Protocol):
+    """Observation -> ObjectPoses (the objects' poses and their uncertainty)."""
 
-    def retarget(self, motion: HumanMotion, objects: Sequence[SceneObject], ctx: StageContext) -> RobotMotion: ...
+    def perceive(self, observation: Observation, ctx: StageContext) -> ObjectPoses: ...
+
+
+@runtime_checkable
+class RetargetProvider(Protocol):
+    """HumanMotion + the perceived objects (+ the plan: which object, what for) -> RobotMotion (the G1 reference, 50 Hz)."""
+
+    def retarget(
+        self, motion: HumanMotion, objects: ObjectPoses, plan: Plan | None, ctx: StageContext
+    ) -> RobotMotion: ...
 
 
 @runtime_checkable
@@ -147,6 +156,15 @@ STAGE_LIST: tuple[StageSpec, ...] = (
         summary="the robot's view: a simulated scene rendered, or an image",
         outputs=("observation.png", "observation.json"),
         config_keys=("scene", "image", "width", "height"),
+    ),
+    _spec(
+        name="perceive",
+        summary="the objects' poses and their uncertainty, from the robot's view",
+        inputs=("observe",),
+        outputs=("object_poses.json",),
+        protocol=PerceiveProvider,
+        default="sim",
+        modules=("exoactor.perceive.sim", "exoactor.perceive.file", "exoactor.perceive.none"),
     ),
     _spec(
         name="plan",
@@ -211,8 +229,8 @@ STAGE_LIST: tuple[StageSpec, ...] = (
     ),
     _spec(
         name="retarget",
-        summary="the human motion as a G1 reference (RobotMotion, 50 Hz), respecting the scene's objects",
-        inputs=("motion", "observe"),
+        summary="the human motion as a G1 reference (RobotMotion, 50 Hz), aimed at the perceived objects",
+        inputs=("motion", "perceive", "plan"),
         outputs=("robot_motion.npz",),
         protocol=RetargetProvider,
         default="mink",
@@ -267,6 +285,7 @@ def all_registries() -> dict[str, Registry[Any]]:
     return {s: registry(s) for s in PROVIDER_STAGES}
 
 
+PERCEIVE: Registry[PerceiveProvider] = registry("perceive")
 EMBODY: Registry[EmbodyProvider] = registry("embody")
 PLAN: Registry[PlanProvider] = registry("plan")
 IMAGINE: Registry[ImagineProvider] = registry("imagine")

@@ -16,7 +16,7 @@ def test_providers_lists_every_stage_with_providers(
     out = capsys.readouterr().out
     for stage in PROVIDER_STAGES:
         assert f"{stage}:" in out
-    assert set(PROVIDER_STAGES) == {"embody", "plan", "imagine", "body", "hands", "retarget", "execute"}
+    assert set(PROVIDER_STAGES) == {"perceive", "embody", "plan", "imagine", "body", "hands", "retarget", "execute"}
 
 
 def test_unknown_command_and_missing_files_exit_2(capsys: pytest.CaptureFixture[str], tmp_path) -> None:

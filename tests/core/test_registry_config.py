@@ -89,6 +89,7 @@ def test_every_listed_provider_module_registers_a_provider() -> None:
 
 
 _METHOD = {
+    "perceive": "perceive",
     "plan": "plan",
     "embody": "embody",
     "imagine": "imagine",

@@ -20,11 +20,11 @@ from exoactor.artifacts import (
     HumanMotion,
     HumanView,
     Instruction,
+    ObjectPoses,
     Observation,
     Plan,
     PlanStep,
     RobotMotion,
-    SceneObject,
     Video,
     VideoPrompt,
 )
@@ -122,7 +122,7 @@ class TRetarget:
     def __init__(self, **_: object) -> None:
         pass
 
-    def retarget(self, motion: HumanMotion, objects: list[SceneObject], ctx: StageContext) -> RobotMotion:
+    def retarget(self, motion: HumanMotion, objects: ObjectPoses, plan: Plan | None, ctx: StageContext) -> RobotMotion:
         _count("retarget")
         T = motion.n_frames
         return RobotMotion(

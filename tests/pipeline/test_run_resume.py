@@ -82,6 +82,7 @@ def test_run_then_rerun_recomputes_nothing_and_provider_change_recomputes_descen
     assert tim["video_duration_s"] == pytest.approx(2.0)
     assert set(tim["stages"]) == {
         "observe",
+        "perceive",
         "plan",
         "embody",
         "imagine",

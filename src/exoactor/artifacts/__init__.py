@@ -12,6 +12,7 @@ from exoactor.artifacts.motion import (
     HumanMotion,
     RobotMotion,
 )
+from exoactor.artifacts.objects import ObjectPose, ObjectPoses
 from exoactor.artifacts.plan import ACTIONS, Instruction, Plan, PlanStep, VideoPrompt
 from exoactor.artifacts.views import HumanView, Observation, SceneObject, Video
 
@@ -28,6 +29,8 @@ __all__ = [
     "HumanMotion",
     "HumanView",
     "Instruction",
+    "ObjectPose",
+    "ObjectPoses",
     "Observation",
     "Plan",
     "PlanStep",

@@ -46,8 +46,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not args.instruction:
             raise InputError('give an instruction, e.g. exoactor run "walk to the table" --scene walk_to_table')
         providers = {s: getattr(args, s) for s in PROVIDER_STAGES if getattr(args, s)}
-        if args.image and "embody" not in providers:
-            providers["embody"] = "none"  # the sim embodiment needs a simulated scene
+        if args.image:  # the sim embodiment and perception need a simulated scene
+            providers.setdefault("embody", "none")
+            providers.setdefault("perceive", "none")
         config = RunConfig(
             instruction=args.instruction,
             scene=args.scene,

@@ -121,6 +121,22 @@ def _load_motion(path: Path) -> Any:
     raise ArtifactError(f"{path}: field 'schema': expected a robot_motion or human_motion artifact, got '{schema}'")
 
 
+def _objects(args: argparse.Namespace) -> Any:
+    """--objects object_poses.json, else the --scene's objects at their true poses, else none."""
+    from exoactor.artifacts import ObjectPoses
+    from exoactor.pipeline import runners
+
+    if getattr(args, "objects", None):
+        return ObjectPoses.load(Path(args.objects))
+    return runners.known_object_poses(args.scene, args.seed)
+
+
+def _plan(args: argparse.Namespace) -> Any:
+    from exoactor.artifacts import Plan
+
+    return Plan.load(Path(args.plan_file)) if getattr(args, "plan_file", None) else None
+
+
 def cmd_retarget(args: argparse.Namespace) -> int:
     from exoactor.artifacts import HumanMotion
     from exoactor.pipeline import runners
@@ -128,7 +144,7 @@ def cmd_retarget(args: argparse.Namespace) -> int:
     motion = HumanMotion.load(Path(args.motion))
     ctx = StageContext(work_dir=Path(args.out).parent, seed=args.seed, scene=args.scene)
     prov = runners.provider("retarget", args.retarget, **_opts(args).get("retarget", {}))
-    robot = runners.retarget(prov, motion, runners.scene_objects(args.scene, args.seed), ctx)
+    robot = runners.retarget(prov, motion, _objects(args), _plan(args), ctx)
     out = Path(args.out)
     robot.save(out)
     res = robot.extra.get("keypoint_error_mm_mean")
@@ -157,7 +173,7 @@ def cmd_execute(args: argparse.Namespace) -> int:
     else:
         human = motion
         prov = runners.provider("retarget", args.retarget, **opts.get("retarget", {}))
-        robot = runners.retarget(prov, human, runners.scene_objects(args.scene, args.seed), ctx)
+        robot = runners.retarget(prov, human, _objects(args), _plan(args), ctx)
         robot.save(out / "robot_motion.npz")
     ex = runners.execute(runners.provider("execute", args.execute, **opts.get("execute", {})), robot, human, ctx)
     ex.save(out / "execution.npz")
@@ -171,12 +187,15 @@ def cmd_execute(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from exoactor.artifacts import ObjectPoses
     from exoactor.execute.export import export_file
     from exoactor.pipeline import runners
 
     def retarget(human: Any) -> Any:
         prov = runners.provider("retarget", None)
-        return runners.retarget(prov, human, [], StageContext(work_dir=Path(args.motion).parent))
+        return runners.retarget(
+            prov, human, ObjectPoses(objects=[]), None, StageContext(work_dir=Path(args.motion).parent)
+        )
 
     out = export_file(Path(args.motion), args.format, Path(args.out) if args.out else None, retarget=retarget)
     print(f"wrote {out}", file=sys.stderr)
@@ -211,6 +230,8 @@ def add_parsers(sub: Any) -> None:
     s = sub.add_parser("retarget", help="retarget a human motion to a G1 reference (RobotMotion, 50 Hz)")
     s.add_argument("motion", help="human_motion.npz")
     s.add_argument("--scene", help="a simulated task whose objects (seats, tables) the reference must respect")
+    s.add_argument("--objects", metavar="JSON", help="perceived object poses (object_poses.json); default: the scene's")
+    s.add_argument("--plan-file", metavar="PLAN_JSON", help="the plan (which object each step acts on)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("-o", "--out", default="robot_motion.npz")
     add_provider_flags(s, ("retarget",))
@@ -224,6 +245,8 @@ def add_parsers(sub: Any) -> None:
         "--human", help="with a robot_motion.npz: the human_motion.npz it came from (SONIC streams its SMPL fields)"
     )
     s.add_argument("--scene", help="a simulated task (default: an empty floor)")
+    s.add_argument("--objects", metavar="JSON", help="perceived object poses for retargeting; default: the scene's")
+    s.add_argument("--plan-file", metavar="PLAN_JSON", help="the plan (which object each step acts on)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("-o", "--out", default="execution")
     add_provider_flags(s, ("retarget", "execute"))

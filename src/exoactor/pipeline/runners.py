@@ -21,6 +21,7 @@ from exoactor.artifacts import (
     HumanMotion,
     HumanView,
     Instruction,
+    ObjectPoses,
     Observation,
     Plan,
     RobotMotion,
@@ -57,6 +58,11 @@ def observe(
     if image is None:
         raise ValueError("observe: give a scene or an image")
     return Observation.load(Path(image))
+
+
+def perceive(prov: Any, observation: Observation, ctx: StageContext) -> ObjectPoses:
+    poses: ObjectPoses = prov.perceive(observation, ctx)
+    return poses
 
 
 def plan(prov: Any, instruction: str, observation: Observation | None, ctx: StageContext) -> Plan:
@@ -152,8 +158,8 @@ def motion(
     return MotionResult(joined, rep)
 
 
-def retarget(prov: Any, human: HumanMotion, objects: Sequence[SceneObject], ctx: StageContext) -> RobotMotion:
-    robot: RobotMotion = prov.retarget(human, list(objects), ctx)
+def retarget(prov: Any, human: HumanMotion, objects: ObjectPoses, plan: Plan | None, ctx: StageContext) -> RobotMotion:
+    robot: RobotMotion = prov.retarget(human, objects, plan, ctx)
     return robot
 
 
@@ -172,6 +178,13 @@ def scene_objects(scene: str | None, seed: int = 0) -> list[SceneObject]:
         return s.objects()
 
 
+def known_object_poses(scene: str | None, seed: int = 0) -> ObjectPoses:
+    """A simulated task's objects at their true poses (no perception noise): for the oracle and the CLI."""
+    from exoactor.artifacts.objects import object_poses_from_scene
+
+    return object_poses_from_scene(scene_objects(scene, seed), source="scene")
+
+
 def execute_human_motion(
     human: HumanMotion,
     scene: str | None = None,
@@ -181,6 +194,8 @@ def execute_human_motion(
     progress: Callable[[int, int, str], None] | None = None,
     retargeter: str | None = None,
     retarget_options: dict[str, Any] | None = None,
+    objects: ObjectPoses | None = None,
+    plan: Plan | None = None,
     **options: Any,
 ) -> Execution:
     """Retarget `human` (with the scene's objects) and run the execute provider `controller` on it.
@@ -192,6 +207,8 @@ def execute_human_motion(
         work_dir: where the provider writes its files (video); a temporary folder when None
             (then ``Execution.video`` names a file that no longer exists).
         retargeter, retarget_options: the retarget provider and its options (default: the stage's default).
+        objects: the perceived objects (default: the scene's objects at their true poses).
+        plan: the plan (which objects the steps act on), when known.
         **options: execute provider options (e.g. ``video=False``).
     """
 
@@ -200,7 +217,11 @@ def execute_human_motion(
         if progress is not None:
             ctx.progress = progress
         robot = retarget(
-            provider("retarget", retargeter, **(retarget_options or {})), human, scene_objects(scene, seed), ctx
+            provider("retarget", retargeter, **(retarget_options or {})),
+            human,
+            objects if objects is not None else known_object_poses(scene, seed),
+            plan,
+            ctx,
         )
         robot.save(folder / "robot_motion.npz")
         return execute(provider("execute", controller, **options), robot, human, ctx)

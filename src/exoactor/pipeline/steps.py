@@ -12,7 +12,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from exoactor.artifacts import BodyMotion, HandMotion, HumanMotion, HumanView, Observation, Plan, RobotMotion, Video
+from exoactor.artifacts import (
+    BodyMotion,
+    HandMotion,
+    HumanMotion,
+    HumanView,
+    ObjectPoses,
+    Observation,
+    Plan,
+    RobotMotion,
+    Video,
+)
 from exoactor.errors import ExoActorError
 from exoactor.pipeline import runners
 from exoactor.pipeline.files import link_or_copy
@@ -32,6 +42,12 @@ def observe(run: Run) -> dict[str, Any]:
     obs = runners.observe(c.scene, c.seed, c.width, c.height, image=c.image)
     obs.save(run.dir / "observation.png")
     return {"source": "scene" if c.scene else "image"}
+
+
+def perceive(run: Run) -> dict[str, Any]:
+    poses = runners.perceive(run.provider("perceive"), _observation(run), run.ctx("perceive"))
+    poses.save(run.dir / "object_poses.json")
+    return {"objects": poses.names()}
 
 
 def plan(run: Run) -> dict[str, Any]:
@@ -108,7 +124,10 @@ def _overlay(run: Run, b: BodyMotion, h: HandMotion) -> dict[str, Any]:
 
 def retarget(run: Run) -> dict[str, Any]:
     human = HumanMotion.load(run.dir / "human_motion.npz")
-    robot = runners.retarget(run.provider("retarget"), human, _observation(run).objects, run.ctx("retarget"))
+    objects = ObjectPoses.load(run.dir / "object_poses.json")
+    robot = runners.retarget(
+        run.provider("retarget"), human, objects, Plan.load(run.dir / "plan.json"), run.ctx("retarget")
+    )
     robot.save(run.dir / "robot_motion.npz")
     res = robot.extra.get("keypoint_error_mm_mean")
     return {"frames": robot.n_frames, "keypoint_error_mm_mean": res}
@@ -128,6 +147,7 @@ def execute(run: Run) -> dict[str, Any]:
 
 STEPS: dict[str, Step] = {
     "observe": observe,
+    "perceive": perceive,
     "plan": plan,
     "embody": embody,
     "imagine": imagine,

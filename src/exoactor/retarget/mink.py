@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from exoactor.artifacts import HumanMotion, RobotMotion, SceneObject
+from exoactor.artifacts import HumanMotion, ObjectPoses, Plan, RobotMotion
 from exoactor.errors import missing_package
 from exoactor.stages import RETARGET, StageContext
 
@@ -42,9 +40,9 @@ class MinkRetargeter:
         if smooth_hz is not None:
             self.options["smooth_hz"] = float(smooth_hz)
 
-    def retarget(self, motion: HumanMotion, objects: Sequence[SceneObject], ctx: StageContext) -> RobotMotion:
+    def retarget(self, motion: HumanMotion, objects: ObjectPoses, plan: Plan | None, ctx: StageContext) -> RobotMotion:
         try:
             from exoactor.retarget.solver import retarget
         except ImportError as e:
             raise missing_package(e.name or "mink", "sim", "retarget mink") from None
-        return retarget(motion, fps=FPS, progress=ctx.progress, objects=list(objects), **self.options)
+        return retarget(motion, fps=FPS, progress=ctx.progress, objects=objects.scene_objects(), **self.options)
