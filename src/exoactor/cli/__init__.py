@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "exoactor.cli.run",
     "exoactor.cli.stages",
     "exoactor.cli.scenes",
+    "exoactor.cli.formats",
     "exoactor.bench.cli",
 )
 
