@@ -26,8 +26,15 @@ def progress_factory(enabled: bool) -> Callable[[str], Progress]:
             if bar is None or bar.total != total:
                 if bar is not None:
                     bar.close()
+                # one line per stage, kept when it finishes: done/total, elapsed and the ETA
                 bar = state["bar"] = tqdm(
-                    total=total, desc=f"{stage:>8}", unit="", leave=False, file=sys.stderr, disable=None
+                    total=total,
+                    desc=f"{stage:>8}",
+                    unit="",
+                    leave=True,
+                    file=sys.stderr,
+                    disable=None,
+                    bar_format="{desc} {percentage:3.0f}% {n_fmt}/{total_fmt} [{elapsed} elapsed, ETA {remaining}] {postfix}",
                 )
             bar.n = done
             bar.set_postfix_str(label, refresh=False)
