@@ -12,13 +12,13 @@ import pytest
 jwt = pytest.importorskip("jwt")
 pytest.importorskip("httpx")
 
+from cloud_servers import LocalServer, Request, Response, mp4_bytes  # noqa: E402
 from exoactor.artifacts import Camera  # noqa: E402
 from exoactor.cloud import DeadlineExceeded, HttpClient, RetryPolicy, Secrets, download, hs256_token, poll_until, redact  # noqa: E402
 from exoactor.cloud.download import sniff  # noqa: E402
 from exoactor.cloud.http import error_message, parse_retry_after  # noqa: E402
 from exoactor.cloud.media import fit_to_camera, scale_camera  # noqa: E402
 from exoactor.cloud.secrets import env_secret  # noqa: E402
-from exoactor.cloud.testing import LocalServer, Request, Response, mp4_bytes  # noqa: E402
 from exoactor.errors import MissingAPIKey, ProviderError  # noqa: E402
 
 
@@ -195,20 +195,19 @@ def test_no_key_in_logs_of_retries(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_pick_duration_covers_the_plan() -> None:
+    from cloud_servers import sample_plan
     from exoactor.artifacts import PlanStep
-    from exoactor.cloud.prompts import pick_duration, plan_duration_s
-    from exoactor.cloud.testing import sample_plan
 
     plan = sample_plan()
-    assert plan_duration_s(plan) is None and pick_duration(plan, (4, 6, 8), 8) == 8
+    assert plan.duration_s() is None and plan.pick_duration((4, 6, 8), 8) == 8
 
     def with_durations(*ds: float):
         steps = [PlanStep(action="reach", duration_s=d) for d in ds]
         return plan.model_copy(update={"steps": steps})
 
-    assert pick_duration(with_durations(2.0, 2.5), (4, 6, 8), 8) == 6
-    assert pick_duration(with_durations(4.0), (4, 6, 8), 8) == 4
-    assert pick_duration(with_durations(6.0, 6.0), (5, 10), 5) == 10  # longer than any: the longest
+    assert with_durations(2.0, 2.5).pick_duration((4, 6, 8), 8) == 6
+    assert with_durations(4.0).pick_duration((4, 6, 8), 8) == 4
+    assert with_durations(6.0, 6.0).pick_duration((5, 10), 5) == 10  # longer than any: the longest
 
 
 def test_download_redirects_keep_credentials_on_the_origin() -> None:

@@ -14,9 +14,9 @@ pytest.importorskip("google.genai")
 
 from PIL import Image  # noqa: E402
 
+from cloud_servers import LocalServer, Request, Response, sample_view  # noqa: E402
 from exoactor.artifacts import HumanView  # noqa: E402
-from exoactor.cloud.prompts import EMBODY_INSTRUCTION, closest_aspect_ratio  # noqa: E402
-from exoactor.cloud.testing import LocalServer, Request, Response, sample_view  # noqa: E402
+from exoactor.embody.prompts import EMBODY_INSTRUCTION, closest_aspect_ratio  # noqa: E402
 from exoactor.errors import ConfigError, MissingAPIKey, ProviderError  # noqa: E402
 from exoactor.stages import EMBODY, StageContext  # noqa: E402
 

@@ -14,8 +14,8 @@ pytest.importorskip("httpx")
 
 from PIL import Image  # noqa: E402
 
-from exoactor.cloud.prompts import EMBODY_INSTRUCTION  # noqa: E402
-from exoactor.cloud.testing import LocalServer, Request, Response, sample_view  # noqa: E402
+from cloud_servers import LocalServer, Request, Response, sample_view  # noqa: E402
+from exoactor.embody.prompts import EMBODY_INSTRUCTION  # noqa: E402
 from exoactor.errors import MissingAPIKey, ProviderError  # noqa: E402
 from exoactor.stages import EMBODY, StageContext  # noqa: E402
 

@@ -19,8 +19,8 @@ diffusers = pytest.importorskip("diffusers")
 transformers = pytest.importorskip("transformers")
 tokenizers = pytest.importorskip("tokenizers")
 
+from cloud_servers import sample_plan, sample_view  # noqa: E402
 from exoactor.artifacts import Video  # noqa: E402
-from exoactor.cloud.testing import sample_plan, sample_view  # noqa: E402
 from exoactor.errors import ConfigError, ModelUnavailable  # noqa: E402
 from exoactor.imagine.diffusers import FAMILIES, generation_size, valid_num_frames  # noqa: E402
 from exoactor.stages import IMAGINE, StageContext  # noqa: E402

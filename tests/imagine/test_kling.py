@@ -16,9 +16,9 @@ from PIL import Image
 jwt = pytest.importorskip("jwt")
 pytest.importorskip("httpx")
 
+from cloud_servers import LocalServer, Request, Response, mp4_bytes, sample_plan, sample_view  # noqa: E402
 from exoactor.artifacts import Video  # noqa: E402
 from exoactor.cloud.poll import DeadlineExceeded  # noqa: E402
-from exoactor.cloud.testing import LocalServer, Request, Response, mp4_bytes, sample_plan, sample_view  # noqa: E402
 from exoactor.errors import ConfigError, MissingAPIKey, ProviderError  # noqa: E402
 from exoactor.stages import IMAGINE, StageContext  # noqa: E402
 

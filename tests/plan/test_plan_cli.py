@@ -35,7 +35,7 @@ def test_plan_llm_through_the_cli(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pytest.importorskip("httpx")
-    from exoactor.cloud.testing import LocalServer, Request, Response
+    from cloud_servers import LocalServer, Request, Response
 
     answer = plan_rules(Instruction(text="wipe the table")).model_dump(mode="json", exclude={"provider", "model"})
 

@@ -11,9 +11,9 @@ import pytest
 
 pytest.importorskip("google.genai")
 
+from cloud_servers import LocalServer, Request, Response  # noqa: E402
 from exoactor.artifacts import Instruction  # noqa: E402
 from exoactor.artifacts.plan import plan_json_schema  # noqa: E402
-from exoactor.cloud.testing import LocalServer, Request, Response  # noqa: E402
 from exoactor.errors import MissingAPIKey, ModelUnavailable, ProviderError  # noqa: E402
 from exoactor.plan.gemini import GeminiPlanner  # noqa: E402
 from exoactor.plan.rules import plan_rules  # noqa: E402

@@ -12,9 +12,9 @@ import pytest
 
 pytest.importorskip("httpx")
 
+from cloud_servers import LocalServer, Request, Response  # noqa: E402
 from exoactor.artifacts import Camera, Instruction, Observation, SceneObject  # noqa: E402
 from exoactor.artifacts.plan import plan_json_schema  # noqa: E402
-from exoactor.cloud.testing import LocalServer, Request, Response  # noqa: E402
 from exoactor.errors import ConfigError, MissingAPIKey, ModelUnavailable, ProviderError  # noqa: E402
 from exoactor.plan.jsonio import InvalidPlan, parse_plan  # noqa: E402
 from exoactor.plan.llm import LLMPlanner, is_local, llm_check  # noqa: E402

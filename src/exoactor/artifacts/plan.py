@@ -116,6 +116,19 @@ class Plan(BaseModel):
                     seen.append(o)
         return seen
 
+    def duration_s(self) -> float | None:
+        """The plan's total duration when its steps give one (the sum of the known step durations)."""
+        total = sum(st.duration_s for st in self.steps if st.duration_s)
+        return float(total) if total > 0 else None
+
+    def pick_duration(self, choices: tuple[int, ...], default: int) -> int:
+        """The shortest allowed video duration (s) that covers the plan (the longest if none does)."""
+        need = self.duration_s()
+        if need is None:
+            return default
+        fitting = [c for c in sorted(choices) if c >= need - 1e-6]
+        return fitting[0] if fitting else max(choices)
+
     def save(self, path: Path) -> None:
         write_json(path, self.model_dump(mode="json"), schema="plan")
 

@@ -16,8 +16,8 @@ from exoactor.cloud.download import check_media
 from exoactor.cloud.genai import call, google_key, google_key_check, make_client
 from exoactor.cloud.http import RetryPolicy
 from exoactor.cloud.media import decode_image, encode_image, resize_image
-from exoactor.cloud.prompts import EMBODY_INSTRUCTION, IMAGE_ASPECT_RATIOS, closest_aspect_ratio
 from exoactor.cloud.secrets import Secrets
+from exoactor.embody.prompts import EMBODY_INSTRUCTION, IMAGE_ASPECT_RATIOS, closest_aspect_ratio
 from exoactor.errors import ConfigError, ProviderError
 from exoactor.stages import EMBODY, StageContext
 

@@ -18,8 +18,8 @@ from exoactor.artifacts import HumanView, Observation
 from exoactor.cloud.download import check_media, download
 from exoactor.cloud.http import HttpClient, RetryPolicy
 from exoactor.cloud.media import decode_image, encode_image, resize_image
-from exoactor.cloud.prompts import EMBODY_INSTRUCTION
 from exoactor.cloud.secrets import Secrets, env_secret
+from exoactor.embody.prompts import EMBODY_INSTRUCTION
 from exoactor.errors import ConfigError, ProviderError
 from exoactor.stages import EMBODY, StageContext
 

@@ -26,7 +26,6 @@ import numpy as np
 
 from exoactor.artifacts import HumanView, Plan, Video
 from exoactor.cloud.media import fit_to_camera, resize_image
-from exoactor.cloud.prompts import video_prompt
 from exoactor.errors import ConfigError, ModelUnavailable, ProviderError, missing_package
 from exoactor.stages import IMAGINE, StageContext
 
@@ -208,7 +207,7 @@ class DiffusersImaginer:
         from PIL import Image
 
         pipe = self._load()
-        prompt, negative = video_prompt(plan)
+        prompt, negative = plan.prompt.text(), plan.prompt.negative
         in_h, in_w = view.image.shape[:2]
         w, h = self.size or generation_size(in_w, in_h, self.family, self.long_side)
         image = Image.fromarray(resize_image(view.image, w, h))

@@ -27,7 +27,6 @@ from exoactor.cloud.http import HttpClient, RetryPolicy
 from exoactor.cloud.jwt import hs256_token
 from exoactor.cloud.media import b64, decode_video, encode_image, fit_to_camera, resize_image
 from exoactor.cloud.poll import poll_until
-from exoactor.cloud.prompts import pick_duration, video_prompt
 from exoactor.cloud.secrets import Secrets, env_secret
 from exoactor.errors import ConfigError, InputError, ProviderError
 from exoactor.stages import IMAGINE, StageContext
@@ -130,7 +129,7 @@ class KlingImaginer:
         return data, [w, h]
 
     def imagine(self, view: HumanView, plan: Plan, ctx: StageContext) -> Video:
-        prompt, negative = video_prompt(plan)
+        prompt, negative = plan.prompt.text(), plan.prompt.negative
         for label, text in (("prompt", prompt), ("negative prompt", negative)):
             if len(text) > MAX_PROMPT_CHARS:
                 raise InputError(
@@ -139,7 +138,7 @@ class KlingImaginer:
         png, sent_size = self._input_image(view)
         duration = self.duration_opt
         if duration == "auto":
-            duration = str(pick_duration(plan, (5, 10), default=5))
+            duration = str(plan.pick_duration((5, 10), default=5))
         body: dict[str, Any] = {
             "model_name": self.model,
             "image": b64(png),

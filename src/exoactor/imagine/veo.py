@@ -36,7 +36,6 @@ from exoactor.cloud.genai import call, google_key, google_key_check, make_client
 from exoactor.cloud.http import HttpClient, RetryPolicy
 from exoactor.cloud.media import b64, decode_video, encode_image, fit_to_camera
 from exoactor.cloud.poll import poll_until
-from exoactor.cloud.prompts import pick_duration, video_prompt
 from exoactor.cloud.secrets import Secrets
 from exoactor.errors import ConfigError, ProviderError
 from exoactor.stages import IMAGINE, StageContext
@@ -117,12 +116,12 @@ class VeoImaginer:
     def imagine(self, view: HumanView, plan: Plan, ctx: StageContext) -> Video:
         from google.genai import types
 
-        prompt, negative = video_prompt(plan)
+        prompt, negative = plan.prompt.text(), plan.prompt.negative
         h, w = view.image.shape[:2]
         aspect = self.aspect_ratio or ("16:9" if w >= h else "9:16")
         config: dict[str, Any] = {
             "number_of_videos": 1,
-            "duration_seconds": pick_duration(plan, VEO3_DURATIONS, 8)
+            "duration_seconds": plan.pick_duration(VEO3_DURATIONS, 8)
             if self.duration_opt == "auto"
             else int(self.duration_opt),
             "seed": int(ctx.seed),

@@ -1,8 +1,6 @@
-"""The words sent to the generative models, in one place."""
+"""The words and image formats sent to the image editing models of the embody stage."""
 
 from __future__ import annotations
-
-from exoactor.artifacts import Plan
 
 #: The reference system's embodiment-transfer instruction for image editing models.
 EMBODY_INSTRUCTION = (
@@ -15,11 +13,6 @@ EMBODY_INSTRUCTION = (
 )
 
 
-def video_prompt(plan: Plan) -> tuple[str, str]:
-    """(prompt, negative prompt) from the plan's structured video prompt."""
-    return plan.prompt.text(), plan.prompt.negative
-
-
 #: aspect ratios the image editing models accept (width:height)
 IMAGE_ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 
@@ -30,18 +23,3 @@ def closest_aspect_ratio(width: int, height: int, choices: tuple[str, ...] = IMA
 
     target = math.log(width / height)
     return min(choices, key=lambda r: abs(math.log(int(r.split(":")[0]) / int(r.split(":")[1])) - target))
-
-
-def plan_duration_s(plan: Plan) -> float | None:
-    """The plan's total duration when its steps give one (the sum of the known step durations)."""
-    total = sum(s.duration_s for s in plan.steps if s.duration_s)
-    return float(total) if total > 0 else None
-
-
-def pick_duration(plan: Plan, choices: tuple[int, ...], default: int) -> int:
-    """The shortest allowed video duration that covers the plan (the longest if none does)."""
-    need = plan_duration_s(plan)
-    if need is None:
-        return default
-    fitting = [c for c in sorted(choices) if c >= need - 1e-6]
-    return fitting[0] if fitting else max(choices)
