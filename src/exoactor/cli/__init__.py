@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from exoactor.logs import quiet_native_logs
+
+    quiet_native_logs()  # before MediaPipe / TF-Lite load: their log lines never reach the terminal
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
