@@ -24,6 +24,7 @@ demo: setup
 	$(BIN)/exoactor run "pick up the bottle and put it in the basket" --scene pick_place_basket
 
 test: setup
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q -p no:cacheprovider --timeout=600
 
 lint: setup

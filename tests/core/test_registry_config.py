@@ -119,3 +119,15 @@ def test_the_pipeline_has_one_step_per_stage_and_stage_inputs_come_first() -> No
         assert all(ORDER.index(up) < i for up in STAGES[name].inputs), name
     outputs = [o for s in STAGES.values() for o in s.all_outputs()]
     assert len(outputs) == len(set(outputs)), "two stages write the same file"
+
+
+def test_the_import_contracts_name_every_provider_module() -> None:
+    """.importlinter's provider-independence contract lists exactly the stage table's provider modules."""
+    import configparser
+
+    from exoactor.stages import STAGE_LIST
+
+    cfg = configparser.ConfigParser()
+    cfg.read(Path(__file__).resolve().parents[2] / ".importlinter")
+    listed = set(cfg["importlinter:contract:providers"]["modules"].split())
+    assert listed == {m for s in STAGE_LIST for m in s.modules}
