@@ -22,15 +22,14 @@ from test_sonic_stream import human_motion  # noqa: E402
 from test_unitree_lowlevel import reference  # noqa: E402
 
 from exoactor.errors import ProviderError  # noqa: E402
-from exoactor.execute.real.unitree.io import (  # noqa: E402
-    LowCmd,
-    LowState,
+from exoactor.execute.real.unitree.dds import (  # noqa: E402
     handcmd_from_idl,
     handcmd_idl,
     hg_idl,
     lowcmd_from_idl,
     lowstate_to_idl,
 )
+from exoactor.execute.real.unitree.messages import LowCmd, LowState  # noqa: E402
 from exoactor.robot.g1.constants import DEFAULT_JOINT_POS, JOINT_NAMES  # noqa: E402
 from exoactor.stages import EXECUTE, StageContext  # noqa: E402
 

@@ -11,7 +11,14 @@ import pytest
 
 from exoactor.artifacts import RobotMotion
 from exoactor.errors import InputError, ProviderError
-from exoactor.execute.real.unitree.io import (
+from exoactor.execute.real.unitree.lowlevel import (
+    LEG_JOINTS,
+    SafetyFilter,
+    SafetyLimits,
+    UnitreeLowLevel,
+    run_to_execution,
+)
+from exoactor.execute.real.unitree.messages import (
     LOWCMD_STRUCT,
     LOWSTATE_STRUCT,
     HandCmd,
@@ -20,13 +27,6 @@ from exoactor.execute.real.unitree.io import (
     crc32_core,
     dex3_mode,
     packed_crc,
-)
-from exoactor.execute.real.unitree.lowlevel import (
-    LEG_JOINTS,
-    SafetyFilter,
-    SafetyLimits,
-    UnitreeLowLevel,
-    run_to_execution,
 )
 from exoactor.geometry import axis_angle_to_quat, yaw_quat
 from exoactor.robot.g1.constants import DEFAULT_JOINT_POS, EFFORT_LIMIT, JOINT_LIMITS, JOINT_NAMES, STAND_KD, STAND_KP

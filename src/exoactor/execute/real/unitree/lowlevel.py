@@ -42,7 +42,7 @@ from numpy.typing import NDArray
 
 from exoactor.artifacts import Execution, RobotMotion
 from exoactor.errors import ConfigError, InputError, ProviderError
-from exoactor.execute.real.unitree.io import (
+from exoactor.execute.real.unitree.messages import (
     DEX3_MAX_VEL,
     LOWCMD_TOPIC,
     LOWSTATE_TOPIC,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from exoactor.artifacts import Execution, HumanMotion, RobotMotion
 from exoactor.errors import ConfigError
-from exoactor.execute.real.unitree.io import DdsTransport, LowLevelTransport
+from exoactor.execute.real.unitree.dds import DdsTransport
 from exoactor.execute.real.unitree.lowlevel import SafetyLimits, UnitreeLowLevel, run_to_execution
+from exoactor.execute.real.unitree.messages import LowLevelTransport
 from exoactor.stages import EXECUTE, StageContext
 
 
