@@ -39,6 +39,7 @@ def _compare(rows: list[dict]) -> list[tuple]:
     return sorted(tuple(str(r.get(k)) for k in COMPARED) + (str(r["metrics"].get("success")),) for r in rows)
 
 
+@pytest.mark.slow  # starts a process pool and a local Ray instance (~20 s)
 def test_in_process_pool_and_ray_give_the_same_rows(plugins: Path) -> None:
     specs = episodes(
         TASKS, 1, FAKE, {"imagine": {"n_frames": 6}}, runs_dir=str(plugins / "runs"), oracle=False, checks=False
