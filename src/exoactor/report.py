@@ -168,6 +168,11 @@ def write_report(run_dir: Path) -> Path:
     parts.append(_video(run_dir / "overlay.mp4", "estimated body + hands"))
     parts.append(_video(run_dir / "execution.mp4", ex_label))
     parts.append("</div>")
+    if (run_dir / "run.rrd").is_file():  # written by `exoactor view`
+        parts.append(
+            '<p>3D view (scene, robot, human, camera, one timeline): <a href="run.rrd">run.rrd</a>; '
+            "open it with <code>rerun run.rrd</code></p>"
+        )
 
     # timings
     try:

@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "exoactor.cli.stages",
     "exoactor.cli.scenes",
     "exoactor.cli.formats",
+    "exoactor.cli.view",
     "exoactor.bench.cli",
 )
 
