@@ -16,9 +16,9 @@ from exoactor.stages import PROVIDER_STAGES
 def add_parsers(sub: Any) -> None:
     s = sub.add_parser(
         "bench",
-        help="benchmark: tasks x seeds x providers end to end (or: bench summary FILE, bench estimation, bench execution)",
+        help="benchmark: tasks x seeds x providers end to end (or: bench summary FILE, bench estimation, bench execution, bench unitree)",
     )
-    s.add_argument("action", nargs="?", default="run", choices=("run", "summary", "estimation", "execution"))
+    s.add_argument("action", nargs="?", default="run", choices=("run", "summary", "estimation", "execution", "unitree"))
     s.add_argument("file", nargs="?", help="for `summary`: the results .jsonl")
     s.add_argument("--tier", default="all", help="B, A, S or all")
     s.add_argument("--tasks", nargs="*", help="task names (default: every task of --tier)")
@@ -44,6 +44,10 @@ def run_bench_cli(args: argparse.Namespace) -> int:
 
         estimation.main([] if not args.file else [args.file])
         return 0
+    if args.action == "unitree":
+        from exoactor.bench import realtime
+
+        return realtime.main([] if not args.file else [args.file])
     if args.action == "execution":
         from exoactor.bench import execution
 

@@ -245,6 +245,7 @@ class UnitreeLowLevel:
         ref_dq = np.gradient(ref_q, 1.0 / self.control_hz, axis=0) if motion_n > 1 else np.zeros_like(ref_q)
         ref_hand = interp_linear(robot.hand_joint_pos, robot.fps, tq)  # (motion_n, 2, 7)
         hand_last = ref_hand[0].copy()  # the hands' state is not read: start at the first reference
+        hand_k = 0  # the tick of the last hand command
         period = 1.0 / self.control_hz
         t0 = time.monotonic()
         last_state_time = t0
@@ -284,7 +285,9 @@ class UnitreeLowLevel:
             q_cmd, dq_cmd, clipped = flt(q_des, dq_des, q_meas, dq_meas)
             if self.hands:
                 hand_des = ref_hand[max(k - ramp_n, 0)]
-                step = DEX3_MAX_VEL * period
+                # a velocity limit: after skipped (late) ticks the hand may move as far as the time elapsed allows
+                step = DEX3_MAX_VEL * period * max(1, k - hand_k)
+                hand_k = k
                 hand_last = np.clip(hand_des, hand_last - step, hand_last + step)
                 left, right = HandCmd.position(0, hand_last[0]), HandCmd.position(1, hand_last[1])
                 hand_last = np.stack([left.q, right.q]).astype(np.float64)
