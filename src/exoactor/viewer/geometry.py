@@ -97,7 +97,8 @@ def _sphere_profile(r: float, lo: float, hi: float, dz: float = 0.0, n: int = 5)
 
 def _box(h: F) -> tuple[F, NDArray[np.int64]]:
     """24 vertices (4 per face, so each face keeps its own normal), 12 outward triangles."""
-    v, f = [], []
+    v: list[F] = []
+    f: list[list[int]] = []
     for axis in range(3):
         for sign in (-1.0, 1.0):
             u, w = (axis + 1) % 3, (axis + 2) % 3

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from exoactor.artifacts import Camera, Execution, HumanMotion, ObjectPoses, Observation, RobotMotion
+from exoactor.artifacts import BodyMotion, Camera, Execution, HumanMotion, ObjectPoses, Observation, RobotMotion
 from exoactor.artifacts.io import read_json
 from exoactor.errors import ExoActorError, InputError, missing_package
 
@@ -42,7 +42,13 @@ RRD_NAME = "run.rrd"
 RUN_MARKERS = ("run.json", "observation.png", "video.mp4", "human_motion.npz", "robot_motion.npz", "execution.npz")
 
 #: SMPL-24 drawn as 5 chains: legs, spine to head, arms
-BODY_CHAINS = ((0, 1, 4, 7, 10), (0, 2, 5, 8, 11), (0, 3, 6, 9, 12, 15), (9, 13, 16, 18, 20, 22), (9, 14, 17, 19, 21, 23))
+BODY_CHAINS = (
+    (0, 1, 4, 7, 10),
+    (0, 2, 5, 8, 11),
+    (0, 3, 6, 9, 12, 15),
+    (9, 13, 16, 18, 20, 22),
+    (9, 14, 17, 19, 21, 23),
+)
 #: MediaPipe-21 hand drawn as 6 chains: five fingers and the knuckle line
 HAND_CHAINS = ((0, 1, 2, 3, 4), (0, 5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (0, 17, 18, 19, 20), (5, 9, 13, 17))
 HUMAN_COLOR = (230, 120, 40, 255)
@@ -189,18 +195,15 @@ class _Recorder:
 
         rr = self.rr
         bodies = robot_bodies(model)
-        if ex is None and rm is None:
+        track: Execution | RobotMotion | None = ex if ex is not None else rm
+        if track is None:
             self.notes.append("no execution and no robot motion: the robot is left out")
             return
-        if ex is not None:
-            step = max(1, round(ex.fps / self.robot_hz))
-            idx = np.arange(0, len(ex.time), step)
-            t, track = ex.time[idx], ex
-        else:
+        if ex is None:
             self.notes.append("the robot shows the retargeted reference (no execution)")
-            step = max(1, round(rm.fps / self.robot_hz))  # type: ignore[union-attr]
-            idx = np.arange(0, rm.n_frames, step)  # type: ignore[union-attr]
-            t, track = idx / rm.fps, rm  # type: ignore[union-attr]
+        n = len(track.root_pos)
+        idx = np.arange(0, n, max(1, round(track.fps / self.robot_hz)))
+        t = ex.time[idx] if ex is not None else idx / track.fps
         pos, quat = robot_body_poses(
             model, track.root_pos[idx], track.root_quat[idx], track.joint_pos[idx], track.hand_joint_pos[idx], bodies
         )
@@ -212,7 +215,9 @@ class _Recorder:
             cols = rr.Transform3D.columns(translation=pos[:, i].astype(np.float32), quaternion=_xyzw(quat[:, i]))
             self.columns(path, t, cols)
         self.robot_frames = len(idx)
-        self.log("world/robot_path", rr.LineStrips3D([_ground_path(track.root_pos, 0.01)], colors=PATH_COLOR, radii=0.008))
+        self.log(
+            "world/robot_path", rr.LineStrips3D([_ground_path(track.root_pos, 0.01)], colors=PATH_COLOR, radii=0.008)
+        )
         if ex is not None and rm is not None:
             self.reference(model, rm, bodies)
 
@@ -226,7 +231,9 @@ class _Recorder:
             model, rm.root_pos[idx], rm.root_quat[idx], rm.joint_pos[idx], rm.hand_joint_pos[idx], bodies
         )
         at = {b: i for i, b in enumerate(bodies)}
-        pairs = [(at[int(model.body_parentid[b])], i) for i, b in enumerate(bodies) if int(model.body_parentid[b]) in at]
+        pairs = [
+            (at[int(model.body_parentid[b])], i) for i, b in enumerate(bodies) if int(model.body_parentid[b]) in at
+        ]
         frames = [[p[[a, c]] for a, c in pairs] for p in pos]
         self.strips_over_time("world/reference/skeleton", idx / rm.fps, frames, REFERENCE_COLOR, 0.006)
         path = [_ground_path(rm.root_pos, 0.012)]
@@ -234,7 +241,7 @@ class _Recorder:
 
     # --- the human, the camera and the video ---------------------------------------------------
 
-    def human(self, hm: HumanMotion, root: str, color: tuple[int, ...]) -> None:
+    def human(self, hm: HumanMotion | BodyMotion, root: str, color: tuple[int, ...]) -> None:
         rr = self.rr
         t = np.arange(hm.n_frames) / hm.fps
         self.log(f"{root}/joints", rr.Points3D.from_fields(colors=color, radii=0.018))
@@ -244,7 +251,7 @@ class _Recorder:
             rr.Points3D.columns(positions=hm.joints.reshape(-1, 3).astype(np.float32)).partition([24] * hm.n_frames),
         )
         self.strips_over_time(f"{root}/bones", t, [[j[list(c)] for c in BODY_CHAINS] for j in hm.joints], color, 0.01)
-        for side in ("left", "right"):
+        for side in ("left", "right") if isinstance(hm, HumanMotion) else ():
             kp = getattr(hm, f"{side}_keypoints")
             frames = [[k[list(c)] for c in HAND_CHAINS] for k in kp]
             self.strips_over_time(f"{root}/{side}_hand", t, frames, color, 0.003)
@@ -264,7 +271,7 @@ class _Recorder:
                 image_from_camera=cam.K,
                 resolution=[cam.width, cam.height],
                 camera_xyz=rr.ViewCoordinates.RDF,
-                image_plane_distance=0.5,
+                image_plane_distance=1.0,
             ),
         )
         if video is None:
@@ -273,8 +280,11 @@ class _Recorder:
             asset = rr.AssetVideo(path=video)
             ts = np.asarray(asset.read_frame_timestamps_nanos(), dtype=np.int64)
         except Exception as e:  # rerun cannot demux it: fall back to downscaled JPEG frames
-            self.notes.append(f"{video.name}: not readable as an encoded video ({e}); logged as JPEG frames")
-            self.video_frames(f"{root}/video", video, cam)
+            try:
+                self.video_frames(f"{root}/video", video, cam)
+                self.notes.append(f"{video.name}: not an encoded video rerun reads ({e}); logged as JPEG frames")
+            except ExoActorError as err:
+                self.notes.append(f"{video.name}: unreadable ({err}); the video is left out")
             return
         self.log(f"{root}/video", asset)
         self.columns(f"{root}/video", ts * 1e-9, rr.VideoFrameReference.columns_nanos(ts))
@@ -318,7 +328,9 @@ class _Recorder:
         lines = [f"# {self._instruction() or self.run_dir.name}", ""]
         try:
             st = read_json(self.run_dir / "run.json")
-            lines.append(f"status: **{st.get('status', 'unknown')}**; stages: {', '.join(st.get('finished_stages', []))}")
+            lines.append(
+                f"status: **{st.get('status', 'unknown')}**; stages: {', '.join(st.get('finished_stages', []))}"
+            )
         except ExoActorError:
             lines.append("status: unknown (no run.json)")
         if ex is not None:
@@ -385,7 +397,11 @@ def record_run(run_dir: Path, out: Path | None = None, *, robot_hz: float = ROBO
     obs = _load(run_dir / "observation.png", Observation.load, notes, "the observation")
     ex = _load(run_dir / "execution.npz", Execution.load, notes, "the execution")
     rm = _load(run_dir / "robot_motion.npz", RobotMotion.load, notes, "the robot reference")
-    hm = _load(run_dir / "human_motion.npz", HumanMotion.load, notes, "the human")
+    hm: HumanMotion | BodyMotion | None = _load(run_dir / "human_motion.npz", HumanMotion.load, notes, "the human")
+    if hm is None and (run_dir / "body_motion.npz").is_file():  # stopped before the hands: the body alone
+        hm = _load(run_dir / "body_motion.npz", BodyMotion.load, notes, "the human")
+        if hm is not None:
+            notes.append("the human is drawn from body_motion.npz (no hands)")
     gt_path = run_dir / "video_ground_truth.npz"
     gt = _load(gt_path, HumanMotion.load, [], "") if gt_path.is_file() else None
     poses = _load(run_dir / "object_poses.json", ObjectPoses.load, notes, "the perceived objects")
@@ -419,6 +435,7 @@ def record_run(run_dir: Path, out: Path | None = None, *, robot_hz: float = ROBO
         r.rec.disconnect()
         os.replace(tmp, out)
     finally:
+        r.rec.disconnect()
         if tmp.exists():
             tmp.unlink()
     return RecordingResult(
