@@ -11,7 +11,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exoactor.artifacts import Camera, Execution, HumanMotion, ObjectPose, ObjectPoses, Observation, RobotMotion, Video
+from exoactor.artifacts import (
+    Camera,
+    Execution,
+    HumanMotion,
+    ObjectPose,
+    ObjectPoses,
+    Observation,
+    RobotMotion,
+    SceneObject,
+    Video,
+)
 from exoactor.errors import InputError, ModelUnavailable
 from exoactor.robot.g1 import constants as C
 
@@ -67,7 +77,11 @@ def make_run(d: Path, *, scene: str | None = "walk_to_table", full: bool = True)
     (d / "run.json").write_text(json.dumps({"status": "finished" if full else "failed", "finished_stages": []}))
     (d / "instruction.json").write_text(json.dumps({"text": "walk to the table"}))
     cam = Camera(width=64, height=48, K=K, pos=CAM_POS, quat=CAM_QUAT)
-    Observation(image=np.full((48, 64, 3), 120, np.uint8), camera=cam, scene=scene).save(d / "observation.png")
+    table = SceneObject(
+        name="table", pos=np.array([2.7, 0, 0.4]), quat=np.array([1.0, 0, 0, 0]), size=np.array([0.8, 1.2, 0.8])
+    )
+    image = np.full((48, 64, 3), 120, np.uint8)
+    Observation(image=image, camera=cam, scene=scene, objects=[table]).save(d / "observation.png")
     if not full:
         return d
     frames = rng.integers(0, 255, (8, 48, 64, 3), dtype=np.uint8)
@@ -220,6 +234,9 @@ def test_partial_run_is_recorded_with_notes(tmp_path: Path, capsys: pytest.Captu
     tables = read_back(out)
     assert "/world/robot/pelvis" not in tables
     assert "/world/camera" in tables  # the observation's camera
+    boxes = tables["/world/scene/objects#static"]  # no simulated scene: the observed objects as boxes
+    assert column(boxes, "/world/scene/objects:Text")[0] == ["table"]
+    np.testing.assert_allclose(column(boxes, "/world/scene/objects:HalfSize3D")[0], [[0.4, 0.6, 0.4]], atol=1e-6)
     summary = column(tables["/summary#static"], "/summary:Text")[0][0]
     assert "execution.npz: not produced" in summary
 

@@ -160,35 +160,21 @@ class _Recorder:
         else:
             self.notes.append("no simulated scene in the run; objects drawn as boxes from the observation")
         if obs is not None and obs.objects:
-            o = obs.objects
-            self.log(
-                "world/scene/objects",
-                rr.Boxes3D(
-                    centers=[x.pos for x in o],
-                    half_sizes=[x.size / 2 for x in o],
-                    quaternions=_xyzw(np.array([x.quat for x in o])),
-                    labels=[x.name for x in o],
-                    fill_mode="solid",
-                    colors=(160, 140, 110, 255),
-                ),
-            )
+            names = [x.name for x in obs.objects]
+            self.boxes("world/scene/objects", obs.objects, names, fill_mode="solid", colors=(160, 140, 110, 255))
         return g1_model()
 
-    def perceived(self, poses: ObjectPoses) -> None:
-        rr, o = self.rr, poses.objects
-        if not o:
-            return
-        self.log(
-            "world/perceived",
-            rr.Boxes3D(
-                centers=[x.pos for x in o],
-                half_sizes=[x.size / 2 for x in o],
-                quaternions=_xyzw(np.array([x.quat for x in o])),
-                labels=[f"{x.name} ({x.confidence:.2f}, {100 * x.pos_std_m:.1f} cm)" for x in o],
-                colors=(230, 60, 200, 255),
-                radii=0.004,
-            ),
-        )
+    def boxes(self, path: str, objects: list[Any], labels: list[str], **style: Any) -> None:
+        """Objects (anything with pos, quat wxyz, size) as boxes, e.g. the perceived ones (wireframe)."""
+        if objects:
+            box = self.rr.Boxes3D(
+                centers=[x.pos for x in objects],
+                half_sizes=[x.size / 2 for x in objects],
+                quaternions=_xyzw(np.array([x.quat for x in objects])),
+                labels=labels,
+                **style,
+            )
+            self.log(path, box)
 
     def robot(self, model: Any, ex: Execution | None, rm: RobotMotion | None) -> None:
         from exoactor.viewer.geometry import body_meshes, robot_bodies, robot_body_poses
@@ -418,7 +404,8 @@ def record_run(run_dir: Path, out: Path | None = None, *, robot_hz: float = ROBO
         scene = (ex.scene if ex is not None else None) or (obs.scene if obs is not None else None)
         model = r.scene_model(scene, obs.seed if obs is not None else 0, obs)
         if poses is not None:
-            r.perceived(poses)
+            labels = [f"{x.name} ({x.confidence:.2f}, {100 * x.pos_std_m:.1f} cm)" for x in poses.objects]
+            r.boxes("world/perceived", poses.objects, labels, colors=(230, 60, 200, 255), radii=0.004)
         r.robot(model, ex, rm)
         if hm is not None:
             r.human(hm, "world/human", HUMAN_COLOR)
