@@ -46,6 +46,8 @@ class ProviderInfo(Generic[T]):
     offline: bool = False  # runs on a CPU with no network
     check: Callable[..., str | None] | None = None  # extra check: returns a reason or None
     module: str = ""  # the module that registered it
+    streams: bool | None = None  # works segment by segment in a streamed run (None: not stated)
+    stream_note: str = ""  # how it streams, or why it cannot
 
     def availability(self, options: dict[str, Any] | None = None) -> tuple[bool, str]:
         """(usable here, reason or 'ok'). Never imports the provider's heavy modules.
@@ -97,6 +99,8 @@ class Registry(Generic[T]):
         description: str = "",
         offline: bool = False,
         check: Callable[..., str | None] | None = None,
+        streams: bool | None = None,
+        stream_note: str = "",
     ) -> Callable[[Callable[..., T]], Callable[..., T]]:
         def deco(factory: Callable[..., T]) -> Callable[..., T]:
             if name in self._providers and self._providers[name].factory is not factory:
@@ -113,6 +117,8 @@ class Registry(Generic[T]):
                 offline=offline,
                 check=check,
                 module=getattr(factory, "__module__", ""),
+                streams=streams,
+                stream_note=stream_note,
             )
             return factory
 

@@ -26,7 +26,11 @@ def cmd_providers(args: argparse.Namespace) -> int:
             default = " (default)" if DEFAULTS.get(stage) == info.name else ""
             where = "offline" if info.offline else "network/GPU"
             detail = "" if ok else f"  [{reason}]"
+            stream = {True: "streams", False: "no stream", None: ""}[info.streams]
+            note = f" ({info.stream_note})" if info.stream_note else ""
             print(f"  {mark}{info.name:<12} {where:<11} {info.description}{default}{detail}")
+            if stream:
+                print(f"  {'':<3}{'':<12} {stream}{note}")
     return 0
 
 

@@ -104,7 +104,14 @@ def valid_num_frames(n: int, step: int) -> int:
     return step * k + 1
 
 
-@IMAGINE.register("diffusers", requires=("diffusers", "transformers", "torch"), extra="diffusion", offline=False)
+@IMAGINE.register(
+    "diffusers",
+    requires=("diffusers", "transformers", "torch"),
+    extra="diffusion",
+    offline=False,
+    streams=True,
+    stream_note="image-to-video pipelines, from the previous segment's last frame",
+)
 class DiffusersImaginer:
     """Local image-to-video with diffusers: LTX-Video, CogVideoX or Wan (GPU + downloaded weights)."""
 

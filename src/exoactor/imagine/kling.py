@@ -49,6 +49,8 @@ MAX_IMAGE_BYTES = (
     extra="cloud",
     env=("KLING_ACCESS_KEY", "KLING_SECRET_KEY"),
     offline=False,
+    streams=True,
+    stream_note="image-to-video from the previous segment's last frame",
 )
 class KlingImaginer:
     """Kling AI image-to-video (cloud; KLING_ACCESS_KEY + KLING_SECRET_KEY)."""

@@ -52,6 +52,8 @@ VEO3_DURATIONS = (4, 6, 8)  # seconds Veo 3 generates
     extra="cloud",
     check=google_key_check,
     offline=False,
+    streams=True,
+    stream_note="image-to-video from the previous segment's last frame",
     description="Google Veo image-to-video via google-genai (cloud; GEMINI_API_KEY or GOOGLE_API_KEY)",
 )
 class VeoImaginer:
