@@ -2,7 +2,7 @@
 the world should be in when a segment ends (what the closed loop checks).
 
 Segments end on step boundaries. Steps are grouped in order until a segment lasts at least
-`min_s` (by the steps' durations; an action's typical duration when a step gives none) without
+`min_s` (by the steps' durations; the planner's timing hint for the action when a step gives none) without
 passing `max_s`, except that a bend, reach or grasp is never cut from the step that completes it
 (such a chain, or a single step, longer than `max_s` is a segment of its own) and the last
 segment may be shorter than `min_s` when joining it to the previous one would pass `max_s`. The expected end state is the net effect of the
@@ -18,25 +18,8 @@ from typing import Literal
 
 from exoactor.artifacts import Observation, Plan, PlanStep
 from exoactor.errors import ConfigError
+from exoactor.plan.vocab import DURATION_S
 
-#: typical durations (s) of the atomic actions, for steps that give none (the synthetic person's pace)
-TYPICAL_S: dict[str, float] = {
-    "walk_to": 2.5,
-    "turn": 1.5,
-    "step_over": 2.5,
-    "crawl_under": 3.0,
-    "bend": 1.2,
-    "reach": 1.0,
-    "grasp": 0.8,
-    "lift": 1.2,
-    "place": 1.5,
-    "release": 0.6,
-    "stand_up": 1.5,
-    "sit_down": 2.0,
-    "sweep": 2.0,
-    "wipe": 3.0,
-    "push": 2.0,
-}
 #: steps a segment may not end on (the next step completes them)
 _NO_CUT_AFTER = frozenset({"bend", "reach", "grasp"})
 
@@ -101,7 +84,7 @@ class Segment:
 
 
 def step_s(step: PlanStep) -> float:
-    return float(step.duration_s) if step.duration_s else TYPICAL_S.get(step.action, 1.5)
+    return float(step.duration_s) if step.duration_s else DURATION_S.get(step.action, 1.5)
 
 
 def segment_plan(plan: Plan, min_s: float = 2.0, max_s: float = 5.0) -> list[Segment]:
