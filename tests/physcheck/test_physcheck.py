@@ -25,8 +25,10 @@ from exoactor.physcheck import (
     check_object_penetration,
     check_root_teleport,
     plot_report,
+    solid_part,
     support_distance,
 )
+from exoactor.physcheck.geometry import box_depth
 
 FPS = 30.0
 TH = PhysThresholds()
@@ -76,10 +78,31 @@ def test_foot_sliding():
     r = check_foot_sliding(motion(joints=jt), TH)
     assert not r.passed and r.value == pytest.approx(0.2, abs=1e-6)
     assert "left foot slides 0.20 m/s" in r.reason and "limit 0.10" in r.reason
-    # same drift while the left foot is in the air is a step, not a slide
+    # a foot on the floor is in contact whatever the flags say: flagging it off does not hide the slide
     contact = np.ones((60, 2))
     contact[:, 0] = 0
+    assert check_foot_sliding(motion(joints=jt, foot_contact=contact), TH).value == pytest.approx(0.2, abs=1e-6)
+    # the same drift with the left foot lifted 10 cm (in the air, not flagged) is a step, not a slide
+    jt[:, [J["left_ankle"], J["left_foot"]], 2] += 0.10
     assert check_foot_sliding(motion(joints=jt, foot_contact=contact), TH).passed
+
+
+def test_objects_are_solid_only_where_real_furniture_is():
+    def obj(kind: str, size: tuple[float, float, float]) -> SceneObject:
+        return SceneObject(name=kind, pos=np.array([1.0, 0.0, size[2] / 2]), quat=np.array([1.0, 0, 0, 0]),
+                           size=np.array(size), kind=kind)  # fmt: skip
+
+    def depth(o: SceneObject, z: float) -> float:
+        return float(box_depth(np.array([[1.0, 0.0, z]]), solid_part(o, 0.05))[0])
+
+    table, chair, basket, box = (obj("surface", (0.8, 1.2, 0.72)), obj("seat", (0.42, 0.42, 0.84)),
+                                 obj("container", (0.3, 0.24, 0.12)), obj("graspable", (0.26, 0.32, 0.22)))  # fmt: skip
+    assert depth(table, 0.70) == pytest.approx(0.02)  # in the top
+    assert depth(table, 0.40) < 0  # under the top: free
+    assert depth(chair, 0.40) == pytest.approx(0.02)  # in the seat (half the height of a chair with a back)
+    assert depth(chair, 0.60) < 0  # above the seat: where one sits
+    assert depth(basket, 0.08) < 0 and depth(basket, 0.02) == pytest.approx(0.02)  # open at the top
+    assert depth(box, 0.11) == pytest.approx(0.11)  # a box is solid
 
 
 def test_ground_penetration_and_floating():

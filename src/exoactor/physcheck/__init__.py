@@ -5,10 +5,10 @@ z-up, metres) and returns a `PhysReport`: `ok`, one `CheckResult` per check (val
 passed, failing frames) and one readable sentence per failed check in `reasons`.
 
 Checks (each a function `check_<name>(...) -> CheckResult`):
-  foot_sliding      mean horizontal speed of a foot while `foot_contact` says it is planted.
+  foot_sliding      mean horizontal speed of a foot while it is planted (flagged, or on the floor).
   ground_penetration lowest joint centre below the floor by more than a tolerance.
   floating          the whole body (lowest joint) hovering above the floor for longer than a jump.
-  object_penetration body joints / hand keypoints inside an object's oriented box.
+  object_penetration body joints / palm points inside an object's solid part (table top, seat, ...).
   grasp_reach       a hand closed (state 2) with no graspable object within reach, sustained.
   balance           quasi-static: centre of mass (Winter segment masses) outside the inflated
                     support polygon of the feet in contact, sustained, while the root is slow.
@@ -34,7 +34,7 @@ from exoactor.physcheck.checks import (
     check_object_penetration,
     check_root_teleport,
 )
-from exoactor.physcheck.geometry import box_depth, box_distance, centre_of_mass, support_distance
+from exoactor.physcheck.geometry import box_depth, box_distance, centre_of_mass, solid_part, support_distance
 from exoactor.physcheck.plot import plot_report
 from exoactor.physcheck.report import CheckResult, PhysReport, PhysThresholds
 
@@ -56,5 +56,6 @@ __all__ = [
     "check_object_penetration",
     "check_root_teleport",
     "plot_report",
+    "solid_part",
     "support_distance",
 ]

@@ -13,6 +13,7 @@ from exoactor.physcheck.geometry import (
     box_distance,
     centre_of_mass,
     dilate,
+    solid_part,
     speed,
     support_distance,
     sustained,
@@ -21,13 +22,16 @@ from exoactor.physcheck.geometry import (
 from exoactor.physcheck.report import CheckResult, PhysReport, PhysThresholds, make_result
 
 
-def check_foot_sliding(motion: HumanMotion, th: PhysThresholds) -> CheckResult:
+def check_foot_sliding(motion: HumanMotion, th: PhysThresholds, floor_z: float = 0.0) -> CheckResult:
     """Mean horizontal speed of each foot (mean of ankle and foot joints) over its contact frames.
 
-    Frames next to a contact change are ignored (heel strike / toe off). value = the worse foot.
+    A foot is in contact where the motion flags it or where its foot joint is within
+    `contact_height` of the floor. Frames next to a contact change are ignored (heel strike /
+    toe off). value = the worse foot.
     """
     t = motion.n_frames
-    contact = np.asarray(motion.foot_contact) > 0.5  # (T, 2)
+    low = motion.joints[:, [J["left_foot"], J["right_foot"]], 2] < floor_z + th.contact_height
+    contact = (np.asarray(motion.foot_contact) > 0.5) | low  # (T, 2)
     inner = contact.copy()
     inner[1:] &= contact[:-1]
     inner[:-1] &= contact[1:]
@@ -79,23 +83,28 @@ def check_floating(motion: HumanMotion, th: PhysThresholds, floor_z: float = 0.0
     return make_result("floating", value, th.float_height, "m", low, fail, reason)
 
 
-def _all_points(motion: HumanMotion) -> tuple[F, list[str]]:
-    """(T, 24+42, 3) body joints and hand keypoints, with names."""
+#: hand keypoints judged for penetration: wrist, thumb base and the four knuckles
+PALM = (0, 1, 5, 9, 13, 17)
+
+
+def _judged_points(motion: HumanMotion) -> tuple[F, list[str]]:
+    """(T, 24 + 2 x 6, 3) body joints and palm points, with names."""
     from exoactor.artifacts.motion import HAND21_KEYPOINTS, SMPL24_JOINTS
 
-    pts = np.concatenate([motion.joints, motion.left_keypoints, motion.right_keypoints], axis=1)
-    names = list(SMPL24_JOINTS) + [f"{s} hand {k}" for s in ("left", "right") for k in HAND21_KEYPOINTS]
+    palm = list(PALM)
+    pts = np.concatenate([motion.joints, motion.left_keypoints[:, palm], motion.right_keypoints[:, palm]], axis=1)
+    names = list(SMPL24_JOINTS) + [f"{s} hand {HAND21_KEYPOINTS[k]}" for s in ("left", "right") for k in palm]
     return pts, names
 
 
 def check_object_penetration(motion: HumanMotion, objects: list[SceneObject], th: PhysThresholds) -> CheckResult:
-    """Deepest body joint / hand keypoint inside any object's oriented box."""
+    """Deepest body joint / palm point inside any object's solid part (`solid_part`)."""
     t = motion.n_frames
     objs = [o for o in objects if o.kind not in th.penetration_skip_kinds]
     if not objs:
         return make_result("object_penetration", np.nan, th.object_penetration, "m", None, np.zeros(t, bool), "", True)
-    pts, names = _all_points(motion)
-    depth = np.stack([box_depth(pts, o) for o in objs])  # (O, T, P)
+    pts, names = _judged_points(motion)
+    depth = np.stack([box_depth(pts, solid_part(o, th.slab)) for o in objs])  # (O, T, P)
     seats = np.array([o.kind in th.seat_kinds for o in objs])
     depth[seats, :, :24] = -np.inf  # a seat carries the body; only hands must stay out of it
     per_frame = depth.max(axis=(0, 2))  # (T,)
@@ -246,7 +255,7 @@ def check_motion(
     th = thresholds or PhysThresholds()
     objs = list(objects or [])
     checks = (
-        check_foot_sliding(motion, th),
+        check_foot_sliding(motion, th, floor_z),
         check_ground_penetration(motion, th, floor_z),
         check_floating(motion, th, floor_z),
         check_object_penetration(motion, objs, th),

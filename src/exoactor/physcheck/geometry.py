@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -53,6 +55,31 @@ def box_depth(points: F, obj: SceneObject) -> F:
     """(..., 3) points -> (...) depth inside the oriented box (> 0 inside, <= 0 outside)."""
     local, half = _box_local(points, obj)
     return np.min(half - np.abs(local), axis=-1)
+
+
+def solid_part(obj: SceneObject, slab: float = 0.05) -> SceneObject:
+    """The part of an object's bounding box that is solid, by kind.
+
+    A scene object is only a bounding box; the free space inside real furniture is not solid:
+    a table ("surface") is its top slab (the space under the top is free), a chair ("seat") its
+    seat slab (a seat with a backrest, boxes taller than 0.6 m, has its seat at half height; the
+    space above the seat is where a person sits), a basket ("container") its bottom (it is
+    open at the top). Other kinds are solid boxes.
+    """
+    h = float(obj.size[2])
+    bottom = float(obj.pos[2]) - 0.5 * h
+    if obj.kind == "surface":
+        top = bottom + h
+    elif obj.kind == "seat":
+        top = bottom + (0.5 * h if h > 0.6 else h)
+    elif obj.kind == "container":
+        top = bottom + min(slab, h)
+    else:
+        return obj
+    r = quat_to_mat(np.asarray(obj.quat, dtype=np.float64))
+    centre = np.asarray(obj.pos, dtype=np.float64) + r[:, 2] * (top - 0.5 * min(slab, h) - float(obj.pos[2]))
+    size = np.array([obj.size[0], obj.size[1], min(slab, h)], dtype=np.float64)
+    return replace(obj, pos=centre, size=size)
 
 
 def box_distance(points: F, obj: SceneObject) -> F:

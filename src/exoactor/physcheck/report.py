@@ -14,14 +14,27 @@ F = NDArray[np.float64]
 
 @dataclass(frozen=True, kw_only=True)
 class PhysThresholds:
-    """Limits of the physics check (SI units).
+    """Limits of the physics check (SI units), calibrated on ground truth.
+
+    The limits were set before any estimate was checked; the ground-truth motions of the
+    estimation benchmark (52 clips: 9 tasks x 5 seeds, 7 benchmark clips) must pass them
+    (`exoactor bench estimation` reports the pass rate). Three rules of the check's model (not
+    its limits) come from that calibration, each because ground truth failed without it:
+    a foot whose foot joint is within `contact_height` of the floor counts as in contact
+    whatever the motion's flags say (so a motion cannot avoid the sliding check by flagging
+    no contacts); objects are solid only where real ones are (`solid_part`); hand
+    penetration is judged on the palm (wrist, thumb base, knuckles), not on fingers, which
+    wrap around what they hold.
 
     Attributes:
         slide_speed: 0.10 m/s, mean horizontal foot speed allowed while in contact.
+        contact_height: 0.04 m, a foot joint (toe base) this close to the floor is in contact
+            (ground truth: 0.027 m while standing, >= 0.04 m in 95 % of swing frames).
         penetration: 0.05 m, how far a joint centre may sink below the floor (joints are centres).
         float_height: 0.15 m, lowest joint above the floor that counts as hovering.
         float_duration: 0.5 s, hovering longer than this is not a jump.
-        object_penetration: 0.04 m, depth a joint/keypoint may reach inside an object box.
+        object_penetration: 0.04 m, depth a body joint or palm point may reach inside an object's solid part.
+        slab: 0.05 m, thickness of the solid part of a table top, seat or container bottom.
         penetration_skip_kinds: object kinds exempt from the penetration check.
         seat_kinds: kinds that support the body: only hand keypoints are checked against them, and
             balance is not judged while the pelvis is within `seat_reach` of one.
@@ -39,10 +52,12 @@ class PhysThresholds:
     """
 
     slide_speed: float = 0.10
+    contact_height: float = 0.04
     penetration: float = 0.05
     float_height: float = 0.15
     float_duration: float = 0.5
     object_penetration: float = 0.04
+    slab: float = 0.05
     penetration_skip_kinds: tuple[str, ...] = ()
     seat_kinds: tuple[str, ...] = ("seat",)
     seat_reach: float = 0.15
