@@ -19,7 +19,9 @@ class MinkRetargeter:
     """HumanMotion -> 50 Hz G1 RobotMotion.
 
     Options: ``iterations`` (IK steps per frame, 2), ``smooth_hz`` (6.0; 0: unfiltered),
-    ``reach_objects`` (True: a grasping hand goes to the human's world wrist position),
+    ``interact`` (True: contact segments aim the hands at the perceived objects, see
+    :mod:`exoactor.retarget.interaction`), ``reach_objects`` (True: without object poses a grasping
+    hand goes to the human's world wrist position),
     ``standing_pelvis_height`` (None: straight legs), ``scale`` (None: per-bone G1 scaling).
     """
 
@@ -30,9 +32,11 @@ class MinkRetargeter:
         reach_objects: bool = True,
         standing_pelvis_height: float | None = None,
         scale: float | None = None,
+        interact: bool = True,
     ) -> None:
         self.options = {
             "iterations": int(iterations),
+            "interact": bool(interact),
             "reach_objects": bool(reach_objects),
             "standing_pelvis_height": standing_pelvis_height,
             "scale": scale,
@@ -45,4 +49,12 @@ class MinkRetargeter:
             from exoactor.retarget.solver import retarget
         except ImportError as e:
             raise missing_package(e.name or "mink", "sim", "retarget mink") from None
-        return retarget(motion, fps=FPS, progress=ctx.progress, objects=objects.scene_objects(), **self.options)
+        return retarget(
+            motion,
+            fps=FPS,
+            progress=ctx.progress,
+            objects=objects.scene_objects(),
+            object_poses=objects,
+            plan=plan,
+            **self.options,
+        )

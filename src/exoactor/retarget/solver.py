@@ -38,7 +38,7 @@ import mujoco
 import numpy as np
 from numpy.typing import NDArray
 
-from exoactor.artifacts import HumanMotion, RobotMotion, SceneObject
+from exoactor.artifacts import HumanMotion, ObjectPoses, Plan, RobotMotion, SceneObject
 from exoactor.artifacts.motion import J
 from exoactor.errors import InputError, missing_package
 from exoactor.geometry import mat_to_quat
@@ -114,6 +114,8 @@ class Retargeter:
             elif name in tg.quat_weight:
                 w = tg.quat_weight[name][t]
                 task.set_orientation_cost(self.orientation_cost[name] * w)
+            if name in tg.pos_weight:
+                task.set_position_cost(WEIGHTS[name][0] * float(tg.pos_weight[name][t]))
             task.set_target(SE3.from_rotation_and_translation(SO3(wxyz=np.asarray(q)), np.asarray(p)))
 
     def solve_frame(self, tg: Targets, t: int, iterations: int) -> F:
@@ -262,6 +264,9 @@ def retarget(
     smooth_hz: float | None = SMOOTH_HZ,
     standing_pelvis_height: float | None = None,
     objects: Sequence[SceneObject] | None = None,
+    object_poses: ObjectPoses | None = None,
+    plan: Plan | None = None,
+    interact: bool = True,
 ) -> RobotMotion:
     """Retarget a HumanMotion to a G1 RobotMotion at ``fps`` (50 Hz by convention).
 
@@ -279,6 +284,10 @@ def retarget(
             0.79 m; ``constants.DEFAULT_PELVIS_HEIGHT`` 0.7565 keeps the knees bent like the
             locomotion policies' default pose). Automatic scaling only.
         objects: the scene's objects (optional): the pelvis stays above seats (kind "seat").
+        object_poses, plan: the perceived objects and the plan; with ``interact`` the contact
+            segments (grasp, hold, place, release; sweep, wipe) aim the hands at the objects
+            (:mod:`exoactor.retarget.interaction`) and ``extra["interaction"]`` annotates them.
+            Without poses or segments the human trajectory stands (``reach_objects`` applies).
 
     Returns:
         RobotMotion with root_pos (T, 3), root_quat (T, 4), joint_pos (T, 29) in ``JOINT_NAMES``
@@ -291,10 +300,30 @@ def retarget(
     if not np.all(np.isfinite(motion.joints)):
         raise InputError("retarget: the motion's joints contain NaN or infinite values")
     m = motion.resample(fps)
+    inter = None
+    if interact and object_poses is not None and scale is None:
+        from exoactor.retarget.interaction import plan_interaction
+
+        inter = plan_interaction(m, object_poses, plan)
+        if inter.schedules:
+            m = inter.motion
+    active = inter is not None and bool(inter.schedules)
     rt = Retargeter(iterations=iterations, fps=fps)
     tg = scaled_targets(
-        m, rt.skeleton, scale, reach_objects, standing_pelvis_height=standing_pelvis_height, objects=objects
+        m,
+        rt.skeleton,
+        scale,
+        reach_objects and not active,
+        standing_pelvis_height=standing_pelvis_height,
+        objects=objects,
     )
+    tracks = None
+    if active:
+        from exoactor.retarget.handpath import apply_tracks, hand_tracks
+
+        assert inter is not None
+        tracks = hand_tracks(inter, {s: tg.pos[f"{s}_wrist"].copy() for s in C.HAND_SIDES}, fps)
+        apply_tracks(tg, tracks, fps)
     t0 = time.perf_counter()
     qs = rt.run(tg, m.n_frames, progress)
     ms = 1000.0 * (time.perf_counter() - t0) / m.n_frames
@@ -304,6 +333,16 @@ def retarget(
     errs = {name: np.linalg.norm(kpos[name] - tg.pos[name], axis=-1) for name in RESIDUAL_KEYPOINTS}
     all_err = np.stack(list(errs.values()), axis=1) * 1000.0  # (T, K) mm
     hands = hand_targets(m)
+    extra_inter: dict[str, Any] = {}
+    if inter is not None:
+        from exoactor.retarget.handpath import annotations, hand_commands
+
+        if tracks is not None:
+            hands = hand_commands(tracks, hands)
+            extra_inter = annotations(inter, tracks, fps)
+            extra_inter["grasp_wrist_error_mm"] = _grasp_errors(rt, qs, extra_inter, fps)
+        else:
+            extra_inter = {"segments": [], "notes": inter.notes}
     return RobotMotion(
         fps=fps,
         root_pos=qs[:, :3].copy(),
@@ -325,5 +364,21 @@ def retarget(
                 "hand_error_mm": (500.0 * (errs["left_wrist"] + errs["right_wrist"])).round(2).tolist(),
                 "foot_error_mm": (500.0 * (errs["left_ankle"] + errs["right_ankle"])).round(2).tolist(),
             },
+            **({"interaction": extra_inter} if inter is not None else {}),
         },
     )
+
+
+def _grasp_errors(rt: Retargeter, qs: F, inter: dict[str, Any], fps: float) -> list[float]:
+    """Per grasp segment, the distance (mm) between the retargeted wrist and the grasp's wrist pose at closure."""
+    out = []
+    data = mujoco.MjData(rt.model)
+    for seg in inter["segments"]:
+        if "grasp_wrist" not in seg:
+            continue
+        f = int(np.clip(round(seg["times"]["contact"] * fps), 0, len(qs) - 1))
+        data.qpos[:] = qs[f]
+        mujoco.mj_kinematics(rt.model, data)
+        p = data.body(f"{seg['side']}_wrist_yaw_link").xpos
+        out.append(round(1000.0 * float(np.linalg.norm(p - np.asarray(seg["grasp_wrist"][:3]))), 1))
+    return out

@@ -190,8 +190,9 @@ class Targets:
 
     pos: dict[str, F]  # keypoint -> (T, 3)
     quat: dict[str, F]  # keypoint -> (T, 4) wxyz
-    quat_weight: dict[str, F]  # keypoint -> (T,) 0..1 multiplier of the orientation cost
+    quat_weight: dict[str, F]  # keypoint -> (T,) multiplier of the orientation cost
     scale: dict[str, float]  # the scale factors used
+    pos_weight: dict[str, F] = field(default_factory=dict)  # keypoint -> (T,) multiplier of the position cost
 
 
 def _human_lengths(joints: F) -> dict[tuple[int, int], float]:

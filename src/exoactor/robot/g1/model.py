@@ -66,6 +66,16 @@ def _mirror(v: tuple[float, ...], side: str) -> list[float]:
     return [v[0], -v[1], v[2]] if side == "right" else list(v)
 
 
+def palm_origin(side: str) -> np.ndarray:
+    """(3,) origin of ``<side>_hand_palm_link`` in ``<side>_wrist_yaw_link`` (same orientation).
+
+    In that frame x points along the fingers, the grasping face is the plane y = 0 of the palm
+    frame facing -y on the left hand and +y on the right, the index finger is at +z."""
+    if side not in C.HAND_SIDES:
+        raise ValueError(f"side must be 'left' or 'right', not {side!r}")
+    return np.array(_mirror(_PALM_POS, side), dtype=np.float64)
+
+
 def _capsule_inertia(mass: float, length: float, radius: float, axis: int) -> list[float]:
     """Diagonal inertia of a solid cylinder approximating a finger link (good enough for 20-90 g links)."""
     ia = 0.5 * mass * radius**2

@@ -1,0 +1,222 @@
+"""Per-episode grasp metrics, and the contact-segment hands added to any simulated controller.
+
+:class:`GraspRecorder` watches the grasp segments of a reference (``RobotMotion.extra["interaction"]``)
+in the simulator and reports, per segment and for the episode:
+
+* ``grasped``: the hand held the object (thumb/palm and a finger on it) after closing;
+* ``closure_error_mm`` / ``closure_angle_deg``: at the moment the hand starts to close, the wrist's
+  distance (and angle) from where the grasp puts it relative to the object's *true* pose;
+* ``lifted_m``: how far the object rose while held; ``drops``: held objects lost before release;
+* ``placement_error_m``: the object's final horizontal distance from its place target;
+  ``upright_deg``: its final tilt from vertical;
+* ``success``: grasped, lifted at least ``LIFT_MIN_M``, not dropped.
+
+:class:`GraspingController` wraps a 50 Hz controller (``loco+arms``, ``wbc``, ...): after the
+wrapped controller writes its commands, the hands follow the reference's grasp commands
+(:class:`~exoactor.control.grasping.GraspingHands`) and, unless ``servo=False``, the arms get the
+wrist servo (:class:`~exoactor.control.grasping.WristServo`); ``metrics()`` adds the grasp metrics.
+Without annotations (a video-only reference) it changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from exoactor.artifacts import RobotMotion
+from exoactor.control.grasp import GraspConfig
+from exoactor.control.grasping import GraspingHands, InteractionReference, WristServo
+from exoactor.geometry import quat_angle, quat_to_mat
+from exoactor.robot.g1 import constants as C
+
+F = NDArray[np.float64]
+
+LIFT_MIN_M = 0.03
+
+
+def _pose(data: Any, body: int) -> F:
+    T = np.eye(4)
+    T[:3, :3] = data.xmat[body].reshape(3, 3)
+    T[:3, 3] = data.xpos[body]
+    return T
+
+
+def tilt_deg(R: F) -> float:
+    """Angle (deg) between a frame's z axis and the world's."""
+    return float(np.degrees(np.arccos(np.clip(R[2, 2], -1.0, 1.0))))
+
+
+class GraspRecorder:
+    """Grasp metrics of one episode (see the module docstring)."""
+
+    def __init__(self, model: Any, ref: InteractionReference) -> None:
+        self.model = model
+        self.ref = ref
+        self.rows: list[dict[str, Any]] = []
+        self._bodies: dict[str, int] = {}
+        for i, s in enumerate(ref.segments):
+            if s["kind"] != "grasp":
+                continue
+            b = int(model.body(s["object"]).id) if _has_body(model, s["object"]) else -1
+            self._bodies[s["object"]] = b
+            self.rows.append(
+                {
+                    "segment": i,
+                    "side": s["side"],
+                    "object": s["object"],
+                    "grasped": False,
+                    "drops": 0,
+                    "lifted_m": 0.0,
+                    "_z0": None,
+                }
+            )
+        self.wrist = {s: model.body(f"{s}_wrist_yaw_link").id for s in C.HAND_SIDES}
+        self.data: Any = None
+
+    def _row(self, side: str, obj: str | None) -> dict[str, Any] | None:
+        for r in self.rows:
+            if r["side"] == side and r["object"] == obj and "released" not in r:
+                return r
+        return None
+
+    def update(self, data: Any, events: list[dict[str, Any]]) -> None:
+        self.data = data
+        for e in events:
+            r = self._row(e.get("side", ""), e.get("object"))
+            if r is None:
+                continue
+            b = self._bodies.get(r["object"], -1)
+            if e["type"] == "grasp_close" and b >= 0:
+                seg = self.ref.segments[r["segment"]]
+                want = _pose(data, b) @ np.asarray(seg["hand_in_object"])
+                have = _pose(data, self.wrist[r["side"]])
+                r["closure_error_mm"] = round(1000.0 * float(np.linalg.norm(have[:3, 3] - want[:3, 3])), 1)
+                r["closure_angle_deg"] = round(float(np.degrees(_angle(have[:3, :3], want[:3, :3]))), 1)
+                r["_z0"] = float(data.xpos[b, 2])
+            elif e["type"] == "grasp":
+                r["grasped"] = True
+            elif e["type"] == "drop":
+                r["drops"] += 1
+            elif e["type"] == "release":
+                r["released"] = True
+        for r in self.rows:
+            b = self._bodies.get(r["object"], -1)
+            if r["_z0"] is not None and b >= 0 and "released" not in r:
+                r["lifted_m"] = max(r["lifted_m"], float(data.xpos[b, 2]) - r["_z0"])
+
+    def summary(self) -> dict[str, Any]:
+        rows = []
+        for r in self.rows:
+            out = {k: v for k, v in r.items() if not k.startswith("_")}
+            out["lifted_m"] = round(float(r["lifted_m"]), 3)
+            seg = self.ref.segments[r["segment"]]
+            b = self._bodies.get(r["object"], -1)
+            if self.data is not None and b >= 0:
+                R = self.data.xmat[b].reshape(3, 3)
+                out["upright_deg"] = round(tilt_deg(R), 1)
+                if seg.get("place_pose") is not None:
+                    target = np.asarray(seg["place_pose"])[:3, 3]
+                    out["placement_error_m"] = round(float(np.linalg.norm(self.data.xpos[b, :2] - target[:2])), 3)
+            out["success"] = bool(out["grasped"] and out["lifted_m"] >= LIFT_MIN_M and out["drops"] == 0)
+            rows.append(out)
+        res: dict[str, Any] = {"segments": rows}
+        if rows:
+            errs = [r["closure_error_mm"] for r in rows if "closure_error_mm" in r]
+            res["grasp_success"] = all(r["success"] for r in rows)
+            res["closure_error_mm"] = round(float(np.mean(errs)), 1) if errs else None
+            res["drops"] = int(sum(r["drops"] for r in rows))
+            pe = [r["placement_error_m"] for r in rows if "placement_error_m" in r]
+            res["placement_error_m"] = pe[0] if len(pe) == 1 else (pe or None)
+            up = [r["upright_deg"] for r in rows if "upright_deg" in r]
+            res["upright_deg"] = up[0] if len(up) == 1 else (up or None)
+        return res
+
+
+def _has_body(model: Any, name: str) -> bool:
+    import mujoco
+
+    return mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, name) >= 0
+
+
+def _angle(A: F, B: F) -> float:
+    from exoactor.geometry import mat_to_quat
+
+    return float(quat_angle(mat_to_quat(A), mat_to_quat(B)))
+
+
+class GraspingController:
+    """A controller plus the contact-segment hands and the wrist servo (see the module docstring).
+
+    Args:
+        base: the wrapped controller (``setup``/``control``, optional ``physics_step``,
+            ``clock_delay_s``, ``metrics``); its reference frame is ``base.j`` when it keeps one.
+        servo: close the loop on the wrist for position-controlled arms (loco+arms: yes).
+        config: grasp settings.
+    """
+
+    def __init__(self, base: Any, *, servo: bool = True, config: GraspConfig | None = None) -> None:
+        self.base = base
+        self.name = base.name
+        self.servo_on = servo
+        self.config = config
+        self.ref: InteractionReference | None = None
+
+    def setup(self, model: Any, data: Any, rm: RobotMotion) -> None:
+        self.base.setup(model, data, rm)
+        self.rm = rm
+        self.ref = InteractionReference.from_motion(rm)
+        if self.ref is None:
+            return
+        self.hands = GraspingHands(model, self.ref, rm.hand_joint_pos, self.config)
+        self.servos = {s: WristServo(model, s) for s in C.HAND_SIDES} if self.servo_on else {}
+        self.recorder = GraspRecorder(model, self.ref)
+        self.wrist_errors: list[float] = []
+
+    @property
+    def clock_delay_s(self) -> float:
+        return float(getattr(self.base, "clock_delay_s", 0.0))
+
+    def physics_step(self, i: int, model: Any, data: Any) -> list[dict[str, Any]]:
+        step = getattr(self.base, "physics_step", None)
+        return list(step(i, model, data)) if step is not None else []
+
+    def control(self, k: int, model: Any, data: Any) -> list[dict[str, Any]]:
+        events = list(self.base.control(k, model, data))
+        if self.ref is None:
+            return events
+        j = int(min(getattr(self.base, "j", k), self.rm.n_frames - 1))
+        new = self.hands.step(data, j)
+        for side, servo in self.servos.items():
+            r = self.ref.sides[side]
+            w = float(r.weight[j])
+            if w > 0 or np.any(servo.integral):
+                data.ctrl[servo.joint_index] = servo.update(
+                    data, r.pos[j], r.quat[j], w, data.ctrl[servo.joint_index].copy()
+                )
+            if r.weight[j] >= 0.99:
+                self.wrist_errors.append(servo.last_error_m)
+        self.recorder.update(data, new)
+        return events + new
+
+    def metrics(self) -> dict[str, Any]:
+        base = getattr(self.base, "metrics", None)
+        out: dict[str, Any] = dict(base()) if base is not None else {}
+        if self.ref is not None:
+            g = self.recorder.summary()
+            if self.wrist_errors:
+                g["wrist_error_mm_median"] = round(1000.0 * float(np.median(self.wrist_errors)), 1)
+            g["notes"] = list(self.ref.notes)
+            out["grasp"] = g
+        return out
+
+    # the wrapped controller's attributes (modes, commands, ...) stay visible
+    def __getattr__(self, name: str) -> Any:
+        if name == "base":
+            raise AttributeError(name)
+        return getattr(self.base, name)
+
+
+def object_tilt_deg(quat: F) -> float:
+    return tilt_deg(quat_to_mat(np.asarray(quat, dtype=np.float64)))

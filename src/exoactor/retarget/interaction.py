@@ -1,0 +1,516 @@
+"""Interaction-aware retargeting: contact segments aimed at the perceived objects.
+
+:func:`plan_interaction` turns the contact segments (:mod:`exoactor.retarget.contacts`) into a
+robot schedule on the retargeted clock (50 Hz):
+
+1. **retime**: the human motion gets holds (frames repeated) so the robot has time the human did
+   not need: ``SETTLE_S`` before each reach (the walk ends, the robot settles), and a longer hold
+   when a grasp-to-release span is shorter than the robot's minimum (close, lift, carry, place);
+2. **grasp frames** from the object's geometry (:mod:`exoactor.retarget.grasps`), the approach
+   yaw the reachable one nearest the human's approach (each checked by IK,
+   :mod:`exoactor.retarget.reach`);
+3. **stance**: out of reach, the pelvis moves closer (a horizontal shift of the whole human body
+   that grows along the human's walk before the contact, so the walk ends where the grasp is
+   reachable); the same for the place;
+4. **phases** of a grasp (seconds, robot clock): reach (``REACH_S``, from the human's wrist to the
+   pre-grasp), approach (``APPROACH_S``), close (``CLOSE_S``, hand still), lift (``LIFT_S``,
+   ``LIFT_HEIGHT``), carry (object above the place target, clear of the container's rim), place
+   (``PLACE_S``), release (``RELEASE_S``, hand still), retreat (``RETREAT_S``), back to the human
+   (``BLEND_S``). While held, the object moves rigidly with the hand. Sweeps and wipes: the hand
+   descends (``APPROACH_S``), follows the stroke / the human's path on the surface, and rises.
+
+The per-frame hand targets are made by :mod:`exoactor.retarget.handpath`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from exoactor.artifacts import HumanMotion, ObjectPose, ObjectPoses, Plan
+from exoactor.geometry import quat_mul, quat_to_yaw, yaw_quat
+from exoactor.retarget.contacts import ContactSegment, find_segments, support_surface
+from exoactor.retarget.grasps import (
+    GraspFrame,
+    HandPose,
+    grasp_frame,
+    place_pose,
+    surface_pose,
+    sweep_start,
+)
+from exoactor.retarget.reach import BODY_CLEARANCE, Check, ReachChecker, clearance, find_stance
+
+F = NDArray[np.float64]
+
+SETTLE_S = 1.0
+REACH_S = 1.2
+APPROACH_S = 0.8
+CLOSE_S = 0.6
+LIFT_S = 0.8
+LIFT_HEIGHT = 0.10
+CARRY_MIN_S = 1.4
+CARRY_ABOVE = 0.17  # m: a carried object travels this high above its place pose (clear of a basket's rim)
+PLACE_S = 0.9
+RELEASE_S = 0.5
+RETREAT_S = 0.8
+RETREAT_DISTANCE = 0.08
+BLEND_S = 1.0
+STROKE_MIN_S = 1.0
+SWEEP_STROKE = 0.45  # m past the object's start (it must move 0.25 m or leave the table)
+HOVER = 0.08  # m above a surface contact before descending
+PLACE_SHIFTS = (0.0, 0.04, 0.08)  # m off the container's centre towards the holding shoulder
+APPROACH_YAWS_DEG = (0.0, 15.0, -15.0, 30.0, -30.0, 45.0, -45.0, 60.0, -60.0)
+#: finger heading of a side grasp relative to the robot's heading that the wrist can take (rad)
+FINGER_YAW_RANGE = {"right": (-1.2, 0.7), "left": (-0.7, 1.2)}
+
+
+@dataclass
+class Schedule:
+    """One contact segment on the robot's clock.
+
+    Attributes:
+        seg: the segment (its times on the human clock).
+        times: phase boundaries in robot seconds: "reach", "contact", "lift", "carry", "place",
+            "release", "retreat", "end" (grasp); "reach", "contact", "stroke_end", "end" (sweep, wipe).
+        grasp: the grasp frame (grasps).
+        place: (4, 4) the object's pose to let go at, or None (no destination: the human's wrist carries it).
+        strokes: (n, 3) hand waypoints on the surface (sweep, wipe: wrist positions) and their rotation.
+        stance: pelvis positions (2,) used at the contact and at the place.
+        reachable: whether the IK reached every target from the chosen stance.
+    """
+
+    seg: ContactSegment
+    times: dict[str, float]
+    grasp: GraspFrame | None = None
+    place: F | None = None
+    strokes: F | None = None
+    stroke_quat: F | None = None
+    stance: dict[str, list[float]] = field(default_factory=dict)
+    reachable: dict[str, bool] = field(default_factory=dict)
+
+
+@dataclass
+class Interaction:
+    """The retimed, stance-shifted human motion (50 Hz) and the schedules of its contacts."""
+
+    motion: HumanMotion
+    schedules: list[Schedule]
+    notes: list[str]
+    shift: F  # (T, 2) horizontal shift applied to the human body
+    holds: list[tuple[float, float]]  # (human time, seconds) of the inserted holds
+
+
+# --- retiming ----------------------------------------------------------------------------------
+
+
+def retime(motion: HumanMotion, holds: list[tuple[float, float]]) -> tuple[HumanMotion, F]:
+    """The motion with each ``(t, seconds)`` hold inserted (frame at ``t`` repeated); returns it and
+    the frame index map (new frame -> old frame)."""
+    fps = motion.fps
+    idx: list[int] = []
+    at = sorted((int(round(t * fps)), int(round(s * fps))) for t, s in holds if s > 0)
+    k = 0
+    for i in range(motion.n_frames):
+        while k < len(at) and at[k][0] <= i:
+            idx.extend([i] * at[k][1])
+            k += 1
+        idx.append(i)
+    ix = np.asarray(idx, dtype=np.int64)
+    return _with_arrays(motion, {n: a[ix] for n, a in _per_frame(motion).items()}), ix.astype(np.float64)
+
+
+def _per_frame(motion: HumanMotion) -> dict[str, NDArray[Any]]:
+    """The motion's per-frame arrays by field name (optional ones when present)."""
+    out = {}
+    for n, shape in HumanMotion.SPEC.items():
+        v = getattr(motion, n)
+        if shape[0] == "T" and v is not None:
+            out[n] = np.asarray(v)
+    return out
+
+
+def _with_arrays(motion: HumanMotion, arrays: dict[str, NDArray[Any]]) -> HumanMotion:
+    kw: dict[str, Any] = {n: getattr(motion, n) for n in HumanMotion.SPEC} | arrays
+    return HumanMotion(fps=motion.fps, source=motion.source, extra=motion.extra, **kw)
+
+
+def to_robot_time(t: float, holds: list[tuple[float, float]]) -> float:
+    """A human-clock time on the retimed clock (holds at or before ``t`` delay it)."""
+    return t + sum(s for th, s in holds if th <= t + 1e-9)
+
+
+def _holds(segs: list[ContactSegment], motion: HumanMotion) -> list[tuple[float, float]]:
+    holds: list[tuple[float, float]] = []
+    for s in segs:
+        holds.append((max(0.0, s.t_contact - APPROACH_S - REACH_S), SETTLE_S))
+        if s.kind == "grasp":
+            need = CLOSE_S + LIFT_S + CARRY_MIN_S + PLACE_S
+            if s.t_release - s.t_contact < need:
+                holds.append((s.t_contact + CLOSE_S + LIFT_S, need - (s.t_release - s.t_contact)))
+            if s.destination and _walked(motion, s.t_contact, s.t_release) > 0.1:  # the robot walks slower
+                holds.append((max(s.t_contact + CLOSE_S + LIFT_S, s.t_release - PLACE_S), SETTLE_S))
+        else:
+            if s.t_release - s.t_contact < STROKE_MIN_S:
+                holds.append((s.t_contact, STROKE_MIN_S - (s.t_release - s.t_contact)))
+    return holds
+
+
+def _walked(motion: HumanMotion, a: float, b: float) -> float:
+    fa, fb = (int(np.clip(round(t * motion.fps), 0, motion.n_frames - 1)) for t in (a, b))
+    return float(np.linalg.norm(motion.root_pos[fb, :2] - motion.root_pos[fa, :2]))
+
+
+# --- stance: the robot's root while its hands work ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stance:
+    """A standing place: pelvis position (2,) and heading (rad)."""
+
+    xy: F
+    yaw: float
+
+
+def transform_body(motion: HumanMotion, shift: F, dyaw: F) -> HumanMotion:
+    """The motion turned by ``dyaw`` (T,) about its root's vertical axis and moved by ``shift`` (T, 2).
+
+    Every joint, hand keypoint and orientation moves rigidly with the root (``pose_aa`` is dropped)."""
+    T = motion.n_frames
+    root = np.zeros((T, 3))
+    root[:, :2] = motion.root_pos[:, :2]
+    c, s = np.cos(dyaw), np.sin(dyaw)
+    R = np.zeros((T, 3, 3))
+    R[:, 0, 0], R[:, 0, 1], R[:, 1, 0], R[:, 1, 1], R[:, 2, 2] = c, -s, s, c, 1.0
+    d = np.zeros((T, 3))
+    d[:, :2] = shift
+
+    def move(p: F) -> F:  # (T, N, 3)
+        return np.einsum("tij,tnj->tni", R, p - root[:, None]) + (root + d)[:, None]
+
+    qz = yaw_quat(dyaw)
+    kw: dict[str, Any] = {
+        "joints": move(motion.joints),
+        "root_pos": move(motion.root_pos[:, None])[:, 0],
+        "root_quat": quat_mul(qz, motion.root_quat),
+        "pose_aa": None,
+    }
+    for side in ("left", "right"):
+        kw[f"{side}_keypoints"] = move(getattr(motion, f"{side}_keypoints"))
+        kw[f"{side}_wrist_quat"] = quat_mul(qz, getattr(motion, f"{side}_wrist_quat"))
+    return _with_arrays(motion, kw)
+
+
+def _progress(root: F, a: int, b: int) -> F:
+    """(b - a,) 0 -> 1 along the root's walked path between frames a and b (time when it does not walk)."""
+    if b <= a:
+        return np.ones(0)
+    seg = np.linalg.norm(np.diff(root[a : b + 1, :2], axis=0), axis=1)
+    total = float(seg.sum())
+    if total < 0.1:  # no walk: a smooth ramp over the span
+        s = np.linspace(0, 1, b - a)
+        return s * s * (3 - 2 * s)
+    return np.cumsum(seg) / total
+
+
+def root_offsets(motion: HumanMotion, pieces: list[tuple[int, int, Stance, Stance]]) -> tuple[F, F]:
+    """(T, 2) shift and (T,) yaw offset putting the root on ``pieces`` (frame a, frame b, stance at
+    a, stance at b; min-jerk between) and, between pieces, growing along the human's walk."""
+    T = motion.n_frames
+    hxy = np.asarray(motion.root_pos[:, :2], dtype=np.float64)
+    hyaw = np.unwrap(quat_to_yaw(np.asarray(motion.root_quat, dtype=np.float64)))
+    shift, dyaw = np.full((T, 2), np.nan), np.full(T, np.nan)
+    for a, b, sa, sb in pieces:
+        a, b = int(np.clip(a, 0, T - 1)), int(np.clip(b, 0, T))
+        if b <= a:
+            continue
+        u = np.linspace(0.0, 1.0, b - a)
+        u = u * u * u * (10 - 15 * u + 6 * u * u)
+        turn = float(np.angle(np.exp(1j * (sb.yaw - sa.yaw))))
+        xy = sa.xy[None] + u[:, None] * (sb.xy - sa.xy)[None]
+        yaw = sa.yaw + u * turn
+        shift[a:b] = xy - hxy[a:b]
+        dyaw[a:b] = np.angle(np.exp(1j * (yaw - hyaw[a:b])))
+    known = np.flatnonzero(np.isfinite(dyaw))
+    if not len(known):
+        return np.zeros((T, 2)), np.zeros(T)
+    prev_s, prev_y = np.zeros(2), 0.0
+    f = 0
+    while f < T:
+        if np.isfinite(dyaw[f]):
+            prev_s, prev_y = shift[f].copy(), float(dyaw[f])
+            f += 1
+            continue
+        nxt = known[known > f]
+        if not len(nxt):
+            shift[f:], dyaw[f:] = prev_s, prev_y
+            break
+        b = int(nxt[0])
+        a = max(f - 1, 0)
+        p = _progress(hxy, a, b)  # frames a+1 .. b
+        p = p[:-1] if a == f - 1 else np.r_[0.0, p[:-1]]  # frames f .. b-1
+        shift[f:b] = prev_s + p[:, None] * (shift[b] - prev_s)
+        dyaw[f:b] = prev_y + p * (dyaw[b] - prev_y)
+        f = b
+    return shift, dyaw
+
+
+# --- planning ----------------------------------------------------------------------------------
+
+
+def _stance_at(motion: HumanMotion, t: float) -> Stance:
+    f = int(np.clip(round(t * motion.fps), 0, motion.n_frames - 1))
+    return Stance(
+        np.asarray(motion.root_pos[f, :2], dtype=np.float64).copy(),
+        float(quat_to_yaw(np.asarray(motion.root_quat[f], dtype=np.float64))),
+    )
+
+
+def _grasp_options(obj: ObjectPose, seg: ContactSegment, yaw: float) -> list[GraspFrame]:
+    """Grasps of ``obj`` whose approach is nearest the human's first, within the wrist's comfortable range for heading ``yaw``."""
+    forward = np.array([np.cos(yaw), np.sin(yaw), 0.0])
+    a0 = float(np.arctan2(seg.approach[1], seg.approach[0]))
+    lo, hi = FINGER_YAW_RANGE[seg.side]
+    options: list[GraspFrame] = []
+    for dyaw in APPROACH_YAWS_DEG:
+        a = a0 + np.radians(dyaw)
+        g = grasp_frame(obj, seg.side, np.array([np.cos(a), np.sin(a), 0.0]), forward)
+        if g.kind == "side":
+            fy = float(np.angle(np.exp(1j * (np.arctan2(g.hand().rot[1, 0], g.hand().rot[0, 0]) - yaw))))
+            if not lo <= fy <= hi:
+                continue
+        options.append(g)
+        if g.kind != "side":
+            break  # top and face grasps do not depend on the approach yaw
+    if not options:  # the human came from an odd side: the middle of the comfortable range
+        mid = yaw + 0.5 * (lo + hi) + (np.pi / 2 if seg.side == "right" else -np.pi / 2)
+        options = [grasp_frame(obj, seg.side, np.array([np.cos(mid), np.sin(mid), 0.0]), forward)]
+    return options
+
+
+def _grasp_checks(g: GraspFrame) -> list[Check]:
+    lifted = g.object_pose.copy()
+    lifted[2, 3] += LIFT_HEIGHT
+    return [Check(g.pregrasp(), strict=False), Check(g.hand()), Check(g.hand(lifted), strict=False)]
+
+
+def _clear(st: Stance, obstacles: list[ObjectPose]) -> bool:
+    return not obstacles or clearance(st.xy, obstacles) >= BODY_CLEARANCE
+
+
+def _place_checks(hp: HandPose) -> list[Check]:
+    return [Check(hp), Check(HandPose(hp.pos + np.array([0.0, 0.0, CARRY_ABOVE]), hp.quat), strict=False)]
+
+
+def plan_interaction(motion: HumanMotion, objects: ObjectPoses, plan: Plan | None) -> Interaction:
+    """Contact segments -> schedules on the retimed clock; stances from which each contact is reachable.
+
+    A stance is, in this order of preference: where the robot already stands (no walk), where the
+    human stood, or the nearest reachable place around the latter (:func:`find_stance`)."""
+    segs, notes = find_segments(motion, objects, plan)
+    holds = _holds(segs, motion)
+    motion_r, _ = retime(motion, holds)
+    rc = ReachChecker()
+    obstacles = [o for o in objects.objects if o.kind in ("surface", "container")]
+    fps = motion_r.fps
+    schedules: list[Schedule] = []
+    pieces: list[tuple[int, int, Stance, Stance]] = []
+    here = _stance_at(motion_r, 0.0)  # where the robot starts
+    for seg in segs:
+        t_c = to_robot_time(seg.t_contact, holds)
+        t_r = to_robot_time(seg.t_release, holds)
+        obj = objects.get(seg.object)
+        assert obj is not None
+        reach0 = max(0.0, t_c - APPROACH_S - REACH_S)
+        human = _stance_at(motion_r, t_c)
+        sch = Schedule(seg=seg, times={})
+        f_in = int(round(max(0.0, reach0 - SETTLE_S) * fps))
+        if seg.kind == "grasp":
+            lift_end = t_c + CLOSE_S + LIFT_S
+            t_r = max(t_r, lift_end + CARRY_MIN_S + PLACE_S)
+            dest = objects.get(seg.destination) if seg.destination else None
+            plan_g = _plan_grasp(rc, seg, obj, dest, here, human, _stance_at(motion_r, t_r), obstacles, notes)
+            g, stance, sch.place, place_stance = plan_g.grasp, plan_g.stance, plan_g.place, plan_g.place_stance
+            sch.grasp, sch.stance["contact"], sch.reachable["contact"] = g, stance.xy.tolist(), plan_g.ok
+            if dest is not None:
+                sch.stance["place"], sch.reachable["place"] = place_stance.xy.tolist(), plan_g.ok_place
+            sch.times = {
+                "reach": reach0,
+                "contact": t_c,
+                "lift": t_c + CLOSE_S,
+                "carry": lift_end,
+                "place": t_r - PLACE_S,
+                "release": t_r,
+                "retreat": t_r + RELEASE_S,
+                "end": t_r + RELEASE_S + RETREAT_S,
+            }
+            f_carry = int(round(lift_end * fps))
+            f_arrive = max(f_carry, int(round((t_r - PLACE_S - SETTLE_S) * fps)))
+            f_end = int(round(sch.times["end"] * fps))
+            pieces += [(f_in, f_carry, stance, stance), (f_carry, f_arrive, stance, place_stance)]
+            pieces.append((f_arrive, f_end, place_stance, place_stance))
+            here = place_stance
+        else:
+            surface = obj if seg.kind == "wipe" else _surface_of(objects, obj)
+            t_b = max(t_r, t_c + STROKE_MIN_S)
+            stance, ok = human, False
+            for cand in (here, human):
+                _stroke(sch, seg, obj, surface, cand)
+                if _clear(cand, obstacles) and all(
+                    rc.reachable(cand.xy, cand.yaw, seg.side, h) for h in _stroke_checks(sch)
+                ):
+                    stance, ok = cand, True
+                    break
+            if not ok:
+                _stroke(sch, seg, obj, surface, human)
+                xy, ok = find_stance(rc, human.xy, human.yaw, seg.side, _stroke_checks(sch), obstacles)
+                stance = Stance(xy, human.yaw)
+            _stroke(sch, seg, obj, surface, stance, shift=stance.xy - human.xy)
+            sch.stance["contact"], sch.reachable["contact"] = stance.xy.tolist(), ok
+            sch.times = {"reach": reach0, "contact": t_c, "stroke_end": t_b, "end": t_b + APPROACH_S}
+            pieces.append((f_in, int(round(sch.times["end"] * fps)), stance, stance))
+            here = stance
+        schedules.append(sch)
+    shift, dyaw = root_offsets(motion_r, pieces)
+    if np.any(shift) or np.any(dyaw):
+        motion_r = transform_body(motion_r, shift, dyaw)
+    return Interaction(motion=motion_r, schedules=schedules, notes=notes, shift=shift, holds=holds)
+
+
+@dataclass
+class _GraspPlan:
+    grasp: GraspFrame
+    stance: Stance
+    place: F | None
+    place_stance: Stance
+    ok: bool
+    ok_place: bool
+
+
+def _plan_grasp(
+    rc: ReachChecker,
+    seg: ContactSegment,
+    obj: ObjectPose,
+    dest: ObjectPose | None,
+    here: Stance,
+    human: Stance,
+    human_p: Stance,
+    obstacles: list[ObjectPose],
+    notes: list[str],
+) -> _GraspPlan:
+    """Grasp, place and stances: one stance for both when there is one (no walk with the object in
+    hand), else a stance each; each stance where the robot is, where the human was, or searched."""
+
+    def place_for(g: GraspFrame, st: Stance, shift: float = 0.0, turn: float = 0.0) -> F | None:
+        if dest is None:
+            return None
+        sh = rc.shoulder_xy(st.xy, st.yaw, seg.side)
+        heading = _finger_heading(g, st.yaw) + turn
+        return place_pose(g, obj, dest, upright=seg.upright, heading=heading, toward=sh, shift=shift)
+
+    def checks(g: GraspFrame, st: Stance, grasp: bool = True, shift: float = 0.0, turn: float = 0.0) -> list[Check]:
+        T = place_for(g, st, shift, turn)
+        out = _grasp_checks(g) if grasp else []
+        return out + (_place_checks(g.hand(T)) if T is not None else [])
+
+    def passes(st: Stance, cs: list[Check]) -> bool:
+        return _clear(st, obstacles) and all(rc.reachable(st.xy, st.yaw, seg.side, c) for c in cs)
+
+    # the turn of the fingers at the place (an upright object's own yaw is free): towards the body's midline first
+    inward = 1.0 if seg.side == "right" else -1.0
+    turns = [0.0, inward * 0.5, inward * 1.0, -inward * 0.5] if dest is not None else [0.0]
+    shifts = PLACE_SHIFTS if dest is not None else (0.0,)
+    mid = Stance(0.5 * (human.xy + human_p.xy), human.yaw)
+    side_step = np.array([-np.sin(mid.yaw), np.cos(mid.yaw)]) * 0.06
+    cands = [here, human, Stance(human.xy, here.yaw), human_p, mid]
+    cands += [Stance(mid.xy + side_step, mid.yaw), Stance(mid.xy - side_step, mid.yaw)]
+    for st in cands:  # one stance for the grasp and the place (no walk with the object in hand)
+        for g in _grasp_options(obj, seg, st.yaw):
+            if not passes(st, _grasp_checks(g)):
+                continue
+            if dest is None:
+                return _GraspPlan(g, st, None, st, True, False)
+            for shift in shifts:
+                for turn in turns:
+                    if passes(st, checks(g, st, grasp=False, shift=shift, turn=turn)):
+                        return _GraspPlan(g, st, place_for(g, st, shift, turn), st, True, True)
+    # a stance each
+    g, stance, ok = None, human, False
+    for st in cands[:3]:
+        for opt in _grasp_options(obj, seg, st.yaw):
+            if passes(st, _grasp_checks(opt)):
+                g, stance, ok = opt, st, True
+                break
+        if ok:
+            break
+    if not ok:
+        for yaw in (human.yaw, here.yaw):
+            for opt in _grasp_options(obj, seg, yaw)[:3]:
+                xy, ok = find_stance(rc, human.xy, yaw, seg.side, _grasp_checks(opt), obstacles)
+                if ok:
+                    g, stance = opt, Stance(xy, yaw)
+                    break
+            if ok:
+                break
+    if g is None:
+        g = _grasp_options(obj, seg, human.yaw)[0]
+        notes.append(f"grasp '{obj.name}': out of reach from every stance tried; attempted anyway")
+    if dest is None:
+        return _GraspPlan(g, stance, None, stance, ok, False)
+    for st in (stance, human_p):
+        for turn in turns:
+            if passes(st, checks(g, st, grasp=False, turn=turn)):
+                return _GraspPlan(g, stance, place_for(g, st, 0.0, turn), st, ok, True)
+    for turn in turns[:2]:
+        xy, ok_p = find_stance(
+            rc, human_p.xy, human_p.yaw, seg.side, checks(g, human_p, grasp=False, turn=turn), obstacles
+        )
+        if ok_p:
+            st = Stance(xy, human_p.yaw)
+            return _GraspPlan(g, stance, place_for(g, st, 0.0, turn), st, ok, True)
+    notes.append(f"place '{obj.name}' in '{dest.name}': out of reach; attempted anyway")
+    return _GraspPlan(g, stance, place_for(g, human_p), human_p, ok, False)
+
+
+def _stroke(
+    sch: Schedule, seg: ContactSegment, obj: ObjectPose, surface: ObjectPose, st: Stance, shift: F | None = None
+) -> None:
+    """The stroke of a sweep (one straight push) or a wipe (the human's path, moved by ``shift``) from stance ``st``."""
+    forward = np.array([np.cos(st.yaw), np.sin(st.yaw), 0.0])
+    if seg.kind == "sweep":
+        d = seg.path[-1] - seg.path[0] if len(seg.path) > 1 else np.zeros(3)
+        d[2] = 0.0
+        if np.linalg.norm(d) < 0.05:  # no visible stroke: push away from the hand's side
+            d = np.array([-forward[1], forward[0], 0.0]) * (1.0 if seg.side == "left" else -1.0)
+        d = d / np.linalg.norm(d)
+        start = sweep_start(obj, surface, seg.side, d, forward)
+        sch.strokes = np.stack([start.pos, start.pos + (SWEEP_STROKE + 0.5 * float(min(obj.size[:2]))) * d])
+        sch.stroke_quat = start.quat
+    else:
+        path = seg.path[:, :2] + (0.0 if shift is None else shift)
+        poses = [surface_pose(surface, p, seg.side, forward) for p in path]
+        sch.strokes = np.stack([p.pos for p in poses])
+        sch.stroke_quat = poses[0].quat
+
+
+def _stroke_checks(sch: Schedule) -> list[Check]:
+    assert sch.strokes is not None and sch.stroke_quat is not None
+    pts = sch.strokes[:: max(1, len(sch.strokes) // 4)]
+    return [Check(HandPose(p, sch.stroke_quat), strict=False) for p in [*pts, sch.strokes[-1]]]
+
+
+def _finger_heading(g: GraspFrame, yaw: float) -> float:
+    """Finger heading at the place: a side grasp keeps its heading relative to the robot; a top grasp
+    turned upright becomes a handshake-like hand (fingers forward)."""
+    if g.kind != "side":
+        return yaw
+    r = g.hand().rot
+    return float(np.arctan2(r[1, 0], r[0, 0]))
+
+
+def _surface_of(objects: ObjectPoses, obj: ObjectPose) -> ObjectPose:
+    s = support_surface(objects, obj)
+    assert s is not None  # find_segments only makes sweeps over a known surface
+    return s
