@@ -33,17 +33,12 @@ from exoactor.artifacts import Execution, HumanMotion, RobotMotion
 from exoactor.errors import InputError, missing_package
 from exoactor.execute.sim.path_follower import PathFollower
 from exoactor.execute.sim.rollout import FPS, execute_reference
+from exoactor.execute.sim.walking import UPPER, Walker
 from exoactor.geometry import quat_to_yaw
 from exoactor.robot.g1 import constants as C
 from exoactor.stages import EXECUTE, StageContext
 
 F = NDArray[np.float64]
-
-UPPER = np.arange(12, 29)  # waist (3) + arms (14), in JOINT_NAMES order
-LEGS = np.arange(12)
-# upper-body PD gains: waist stiffer than the policy's (bending), arms as STAND_KP (60 / 10)
-UPPER_KP = np.concatenate([[300.0, 300.0, 300.0], C.STAND_KP[15:] * 1.5])
-UPPER_KD = np.concatenate([[8.0, 8.0, 8.0], C.STAND_KD[15:] * 1.2])
 
 PD_KNEE = 1.1  # rad: reference knees bent beyond this -> PD mode
 PD_HIP = -1.0  # rad: reference hips flexed beyond this -> PD mode
@@ -83,25 +78,14 @@ class LocoArmsController:
     name = "loco+arms"
 
     def __init__(self, checkpoint: str = "ppo", pd_mode: bool = False, **follower: Any) -> None:
-        from exoactor.execute.sim.loco_policy import LocoPolicy
-
-        self.policy = LocoPolicy(checkpoint)
+        self.walker = Walker(checkpoint)
+        self.policy = self.walker.policy
         self.pd_mode = pd_mode
         self.follower_opts = follower
-        # the policy sees its own targets on the arms (not the real, externally driven arms) and
-        # the real waist: measured, this stands through reaches and overhead raises where either
-        # the real arm state or an overridden waist made it fall
-        self.override = np.zeros(C.NUM_JOINTS, dtype=bool)
-        self.override[15:] = True
 
     def setup(self, model: Any, data: Any, rm: RobotMotion) -> None:
-        from exoactor.robot.g1.model import joint_dof_indices, joint_qpos_indices
-
         self.rm = rm
-        self.qadr = joint_qpos_indices(model)
-        self.dadr = joint_dof_indices(model)
-        root = model.joint(C.ROOT_JOINT)
-        self.root_q, self.root_v = int(root.qposadr[0]), int(root.dofadr[0])
+        self.walker.setup(model)
         self.follower = PathFollower(rm.root_pos, rm.root_quat, **self.follower_opts)
         beyond = pd_mode_mask(rm.joint_pos)
         self.pd = beyond if self.pd_mode else np.zeros(rm.n_frames, dtype=bool)
@@ -110,9 +94,7 @@ class LocoArmsController:
         for a, b in zip(edges[::2], edges[1::2]):
             self.pending[int(a)] = {"type": "legs_beyond_policy", "until": round(b / FPS, 3)}
         self.mode = ""
-        self.kp = np.concatenate([self.policy.kp[:12], UPPER_KP])
-        self.kd = np.concatenate([self.policy.kd[:12], UPPER_KD])
-        self.policy.reset()
+        self.kp, self.kd = self.walker.kp, self.walker.kd
         self.commands: list[F] = []
         self.modes: list[str] = []
 
@@ -142,18 +124,10 @@ class LocoArmsController:
             target = ref_q.copy()
             cmd = np.zeros(3)
         else:
-            quat = data.qpos[self.root_q + 3 : self.root_q + 7]
-            pos = data.qpos[self.root_q : self.root_q + 3]
-            cmd = self.policy.clip_command(self.follower.command(k, pos, float(quat_to_yaw(np.asarray(quat)))))
-            target = self.policy.act(
-                quat,
-                data.qvel[self.root_v + 3 : self.root_v + 6],
-                data.qpos[self.qadr],
-                data.qvel[self.dadr],
-                cmd,
-                override=self.override,
+            pos, quat = self.walker.pose(data)
+            target, cmd = self.walker.targets(
+                data, self.follower.command(k, pos, float(quat_to_yaw(quat))), ref_q[UPPER]
             )
-            target[UPPER] = ref_q[UPPER]
         data.ctrl[: C.NUM_JOINTS] = target
         data.ctrl[C.NUM_JOINTS : C.NUM_JOINTS + 14] = rm.hand_joint_pos[j].reshape(-1)
         self.commands.append(cmd)

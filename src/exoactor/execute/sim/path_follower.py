@@ -12,6 +12,20 @@ from exoactor.geometry import quat_to_yaw, wrap_angle
 F = NDArray[np.float64]
 FPS = 50.0
 
+# holosoma's ppo policy, measured stepping on a flat floor (steady state, 2 s): it creeps forward
+# ~0.11 m/s at a zero translation command, walks ~0.11 + 0.9 vx for small vx, backwards at most
+# ~0.24 m/s and sideways ~0.38 vy (at most ~0.2 m/s)
+POLICY_DRIFT_X = 0.11
+POLICY_GAIN_X = 0.9
+POLICY_GAIN_Y = 0.38
+
+
+def policy_inverse(v: F) -> F:
+    """(2,) the (vx, vy) command that makes the stepping policy walk at ``v`` (heading frame, m/s)."""
+    vx = (float(v[0]) - POLICY_DRIFT_X) / POLICY_GAIN_X
+    vy = float(v[1]) / POLICY_GAIN_Y
+    return np.array([np.clip(vx, -0.6, 1.0), np.clip(vy, -0.8, 0.8)])
+
 
 @dataclass
 class PathFollower:
@@ -56,6 +70,28 @@ class PathFollower:
         self.yaw_rate = (yaw[i1] - yaw[i0]) / dt  # (T,)
         self.vel[-1] = 0.0
         self.yaw_rate[-1] = 0.0
+
+    def command_to(
+        self, pos: F, yaw: float, target_xy: F, target_yaw: float, *, tol: float = 0.04, tol_yaw: float = 0.08
+    ) -> F:
+        """(3,) a command that walks to a pose and stops there (zero inside ``tol``/``tol_yaw``).
+
+        Slow (<= 0.35 m/s) and with a minimum speed, so the last centimetres are walked, not crept.
+        """
+        err = np.asarray(target_xy, dtype=np.float64)[:2] - np.asarray(pos)[:2]
+        eyaw = float(wrap_angle(target_yaw - yaw))
+        dist = float(np.linalg.norm(err))
+        if dist < tol and abs(eyaw) < tol_yaw:
+            return np.zeros(3)
+        c, s = np.cos(yaw), np.sin(yaw)
+        local = np.array([c * err[0] + s * err[1], -s * err[0] + c * err[1]])
+        # the velocity wanted (turn first when far off the heading), through the policy's inverse model
+        speed = float(np.clip(1.5 * dist, 0.08 if dist >= tol else 0.0, 0.25)) * (0.3 if abs(eyaw) > 0.4 else 1.0)
+        v = local / max(dist, 1e-9) * speed
+        wz = float(np.clip(self.k_yaw * eyaw, -1.0, 1.0))
+        if abs(eyaw) >= tol_yaw and abs(wz) < 0.2:
+            wz = 0.2 * np.sign(eyaw)
+        return np.array([*policy_inverse(v), wz])
 
     def command(self, k: int, pos: F, yaw: float) -> F:
         """(3,) vx, vy (robot heading frame, m/s) and yaw rate (rad/s) at control step ``k``."""

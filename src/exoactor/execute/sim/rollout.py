@@ -2,11 +2,19 @@
 
 :func:`rollout`: the task scene (or an empty floor), the robot in its default pose at the
 reference's first root position and heading, 50 Hz control with 0.005 s physics, the scene's
-SuccessMonitor updated every control step, fall detection (pelvis below 0.45 m or torso tilted
-more than 60 deg for 0.2 s: a "fell" event, the rollout stops 1 s later), the reference + 1 s of
+SuccessMonitor updated every control step, fall detection (pelvis below 0.45 m with a part other
+than the feet on the floor, pelvis below 0.30 m, or torso tilted more than 60 deg, for 0.2 s: a
+"fell" event, the rollout stops 1 s later; a deep squat, pelvis ~0.4 m on its feet, is no fall), the reference + 1 s of
 settling (capped at the task's time limit; a travelling reference gets up to 5 s more to reach
 its last root position), the state recorded at 50 Hz and a 320x240 video from ``robot_view``
-(shadows off) every 2nd control step (25 fps). Control and rendering are timed separately.
+(shadows off) every 2nd control step (25 fps). Control and rendering are timed separately
+(wall time, and this thread's CPU time: on a shared machine only the latter says what one core
+does).
+
+Optional controller hooks: ``physics_step(i, model, data)`` is called before each of the 4 physics
+steps of a control step (a QP at 100-200 Hz); ``clock_delay_s`` (how long the controller held its
+reference clock to wait for the robot) extends the episode by that much, within the time limit;
+``metrics()`` adds the controller's own numbers to the Execution's metrics.
 :func:`execute_reference` packages a rollout as an Execution with its metrics.
 """
 
@@ -32,7 +40,8 @@ F = NDArray[np.float64]
 
 FPS = 50.0
 PHYSICS_STEPS = 4  # 4 x 0.005 s per 20 ms control step
-FALL_HEIGHT = 0.45  # m, pelvis
+FALL_HEIGHT = 0.45  # m, pelvis below this with a knee, hip, hand or the torso on the floor: fallen
+FALL_FLOOR_HEIGHT = 0.30  # m, pelvis below this: fallen whatever touches the floor (a deep squat keeps it ~0.4)
 FALL_TILT_DEG = 60.0
 FALL_HOLD_S = 0.2
 STOP_AFTER_FALL_S = 1.0
@@ -74,6 +83,7 @@ class Rollout:
     control_s: float
     render_s: float
     sim_s: float
+    cpu_s: float = 0.0  # CPU time of this thread in control + physics (a loaded machine's wall time is not)
 
 
 class _Floor:
@@ -153,10 +163,12 @@ def rollout(
         torso = model.body("torso_link").id
         foot_bodies = [model.body(TRACKED_BODIES["left_foot"]).id, model.body(TRACKED_BODIES["right_foot"]).id]
         floor = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_GEOM, "floor")
+        robot_root = model.body(C.ROOT_BODY).id
         controller.setup(model, data, rm)
 
         duration = rm.n_frames / FPS + SETTLE_S
         cap = min(limit, max_seconds if max_seconds is not None else float("inf"))
+        cap_frames = int(round(cap * FPS)) if np.isfinite(cap) else 1 << 30
         n = max(1, int(round(min(duration, cap) * FPS)))
         # the policy walks slower than people: let it finish the path (bounded), then stop
         travels = float(np.linalg.norm(rm.root_pos[-1, :2] - rm.root_pos[0, :2])) > 0.3
@@ -167,13 +179,23 @@ def rollout(
         events: list[dict[str, Any]] = []
         frames = []
         fell, fall_time, down_since, stop_at = False, None, None, None
-        control_s = render_s = 0.0
+        control_s = render_s = cpu_s = 0.0
         cos_tilt = np.cos(np.radians(FALL_TILT_DEG))
-        for k in range(n_max):
+        substep = getattr(controller, "physics_step", None)
+        caught_up_event = False
+        k = -1
+        while True:
+            k += 1
             t = k / FPS
-            if k >= n and np.linalg.norm(data.qpos[rq : rq + 2] - final_xy) <= CATCH_UP_TOL_M:
+            # a controller that paused its reference clock (waiting for the robot) gets that time
+            delay = int(round(float(getattr(controller, "clock_delay_s", 0.0)) * FPS))
+            n_k, n_max_k = min(n + delay, cap_frames), min(n_max + delay, cap_frames)
+            if k >= max(n_k, n_max_k):
                 break
-            if k == n:
+            if k >= n_k and np.linalg.norm(data.qpos[rq : rq + 2] - final_xy) <= CATCH_UP_TOL_M:
+                break
+            if k >= n_k and not caught_up_event:
+                caught_up_event = True
                 events.append(
                     {
                         "t": round(t, 3),
@@ -182,6 +204,7 @@ def rollout(
                     }
                 )
             t0 = time.perf_counter()
+            c0 = time.thread_time()
             # record the state at t
             rec["root_pos"].append(data.qpos[rq : rq + 3].copy())
             rec["root_quat"].append(data.qpos[rq + 3 : rq + 7].copy())
@@ -190,12 +213,16 @@ def rollout(
             for key, b in body_ids.items():
                 bodies[key].append(data.xpos[b].copy())
             contact = [False, False]
+            body_on_floor = False  # a robot part other than the feet touches the floor
             for c in data.contact[: data.ncon]:
                 g1, g2 = int(c.geom1), int(c.geom2)
+                b1, b2 = model.geom_bodyid[g1], model.geom_bodyid[g2]
                 for s, fb in enumerate(foot_bodies):
-                    b1, b2 = model.geom_bodyid[g1], model.geom_bodyid[g2]
                     if (b1 == fb and (g2 == floor or floor < 0)) or (b2 == fb and (g1 == floor or floor < 0)):
                         contact[s] = True
+                other = b2 if g1 == floor else b1 if g2 == floor else -1
+                if other >= 0 and other not in foot_bodies and model.body_rootid[other] == robot_root:
+                    body_on_floor = True
             rec["contact"].append(contact)
             if monitor is not None:
                 monitor.update(scene, t)
@@ -203,7 +230,8 @@ def rollout(
             pelvis_z = data.qpos[rq + 2]
             up = data.xmat[torso].reshape(3, 3)[2, 2]
             if not fell:
-                if pelvis_z < FALL_HEIGHT or up < cos_tilt:
+                low = pelvis_z < FALL_FLOOR_HEIGHT or (pelvis_z < FALL_HEIGHT and body_on_floor)
+                if low or up < cos_tilt:
                     down_since = t if down_since is None else down_since
                     if t - down_since >= FALL_HOLD_S - 1e-9:
                         fell, fall_time = True, down_since
@@ -213,8 +241,15 @@ def rollout(
                     down_since = None
             for ev in controller.control(k, model, data):
                 events.append({"t": round(t, 3), **ev})
-            mujoco.mj_step(model, data, nstep=PHYSICS_STEPS)
+            if substep is None:
+                mujoco.mj_step(model, data, nstep=PHYSICS_STEPS)
+            else:  # a controller that acts between the physics steps (a 100-200 Hz QP)
+                for i in range(PHYSICS_STEPS):
+                    for ev in substep(i, model, data):
+                        events.append({"t": round(t + i * model.opt.timestep, 3), **ev})
+                    mujoco.mj_step(model, data)
             control_s += time.perf_counter() - t0
+            cpu_s += time.thread_time() - c0
             if not np.all(np.isfinite(data.qpos)):
                 events.append({"t": round(t, 3), "type": "diverged"})
                 fell, fall_time = True, fall_time if fall_time is not None else t
@@ -223,8 +258,8 @@ def rollout(
                 t1 = time.perf_counter()
                 frames.append(scene.render(ROBOT_VIEW, width, height) if scene_name else scene.render(width, height))
                 render_s += time.perf_counter() - t1
-            if progress is not None and (k % 50 == 0 or k == n - 1):
-                progress(k + 1, n, "simulate")
+            if progress is not None and (k % 50 == 0 or k == n_k - 1):
+                progress(k + 1, n_k, "simulate")
             if stop_at is not None and t >= stop_at:
                 break
         success, details = (None, {})
@@ -249,6 +284,7 @@ def rollout(
             control_s=control_s,
             render_s=render_s,
             sim_s=T / FPS,
+            cpu_s=cpu_s,
         )
     finally:
         scene.close()
@@ -287,8 +323,13 @@ def execute_reference(
             "control_seconds": ro.control_s,
             "render_seconds": ro.render_s,
             "real_time_factor": ro.sim_s / max(ro.control_s, 1e-9),
+            "control_cpu_seconds": ro.cpu_s,
+            "real_time_factor_cpu": ro.sim_s / max(ro.cpu_s, 1e-9),
         }
     )
+    own = getattr(controller, "metrics", None)
+    if callable(own):  # the controller's own numbers (QP solve times, phases, hand-overs)
+        metrics.update(own())
     modes = getattr(controller, "modes", None)
     if modes:
         metrics["pd_mode_fraction"] = float(np.mean([m == "pd" for m in modes]))

@@ -179,12 +179,15 @@ def add_chair(spec: mujoco.MjSpec, xy: tuple[float, float], *, yaw: float = 0.0,
         )
 
 
-BOX_SIZE = (0.26, 0.32, 0.22)
+# A small moving box. It was 22 cm tall: the G1 cannot get its palms low enough on the sides of a
+# box that low (deepest flat-footed squat, pelvis 0.37 m with the ankles at their dorsiflexion
+# limit: palm centres reach 0.19-0.21 m, above most of the face), so it could never squeeze it.
+BOX_SIZE = (0.26, 0.32, 0.30)
 BOX_MASS = 2.0
 
 
 def add_box(spec: mujoco.MjSpec, xy: tuple[float, float], *, yaw: float = 0.0, name: str = "box") -> None:
-    """A 2 kg cardboard box, 26 x 32 x 22 cm, on the floor."""
+    """A 2 kg cardboard moving box, 26 x 32 x 30 cm, on the floor."""
     body = spec.worldbody.add_body(name=name, pos=[xy[0], xy[1], BOX_SIZE[2] / 2], quat=yaw_quat(yaw))
     _free(body, name)
     _box(

@@ -1,0 +1,202 @@
+"""What the hands of a reference do with the objects: hold, touch a surface, or move freely.
+
+The reference's palms come from a human video scaled to the G1, so near an object they are only
+roughly where the object is: a wiping hand ends up inside the table top, a holding pair a few
+centimetres off the box. :func:`hand_intent` reads, per frame and hand, from the reference and the
+perceived objects (their poses at the start):
+
+* ``object_weight`` in [0, 1]: how close the palm is to an object (1 within 5 cm of its surface,
+  0 beyond 15 cm). Near objects the palm target stays in the world frame (where the object is);
+  away from them it moves with the robot's feet (re-anchored).
+* ``on_surface`` and ``surface_z``: the palm is over a surface (a table top) and at or below its
+  height + 6 cm: the target is put on the surface (the controller presses lightly).
+* ``hold``: the index of the object both hands hold (both closed, both palms within 12 cm of it),
+  -1 otherwise; the controller adds the object's weight and a squeeze to its dynamics.
+* ``grasp_pos``/``grasp_quat``/``grasp_weight``: for a two-handed hold of a box, palm targets on
+  the two side faces across the robot's left-right axis (fingers forward and down, palms facing the box):
+  a pre-grasp ``PREGRASP_M`` outside the faces from ``PREGRASP_S`` before the hands close, pressed
+  ``SQUEEZE_DEPTH_M`` into them from the close on, then carried by the reference's hand motion
+  (the lift); released outwards when the hands open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from exoactor.artifacts import SceneObject
+from exoactor.control.reference import ReferenceFrames
+from exoactor.geometry import quat_to_mat
+from exoactor.robot.g1 import constants as C
+
+F = NDArray[np.float64]
+
+NEAR_M = 0.05
+FAR_M = 0.15
+SURFACE_ABOVE_M = 0.06
+SURFACE_INSET_M = 0.02
+HOLD_M = 0.12
+HOLD_CLOSED = 0.5
+HOLDABLE_KINDS = ("graspable", "container")
+PREGRASP_S = 1.5
+PREGRASP_M = 0.07
+SQUEEZE_DEPTH_M = 0.02
+MOVE_IN_S = 0.4
+PALM_CENTRE = np.array([0.0385, 0.0, 0.0])  # the palm's centre in its body frame (the "<side>_palm" site)
+GRASP_BELOW_TOP_M = 0.06  # palm centre this far below a held box's top edge
+TOUCHABLE_KINDS = ("graspable", "container", "surface", "seat")
+
+
+def box_distance(p: F, o: SceneObject) -> float:
+    """Distance (m) from a point (3,) to an object's bounding box (0 inside)."""
+    R = quat_to_mat(np.asarray(o.quat, dtype=np.float64))
+    local = (np.asarray(p, dtype=np.float64) - o.pos) @ R
+    d = np.maximum(np.abs(local) - 0.5 * np.asarray(o.size), 0.0)
+    return float(np.linalg.norm(d))
+
+
+def surface_top(o: SceneObject) -> float:
+    """Height (m) of the top of a surface object's box."""
+    return float(o.pos[2] + 0.5 * o.size[2])
+
+
+def over_footprint(p: F, o: SceneObject, inset: float = 0.0) -> bool:
+    """Whether a point's xy lies over an object's footprint shrunk by ``inset``."""
+    R = quat_to_mat(np.asarray(o.quat, dtype=np.float64))
+    local = (np.asarray(p, dtype=np.float64) - o.pos) @ R
+    return bool(np.all(np.abs(local[:2]) <= 0.5 * np.asarray(o.size[:2]) - inset))
+
+
+@dataclass
+class HandIntent:
+    """Per-frame hand/object relations of a reference (see the module docstring).
+
+    Attributes:
+        object_weight: (T, 2); on_surface: (T, 2) bool; surface_z: (T, 2) (nan where not on one);
+        hold: (T,) index into ``objects`` of the held object (-1: none); objects: the objects used;
+        grasp_pos: (T, 2, 3), grasp_quat: (T, 2, 4), grasp_weight: (T, 2) object-grounded targets of
+        the palm centre (``PALM_CENTRE``).
+    """
+
+    object_weight: F
+    on_surface: NDArray[np.bool_]
+    surface_z: F
+    hold: NDArray[np.int64]
+    objects: list[SceneObject]
+    grasp_pos: F
+    grasp_quat: F
+    grasp_weight: F
+
+
+def hand_intent(rf: ReferenceFrames, objects: Sequence[SceneObject]) -> HandIntent:
+    """Hand/object relations of every frame of a reference (see the module docstring)."""
+    T = rf.n_frames
+    objs = [o for o in objects if o.kind in TOUCHABLE_KINDS]
+    weight = np.zeros((T, 2))
+    on_surface = np.zeros((T, 2), dtype=bool)
+    surface_z = np.full((T, 2), np.nan)
+    hold = np.full(T, -1, dtype=np.int64)
+    closed = C.hand_closure(rf.hand_joint_pos) > HOLD_CLOSED  # (T, 2)
+    for t in range(T):
+        for s in range(2):
+            p = rf.palm_pos[t, s]
+            if objs:
+                d = min(box_distance(p, o) for o in objs)
+                weight[t, s] = float(np.clip((FAR_M - d) / (FAR_M - NEAR_M), 0.0, 1.0))
+            for o in objs:
+                if o.kind == "surface" and over_footprint(p, o, SURFACE_INSET_M):
+                    top = surface_top(o)
+                    if p[2] < top + SURFACE_ABOVE_M:
+                        on_surface[t, s] = True
+                        surface_z[t, s] = top
+        if closed[t].all():
+            for i, o in enumerate(objects):
+                if o.kind in HOLDABLE_KINDS and all(box_distance(rf.palm_pos[t, s], o) < HOLD_M for s in range(2)):
+                    hold[t] = i
+                    break
+    # a hold lasts while both hands stay closed
+    for t in range(1, T):
+        if hold[t] < 0 and hold[t - 1] >= 0 and closed[t].all():
+            hold[t] = hold[t - 1]
+    gp, gq, gw = _box_grasps(rf, hold, list(objects))
+    return HandIntent(weight, on_surface, surface_z, hold, list(objects), gp, gq, gw)
+
+
+def _runs(x: NDArray[np.int64]) -> list[tuple[int, int, int]]:
+    """(start, end, value) runs of values >= 0."""
+    out, a = [], None
+    for t in range(len(x) + 1):
+        v = int(x[t]) if t < len(x) else -1
+        if a is not None and (t == len(x) or v != int(x[a])):
+            out.append((a, t, int(x[a])))
+            a = None
+        if a is None and v >= 0:
+            a = t
+    return out
+
+
+def _box_grasps(rf: ReferenceFrames, hold: NDArray[np.int64], objects: list[SceneObject]) -> tuple[F, F, F]:
+    """Palm targets on a held box's side faces (see the module docstring)."""
+    from exoactor.geometry import mat_to_quat, quat_to_yaw
+
+    T, fps = rf.n_frames, rf.fps
+    pos = rf.palm_pos.copy()
+    quat = rf.palm_quat.copy()
+    w = np.zeros((T, 2))
+    for a, b, i in _runs(hold):
+        o = objects[i]
+        R = quat_to_mat(np.asarray(o.quat, dtype=np.float64))
+        yaw = float(quat_to_yaw(rf.root_quat[a]))
+        fwd = np.array([np.cos(yaw), np.sin(yaw), 0.0])
+        lat = np.array([-fwd[1], fwd[0], 0.0])
+        axis = int(np.argmax(np.abs(R[:, :2].T @ lat)))
+        n_left = R[:, axis] * np.sign(R[:, axis] @ lat)
+        half = 0.5 * float(o.size[axis])
+        top = float(o.pos[2] + 0.5 * o.size[2])
+        x = fwd - np.array([0.0, 0.0, 1.0])  # fingers forward and down
+        x /= np.linalg.norm(x)
+        y = n_left - (n_left @ x) * x
+        y /= np.linalg.norm(y)
+        q = mat_to_quat(np.column_stack([x, y, np.cross(x, y)]))
+        mid_a = rf.palm_pos[a].mean(axis=0)
+        pre0 = max(0, a - int(PREGRASP_S * fps))
+        for s in range(2):
+            n = n_left if s == 0 else -n_left
+            face = o.pos + n * half
+            face[2] = top - GRASP_BELOW_TOP_M
+            for t in range(pre0, T):
+                if t < a:  # pre-grasp, then in
+                    g = float(np.clip((t - pre0) / max(0.5 * fps, 1), 0.0, 1.0))
+                    inward = float(np.clip((t - (a - MOVE_IN_S * fps)) / (MOVE_IN_S * fps), 0.0, 1.0))
+                    p = face + n * (PREGRASP_M - inward * (PREGRASP_M + SQUEEZE_DEPTH_M))
+                elif t < b:  # held: carried by the reference's hand motion
+                    g = 1.0
+                    p = face - n * SQUEEZE_DEPTH_M + (rf.palm_pos[t].mean(axis=0) - mid_a)
+                else:  # released: out, then back to the reference
+                    g = float(np.clip(1.0 - (t - b) / max(MOVE_IN_S * fps, 1), 0.0, 1.0))
+                    p = face + n * PREGRASP_M + (rf.palm_pos[b - 1].mean(axis=0) - mid_a)
+                if g <= w[t, s]:
+                    continue
+                w[t, s] = g
+                pos[t, s] = p
+                quat[t, s] = q
+    return pos, quat, w
+
+
+TOE_GAP_M = 0.04  # toes this far from a floor box's near face when lifting it
+SOLE_TOE_M = 0.09
+
+
+def stance_before(o: SceneObject, yaw: float) -> F | None:
+    """(2,) where the feet midpoint (sole centres) goes to lift a box from the floor facing ``yaw``:
+    centred on it, toes ``TOE_GAP_M`` from its near face; None for an object not on the floor."""
+    if o.pos[2] - 0.5 * o.size[2] > 0.1:
+        return None
+    u = np.array([np.cos(yaw), np.sin(yaw)])
+    R = quat_to_mat(np.asarray(o.quat, dtype=np.float64))
+    corners = np.array([R @ (0.5 * np.asarray(o.size) * np.array([sx, sy, 0.0])) for sx in (-1, 1) for sy in (-1, 1)])
+    extent = float(np.max(corners[:, :2] @ u))
+    return np.asarray(o.pos[:2] - (extent + TOE_GAP_M + SOLE_TOE_M) * u)

@@ -1,0 +1,93 @@
+"""Stance-controller targets from one frame of a reference, re-anchored onto the robot's feet.
+
+Balance-related targets (centre of mass, pelvis, torso, free hands) move with the robot's planted
+feet: each frame is mapped by the planar transform that takes the reference's planted feet of
+that frame onto the robot's (:class:`~exoactor.control.reference.Anchor`), so a drift before the
+hand-over or a shuffle the robot skipped does not turn into a lunge. Hands near objects keep their
+world targets (the objects did not move with the robot's drift), and hands on a surface are put
+on it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from exoactor.control.manipulation import PALM_CENTRE, HandIntent
+from exoactor.control.reference import Anchor, ReferenceFrames
+from exoactor.control.stance import HandTarget, StanceTargets
+
+F = NDArray[np.float64]
+
+MIN_COM_Z = 0.36  # m: below this the G1 is no longer squatting but sitting on its heels
+SURFACE_PRESS_M = 0.005  # palm target this far below the surface: keeps the hand in contact
+
+
+def planted_feet(rf: ReferenceFrames, smooth_s: float = 0.4) -> F:
+    """(T, 2, 3) where each reference foot was last planted (its next placement before the first),
+    smoothed over ``smooth_s`` so a shuffle moves the anchor gradually."""
+    T = rf.n_frames
+    out = rf.sole.copy()
+    for s in range(2):
+        idx = np.flatnonzero(rf.contact[:, s])
+        if len(idx) == 0:
+            continue
+        last = idx[np.clip(np.searchsorted(idx, np.arange(T), side="right") - 1, 0, len(idx) - 1)]
+        out[:, s] = rf.sole[last, s]
+    n = max(1, int(round(smooth_s * rf.fps)))
+    if n > 1:
+        k = np.ones(n) / n
+        for s in range(2):
+            for a in range(3):
+                x = np.pad(out[:, s, a], (n // 2, n - 1 - n // 2), mode="edge")
+                out[:, s, a] = np.convolve(x, k, mode="valid")
+    return out
+
+
+def frame_anchor(ref_feet: F, robot_feet: F) -> Anchor:
+    """The transform of one frame (see the module docstring)."""
+    return Anchor.between(ref_feet, robot_feet)
+
+
+def stance_targets(
+    rf: ReferenceFrames,
+    j: int,
+    anchor: Anchor,
+    intent: HandIntent | None = None,
+    *,
+    hand_weights: tuple[float, float] = (30.0, 3.0),
+    hands: bool = True,
+) -> StanceTargets:
+    """The stance targets of reference frame ``j`` under ``anchor``."""
+    j = int(np.clip(j, 0, rf.n_frames - 1))
+    com = anchor.point(rf.com[j])
+    com[2] = max(com[2], MIN_COM_Z)
+    t = StanceTargets(
+        com=com,
+        com_vel=anchor.vector(rf.velocity(rf.com, j)),
+        pelvis_pos=anchor.point(rf.root_pos[j]),
+        pelvis_quat=anchor.quat(rf.root_quat[j]),
+        torso_quat=anchor.quat(rf.torso_quat[j]),
+        posture=rf.joint_pos[j].copy(),
+    )
+    if not hands:
+        return t
+    for s in range(2):
+        pa = anchor.point(rf.palm_pos[j, s])
+        qa = anchor.quat(rf.palm_quat[j, s])
+        va = anchor.vector(rf.velocity(rf.palm_pos[:, s], j))
+        w = float(intent.object_weight[j, s]) if intent is not None else 0.0
+        pos = (1.0 - w) * pa + w * rf.palm_pos[j, s]
+        vel = (1.0 - w) * va + w * rf.velocity(rf.palm_pos[:, s], j)
+        if intent is not None and intent.on_surface[j, s]:
+            pos[2] = float(intent.surface_z[j, s]) - SURFACE_PRESS_M
+            vel[2] = 0.0
+        point = np.zeros(3)
+        if intent is not None and intent.grasp_weight[j, s] > 0:
+            g = float(intent.grasp_weight[j, s])
+            pos = (1.0 - g) * pos + g * intent.grasp_pos[j, s]
+            vel = (1.0 - g) * vel + g * rf.velocity(intent.grasp_pos[:, s], j)
+            qa = intent.grasp_quat[j, s] if g > 0.5 else qa
+            point = g * PALM_CENTRE
+        t.hands[s] = HandTarget(pos=pos, quat=qa, vel=vel, w_pos=hand_weights[0], w_rot=hand_weights[1], point=point)
+    return t

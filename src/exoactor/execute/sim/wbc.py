@@ -1,0 +1,434 @@
+"""The ``wbc`` execute provider: the locomotion policy while walking, a whole-body QP otherwise.
+
+The reference is cut into phases from the motion itself (:mod:`exoactor.control.phases`):
+walking segments run holosoma's locomotion policy along the reference root path (as
+``loco+arms``); stance segments (squat, reach, wipe, sweep, lift, place, sit) and step-overs run
+the task-space inverse-dynamics QP (:mod:`exoactor.control.stance`, :mod:`exoactor.control.stepping`)
+at 100 Hz between the physics steps.
+
+A hand-over from walking to the QP: the reference clock waits while the policy walks the robot to
+the segment's foot placement (``approach``, at most ``approach_s``), stands still with a zero
+command (``settle``: both feet down), then the two controllers' joint torques are blended over
+``blend_s`` (>= 0.2 s; exact in torque, see :mod:`exoactor.control.actuation`). The stance
+targets are re-anchored onto the robot's feet at every frame (:mod:`exoactor.control.targets`).
+Back to walking: blended the other way with a zero velocity command, both feet down.
+
+Contacts beyond the feet: the seat, once the pelvis or thighs touch it while the reference sits;
+a held object's weight and a squeeze at the palms while the reference holds it with both hands
+(:mod:`exoactor.control.manipulation`). Objects are the task's objects at their start poses.
+
+Events: ``phase`` (the segments), ``handover`` (walk->stance/step and back, with the anchor
+correction), ``seat`` (on/off), ``hold`` (on/off), ``qp_infeasible`` (the QP failed: damped safe
+stance for that tick), ``reference_rejected``. Metrics: QP solve time (median, p99), the
+fraction of time under each mode, the number of fallbacks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from exoactor.artifacts import Execution, HumanMotion, RobotMotion, SceneObject
+from exoactor.errors import InputError, missing_package
+from exoactor.execute.sim.path_follower import PathFollower
+from exoactor.execute.sim.rollout import FPS, execute_reference
+from exoactor.execute.sim.walking import UPPER, Walker
+from exoactor.geometry import quat_to_yaw
+from exoactor.robot.g1 import constants as C
+from exoactor.stages import EXECUTE, StageContext
+
+F = NDArray[np.float64]
+
+
+@dataclass(frozen=True, kw_only=True)
+class WbcOptions:
+    """Options of the ``wbc`` provider (see the module docstring)."""
+
+    output: str = "torque"  # "torque" | "pd" (PD + feed-forward)
+    qp_hz: float = 100.0
+    blend_s: float = 0.3
+    approach_s: float = 2.5
+    approach_tol_m: float = 0.12  # the policy walks this close; QP steps place the feet from there
+    approach_min_m: float = 0.2  # closer than this, the QP steps alone place the feet
+    settle_s: float = 0.3
+    squeeze_n: float = 35.0
+    checkpoint: str = "ppo"
+
+    def __post_init__(self) -> None:
+        if self.output not in ("torque", "pd"):
+            raise InputError(f"wbc: output must be 'torque' or 'pd', not {self.output!r}")
+        if self.blend_s < 0.2:
+            raise InputError(f"wbc: blend_s must be at least 0.2 s (got {self.blend_s})")
+        if not 50.0 <= self.qp_hz <= 200.0 or (200.0 / self.qp_hz) % 1:
+            raise InputError(f"wbc: qp_hz must be 50, 100 or 200 (got {self.qp_hz})")
+
+
+def check_reference(rm: RobotMotion) -> list[dict[str, Any]]:
+    """Reject a reference no controller can start from (NaN); report what it cannot follow."""
+    for name in ("root_pos", "root_quat", "joint_pos", "hand_joint_pos"):
+        a = np.asarray(getattr(rm, name))
+        if not np.all(np.isfinite(a)):
+            bad = np.flatnonzero(~np.isfinite(a.reshape(len(a), -1)).all(axis=1))
+            raise InputError(f"wbc: the reference's {name} is not finite at {len(bad)} frames (first: {bad[0]})")
+    events: list[dict[str, Any]] = []
+    lo, hi = C.JOINT_LIMITS[:, 0], C.JOINT_LIMITS[:, 1]
+    beyond = (rm.joint_pos < lo - 0.05) | (rm.joint_pos > hi + 0.05)
+    if beyond.any():
+        j = np.flatnonzero(beyond.any(axis=0))
+        events.append(
+            {
+                "type": "reference_beyond_limits",
+                "frames": int(beyond.any(axis=1).sum()),
+                "joints": [C.JOINT_NAMES[i] for i in j[:5]],
+            }
+        )
+    if rm.n_frames > 1:
+        jump = np.linalg.norm(np.diff(rm.root_pos, axis=0), axis=1) * rm.fps
+        if jump.max() > 4.0:
+            events.append(
+                {"type": "reference_root_jump", "t": float(np.argmax(jump) / rm.fps), "speed_m_s": float(jump.max())}
+            )
+    return events
+
+
+class WbcController:
+    """Walking policy + stance/stepping QP (see the module docstring)."""
+
+    name = "wbc"
+
+    def __init__(self, objects: list[SceneObject] | None = None, actions: list[str] | None = None, **options: Any):
+        self.opts = WbcOptions(**options)
+        self.objects = list(objects or [])
+        self.actions = actions
+        self.walker = Walker(self.opts.checkpoint)
+
+    # --- setup --------------------------------------------------------------------------------
+
+    def setup(self, model: Any, data: Any, rm: RobotMotion) -> None:
+        from exoactor.control.actuation import JointActuation, JointCommand
+        from exoactor.control.dynamics import RobotDynamics
+        from exoactor.control.manipulation import hand_intent
+        from exoactor.control.phases import detect_phases
+        from exoactor.control.reference import reference_frames
+        from exoactor.control.stance import StanceConfig, StanceController
+        from exoactor.control.stepping import plan_steps
+        from exoactor.control.targets import planted_feet
+        from exoactor.execute.sim.wbc_scene import SceneContacts
+
+        self.rm = rm
+        self.pending = check_reference(rm)
+        self.dyn = RobotDynamics(model, data)
+        self.actuation = JointActuation(model, self.dyn.act)
+        self.walker.setup(model)
+        self.follower = PathFollower(rm.root_pos, rm.root_quat)
+        self.rf = reference_frames(rm)
+        self.phases = detect_phases(self.rf, self.objects, self.actions)
+        self.intent = hand_intent(self.rf, self.objects)
+        self.ref_feet = planted_feet(self.rf)
+        self.step_plans = {
+            g.start: plan_steps(self.rf, g.start, g.end, self.ref_feet, self.objects)
+            for g in self.phases.segments
+            if g.kind == "step"
+        }
+        self.stance = StanceController(self.dyn, StanceConfig(output=self.opts.output))
+        self.scene = SceneContacts(model, data, self.objects)
+        self.JointCommand = JointCommand
+        self.pending.append({"type": "phase", "segments": self.phases.summary(), "notes": self.phases.notes})
+        self.j = 0  # the reference clock (frame)
+        self.ticks = 0  # control steps so far
+        self.mode = "walk"
+        self.mode_t = 0  # control steps in the current mode
+        self.seg = self.phases.segment_at(0)
+        self.alpha = 0.0  # share of the QP in the joint torque
+        self.robot_feet: F | None = None
+        self.walk_cmd = JointCommand.pd(C.DEFAULT_JOINT_POS, self.walker.kp, self.walker.kd)
+        self.qp_cmd: Any = None
+        self.qp_every = int(round(200.0 / self.opts.qp_hz))
+        self.hold_on = -1
+        self.modes: list[str] = []
+        self.commands: list[F] = []
+        self.fallbacks = 0
+        self.stepper: Any = None
+        self.approach_time = 0
+
+    @property
+    def clock_delay_s(self) -> float:
+        """How far the reference clock lags the episode's (approach, settle, blends, slow steps)."""
+        return max(0, self.ticks - self.j) / FPS
+
+    # --- the 50 Hz loop -----------------------------------------------------------------------
+
+    def control(self, k: int, model: Any, data: Any) -> list[dict[str, Any]]:
+        events, self.pending = self.pending, []
+        T = self.rf.n_frames
+        seg = self.phases.segment_at(min(self.j, T - 1))
+        pos, quat = self.walker.pose(data)
+        yaw = float(quat_to_yaw(quat))
+        cmd = np.zeros(3)
+        upper = self.rm.joint_pos[min(self.j, T - 1), UPPER]
+        advance = True
+        if self.mode == "walk":
+            if seg.kind != "walk" and self.j < T:
+                target, _ = self._placement(seg)
+                far = float(np.linalg.norm(self.scene.feet_midpoint()[:2] - target)) > self.opts.approach_min_m
+                self._switch("approach" if far else "settle", seg)
+                self.approach_time = 0
+                events.append({"type": "approach" if far else "stop", "segment": seg.kind, "start_s": seg.start / FPS})
+                advance = False
+            else:
+                cmd = self.follower.command(self.j, pos, yaw)
+        if self.mode == "approach":
+            advance = False
+            target, target_yaw = self._placement(self.seg)
+            feet = self.scene.feet_midpoint()
+            cmd = self.follower.command_to(feet, yaw, target, target_yaw, tol=self.opts.approach_tol_m)
+            if not cmd.any() or self.mode_t >= self.opts.approach_s * FPS:
+                err = float(np.linalg.norm(feet[:2] - target))
+                events.append({"type": "approach_done", "error_m": round(err, 3), "timeout": bool(cmd.any())})
+                self.approach_time += self.mode_t
+                self._switch("settle", self.seg)
+                cmd = np.zeros(3)
+            upper = self.rm.joint_pos[min(self.seg.start, T - 1), UPPER]
+        if self.mode == "settle":
+            advance = False
+            upper = self.rm.joint_pos[min(self.seg.start, T - 1), UPPER]
+            if self.mode_t >= self.opts.settle_s * FPS and self.scene.both_feet_down():
+                target, _ = self._placement(self.seg)
+                err = float(np.linalg.norm(self.scene.feet_midpoint()[:2] - target))
+                if err > 2.0 * self.opts.approach_min_m and self.approach_time < self.opts.approach_s * FPS:
+                    self._switch("approach", self.seg)  # the robot drifted while stopping: once more
+                else:
+                    events += self._handover_in()
+        if self.mode in ("blend_in", "stance", "step"):
+            advance = self.mode != "blend_in" and (self.mode != "step" or self.stepper.done)
+            events += self._stance_tick(data)
+        if self.mode == "blend_out":
+            advance = False
+            self.alpha = max(0.0, self.alpha - 1.0 / (self.opts.blend_s * FPS))
+            if self.alpha <= 0.0:
+                self._switch("walk", self.phases.segment_at(min(self.j, T - 1)))
+                self.follower.walking = False
+        # the walking policy runs in every mode (its output is blended or ignored under the QP)
+        target, used = self.walker.targets(data, cmd, upper)
+        self.walk_cmd = self.JointCommand.pd(target, self.walker.kp, self.walker.kd)
+        if self.alpha <= 0.0 or self.qp_cmd is None:
+            self.actuation.apply(data, self.walk_cmd)
+        data.ctrl[C.NUM_JOINTS : C.NUM_JOINTS + 14] = self.rm.hand_joint_pos[min(self.j, T - 1)].reshape(-1)
+        if advance and self.j < T:
+            self.j += 1
+        self.ticks += 1
+        self.mode_t += 1
+        self.modes.append(self.mode)
+        self.commands.append(used)
+        return events
+
+    def physics_step(self, i: int, model: Any, data: Any) -> list[dict[str, Any]]:
+        """The QP between physics steps (at ``qp_hz``), blended with the walking command."""
+        if self.alpha <= 0.0 or self.mode not in ("blend_in", "stance", "step", "blend_out"):
+            return []
+        if i % self.qp_every:
+            return []
+        events: list[dict[str, Any]] = []
+        dt = self.qp_every * model.opt.timestep
+        if self.stepper is not None and self.mode in ("blend_in", "step", "blend_out"):
+            targets = self.stepper.targets(self.stance, dt if self.mode == "step" else 0.0, self.scene.feet_down())
+        else:
+            targets = self._targets_now()
+        self.scene.apply_payload(self.stance, targets, self.hold_on, self.opts.squeeze_n)
+        out = self.stance.step(targets, dt)
+        if out.fallback:
+            self.fallbacks += 1
+            if self.fallbacks == 1 or self.fallbacks % 50 == 0:
+                events.append(
+                    {
+                        "type": "qp_infeasible",
+                        "status": out.result.status,
+                        "fallback": "damped_stance",
+                        "count": self.fallbacks,
+                    }
+                )
+        self.qp_cmd = out.command
+        cmd = self.JointCommand.blend(self.walk_cmd, out.command, self.alpha)
+        self.actuation.apply(data, cmd)
+        return events
+
+    # --- modes --------------------------------------------------------------------------------
+
+    def _switch(self, mode: str, seg: Any) -> None:
+        self.mode, self.seg, self.mode_t = mode, seg, 0
+
+    def _placement(self, seg: Any) -> tuple[F, float]:
+        """Where the robot's feet midpoint and heading must be for a segment: the reference's
+        planted feet at its anchor frame, or the step plan's approach before an obstacle."""
+        from exoactor.control.reference import feet_yaw
+
+        if seg.kind == "step":
+            plan = self.step_plans[seg.start]
+            return plan.approach_xy, plan.approach_yaw
+        f = min(seg.anchor, self.rf.n_frames - 1)
+        mid, yaw = self.ref_feet[f, :, :2].mean(axis=0), feet_yaw(self.rf.foot_quat[f])
+        held = self.intent.hold[seg.start : seg.end]
+        if (held >= 0).any():  # a box on the floor is held: stand square to it, toes near its face
+            from exoactor.control.manipulation import stance_before
+
+            placed = stance_before(self.objects[int(held[held >= 0][0])], yaw)
+            if placed is not None:
+                return placed, yaw
+        return mid, yaw
+
+    def _handover_in(self) -> list[dict[str, Any]]:
+        from exoactor.control.stepping import anchored_footholds, chain, placement_plan
+        from exoactor.control.targets import frame_anchor
+
+        soles = np.stack([self.dyn.sole_point(s, self.dyn.soles[s].centre) for s in range(2)])
+        self.robot_feet = soles
+        target, yaw = self._placement(self.seg)
+        self.stance.set_stance(True, True)
+        self.stance.reset()
+        self.alpha = 0.0
+        self.qp_cmd = None
+        width = float(np.clip(np.linalg.norm(soles[0, :2] - soles[1, :2]), 0.18, 0.26))
+        plan = placement_plan(soles, target, yaw, width)  # short QP steps onto the placement
+        if self.seg.kind == "step":
+            steps = self.step_plans[self.seg.start]
+            if steps.obstacle is None:  # footholds from the reference, moved onto the robot's feet
+                steps = anchored_footholds(steps, frame_anchor(self.ref_feet[self.seg.start], soles))
+            plan = steps if plan is None else chain(plan, steps)
+        self.stepper = None if plan is None else self._stepper(plan)
+        self._switch("blend_in", self.seg)
+        err = float(np.linalg.norm(soles[:, :2].mean(axis=0) - target))
+        return [
+            {
+                "type": "handover",
+                "to": self.seg.kind,
+                "placement_error_m": round(err, 3),
+                "placement_steps": 0 if plan is None else len(plan.footholds),
+            }
+        ]
+
+    @staticmethod
+    def _stepper(plan: Any) -> Any:
+        from exoactor.control.stepping import Stepper
+
+        return Stepper.from_plan(plan)
+
+    def _stance_tick(self, data: Any) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        T = self.rf.n_frames
+        if self.mode == "blend_in":
+            self.alpha = min(1.0, self.alpha + 1.0 / (self.opts.blend_s * FPS))
+            if self.alpha >= 1.0:
+                self._switch("step" if self.stepper is not None else "stance", self.seg)
+        if self.mode == "step" and self.stepper.done:
+            self.robot_feet = np.stack([self.dyn.sole_point(s, self.dyn.soles[s].centre) for s in range(2)])
+            if self.stepper.aborted and not getattr(self.stepper, "reported", False):
+                self.stepper.reported = True
+                events.append({"type": "steps_aborted", "reason": self.stepper.aborted})
+            if self.seg.kind == "step":
+                if self.j < self.seg.end:  # the stepping took its own time; skip the reference's step frames
+                    self.j = self.seg.end
+                    events.append({"type": "steps_done"})
+            else:
+                err = float(np.linalg.norm(self.robot_feet[:, :2].mean(axis=0) - self._placement(self.seg)[0]))
+                events.append({"type": "placed", "error_m": round(err, 3)})
+                self.stepper = None
+                self.stance.reset()
+                self._switch("stance", self.seg)
+        if self.mode in ("stance", "step") and self.j >= self.seg.end and self.j < T:
+            nxt = self.phases.segment_at(self.j)
+            if nxt.kind == "walk" and self.scene.both_feet_down():
+                self._switch("blend_out", nxt)
+                self.walker.policy.reset()
+                events.append({"type": "handover", "to": "walk"})
+            elif nxt.kind != "walk":
+                self.seg = nxt
+        # seat and hold contacts follow the reference and the touches
+        j = min(self.j, T - 1)
+        if self.mode == "stance":
+            events += self.scene.update_seat(self.stance, bool(self.phases.seated[j : j + 25].any()))
+        hold = int(self.intent.hold[j])
+        if hold != self.hold_on:
+            events.append({"type": "hold", "object": self.objects[hold].name if hold >= 0 else None})
+            self.hold_on = hold
+        return events
+
+    def _targets_now(self) -> Any:
+        from exoactor.control.targets import frame_anchor, stance_targets
+
+        j = min(self.j, self.rf.n_frames - 1)
+        if self.mode == "blend_in":
+            j = min(self.seg.start, self.rf.n_frames - 1)
+        anchor = frame_anchor(self.ref_feet[j], self.robot_feet)
+        return stance_targets(self.rf, j, anchor, self.intent)
+
+    def metrics(self) -> dict[str, Any]:
+        from exoactor.control.tsid import solve_stats
+
+        modes = np.array(self.modes)
+        out: dict[str, Any] = {
+            "wbc": {
+                "mode_fraction": {m: float(np.mean(modes == m)) for m in sorted(set(self.modes))},
+                "qp_fallbacks": self.fallbacks,
+                "clock_delay_s": self.clock_delay_s,
+                "output": self.opts.output,
+                "qp_hz": self.opts.qp_hz,
+            }
+        }
+        out.update(solve_stats(self.stance.qp.solve_times))
+        return out
+
+
+@EXECUTE.register(
+    "wbc",
+    requires=("mujoco", "onnxruntime", "daqp"),
+    offline=True,
+    description="locomotion policy while walking; whole-body QP (TSID) for stance, squats, seats, lifts and step-overs",
+)
+class Wbc:
+    """Whole-body control (see the module docstring).
+
+    Options: ``output`` ("torque" | "pd"), ``qp_hz`` (100), ``blend_s`` (0.3), ``approach_s`` (4),
+    ``squeeze_n`` (35), ``checkpoint`` ("ppo"), ``video`` (True), ``width``/``height`` (320x240).
+    """
+
+    def __init__(self, video: bool = True, width: int = 320, height: int = 240, **options: Any) -> None:
+        if width < 16 or height < 16:
+            raise InputError(f"wbc: video size {width}x{height} is too small")
+        self.video, self.width, self.height = bool(video), int(width), int(height)
+        try:
+            WbcOptions(**options)
+        except TypeError as e:
+            raise InputError(f"wbc: {e}") from None
+        self.options = options
+
+    def execute(self, robot: RobotMotion, human: HumanMotion | None, ctx: StageContext) -> Execution:
+        try:
+            import daqp  # noqa: F401
+            import mujoco  # noqa: F401
+        except ImportError as e:
+            raise missing_package(e.name or "mujoco", "sim", "wbc") from None
+        objects = task_objects(ctx.scene, ctx.seed)
+        actions = plan_actions(robot)
+        ctrl = WbcController(objects, actions, **self.options)
+        return execute_reference(robot, ctrl, ctx, video=self.video, width=self.width, height=self.height)
+
+
+def task_objects(scene: str | None, seed: int) -> list[SceneObject]:
+    """The task's objects at their start poses (what perception reports; [] without a scene)."""
+    if scene is None:
+        return []
+    from exoactor.sim.scene import build_scene
+
+    with build_scene(scene, seed, with_robot=False) as s:
+        return s.objects()
+
+
+def plan_actions(robot: RobotMotion) -> list[str] | None:
+    """The plan's atomic actions when the retargeter kept them in ``extra`` (``plan_steps``)."""
+    steps = robot.extra.get("plan_steps") or (robot.extra.get("plan") or {}).get("steps")
+    if not steps:
+        return None
+    return [str(s.get("action")) for s in steps if isinstance(s, dict)]

@@ -1,0 +1,125 @@
+"""The simulated scene as the whole-body controller's contacts: floor, seats, held objects.
+
+:class:`SceneContacts` reads the MuJoCo scene the controller runs in: which feet touch the floor,
+whether the pelvis or thighs touch a seat (and the seat's surface height), and the mass of an
+object the hands hold. Object poses come from the task's objects at their start (what perception
+reports); only contacts and masses are read from the simulator, as a robot's force sensing and an
+object database would give them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from exoactor.artifacts import SceneObject
+from exoactor.control.stance import StanceController, StanceTargets, payload_forces
+from exoactor.robot.g1 import constants as C
+
+F = NDArray[np.float64]
+
+SITTING_BODIES = (
+    "pelvis",
+    "left_hip_pitch_link",
+    "right_hip_pitch_link",
+    "left_hip_roll_link",
+    "right_hip_roll_link",
+    "left_hip_yaw_link",
+    "right_hip_yaw_link",
+)
+HOLD_RAMP_S = 0.5
+
+
+class SceneContacts:
+    """Contacts of the robot with the floor, seats and held objects in a compiled scene."""
+
+    def __init__(self, model: Any, data: Any, objects: list[SceneObject]) -> None:
+        import mujoco
+
+        self.model, self.data = model, data
+        self.objects = objects
+        self.floor = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_GEOM, "floor")
+        root = model.body(C.ROOT_BODY).id
+        robot = [g for g in range(model.ngeom) if model.body_rootid[model.geom_bodyid[g]] == root]
+        feet = [model.body(b).id for b in ("left_ankle_roll_link", "right_ankle_roll_link")]
+        self.foot_geoms = [frozenset(g for g in robot if model.geom_bodyid[g] == f) for f in feet]
+        sit = {model.body(b).id for b in SITTING_BODIES}
+        self.sitting_geoms = frozenset(g for g in robot if model.geom_bodyid[g] in sit)
+        self.seat_geoms: frozenset[int] = frozenset()
+        self.seat_top: float | None = None
+        for o in objects:
+            if o.kind != "seat":
+                continue
+            ids = [g for g in range(model.ngeom) if model.geom(g).name.startswith(f"{o.name}_seat")]
+            if ids:
+                self.seat_geoms = frozenset(ids)
+                mujoco.mj_kinematics(model, data)
+                self.seat_top = float(max(data.geom_xpos[g][2] + model.geom_size[g][2] for g in ids))
+        self.object_bodies = {o.name: model.body(o.name).id for o in objects if _has_body(model, o.name)}
+        self.hold_since: float | None = None
+        self.feet_idx = feet
+
+    # --- queries ------------------------------------------------------------------------------
+
+    def _touching(self, a: frozenset[int], b: frozenset[int] | int) -> bool:
+        bset = frozenset([b]) if isinstance(b, int) else b
+        for c in self.data.contact[: self.data.ncon]:
+            g1, g2 = int(c.geom1), int(c.geom2)
+            if (g1 in a and g2 in bset) or (g2 in a and g1 in bset):
+                return True
+        return False
+
+    def feet_down(self) -> list[bool]:
+        return [self._touching(f, self.floor) for f in self.foot_geoms]
+
+    def both_feet_down(self) -> bool:
+        return all(self.feet_down())
+
+    def feet_midpoint(self) -> F:
+        """(3,) midpoint of the two ankle bodies (the sole centres are 4 cm ahead of them)."""
+        p = 0.5 * (self.data.xpos[self.feet_idx[0]] + self.data.xpos[self.feet_idx[1]])
+        R = self.data.xmat[self.feet_idx[0]].reshape(3, 3)
+        return np.asarray(p + R @ np.array([0.04, 0.0, 0.0]))
+
+    def seated(self) -> bool:
+        return bool(self.seat_geoms) and self._touching(self.sitting_geoms, self.seat_geoms)
+
+    # --- contacts of the stance controller ----------------------------------------------------
+
+    def update_seat(self, stance: StanceController, ref_seated: bool) -> list[dict[str, Any]]:
+        """Rest on the seat once touched while the reference sits; get up when it stands."""
+        if self.seat_top is None:
+            return []
+        low = float(stance.dyn.body_pos(stance.dyn.root_body)[2]) < self.seat_top + 0.3
+        if stance.seat is None and ref_seated and low and self.seated():
+            stance.set_seat(self.seat_top)
+            return [{"type": "seat", "on": True, "height_m": round(self.seat_top, 3)}]
+        if stance.seat is not None and not ref_seated:
+            stance.set_seat(None)
+            return [{"type": "seat", "on": False}]
+        return []
+
+    def apply_payload(self, stance: StanceController, targets: StanceTargets, hold: int, squeeze: float) -> None:
+        """A held object's weight and the squeeze reaction at the palms (ramped in over 0.5 s)."""
+        if hold < 0 or hold >= len(self.objects) or self.objects[hold].name not in self.object_bodies:
+            self.hold_since = None
+            return
+        t = float(self.data.time)
+        if self.hold_since is None:
+            self.hold_since = t
+        ramp = float(np.clip((t - self.hold_since) / HOLD_RAMP_S, 0.0, 1.0))
+        body = self.object_bodies[self.objects[hold].name]
+        mass = float(self.model.body_subtreemass[body])
+        dyn = stance.dyn
+        centre = 0.5 * (dyn.body_pos(dyn.palm_bodies[0]) + dyn.body_pos(dyn.palm_bodies[1]))
+        targets.payload = payload_forces(dyn, ramp * mass, ramp * squeeze, centre)
+        targets.payload_mass = ramp * mass
+        targets.payload_com = centre
+
+
+def _has_body(model: Any, name: str) -> bool:
+    import mujoco
+
+    return mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, name) >= 0
