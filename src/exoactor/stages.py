@@ -248,6 +248,7 @@ STAGE_LIST: tuple[StageSpec, ...] = (
         modules=(
             "exoactor.execute.sim.kinematic",
             "exoactor.execute.sim.loco_arms",
+            "exoactor.execute.sim.wbc",
             "exoactor.execute.sim.wbt",
             "exoactor.execute.real.sonic.provider",
             "exoactor.execute.real.unitree.provider",
