@@ -212,7 +212,7 @@ class Run:
         try:
             for stage in ORDER:
                 current = stage
-                self._run_stage(stage)
+                self.run_stage(stage)
                 if stop is not None and stage == stop:
                     break
         except ExoActorError as e:
@@ -228,7 +228,8 @@ class Run:
         self.write_metrics()
         return self.records
 
-    def _run_stage(self, stage: str) -> None:
+    def run_stage(self, stage: str) -> None:
+        """Run one stage (its inputs must be done), reusing a finished record or the cache."""
         key = self.stage_key(stage)
         rec = self._load_record(stage, key)
         if rec is not None:

@@ -1,0 +1,167 @@
+"""Streamed runs with stand-in providers and a stand-in robot: order, timing, closed-loop retries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from exoactor.artifacts import Camera, Execution, Observation, RobotMotion
+from exoactor.artifacts.io import read_json
+from exoactor.config import RunConfig
+from exoactor.pipeline import Run
+from exoactor.pipeline.stream import StreamedRun, StreamOptions
+
+FAKES = {
+    "perceive": "none",
+    "plan": "rules",
+    "embody": "t_embody",
+    "imagine": "t_imagine",
+    "body": "t_body",
+    "hands": "t_hands",
+    "retarget": "t_retarget",
+    "execute": "t_execute",
+}
+
+
+@dataclass
+class _Verdict:
+    kind: str
+    ok: bool | None
+
+    def reason(self) -> str:
+        return f"{self.kind}: {'met' if self.ok else 'missed'}"
+
+
+class FakeRobot:
+    """Plays appended references frame by frame at 50 Hz; misses the expectations it is told to."""
+
+    fps = 50.0
+
+    def __init__(self, view: Path, misses: int = 0) -> None:
+        self.refs: list[RobotMotion] = []
+        self.k = 0  # frame in the current reference
+        self.steps = 0
+        self.done = 0
+        self.moved = 0
+        self.misses = misses
+        self.view = view
+        self.checked: list[list[str]] = []
+
+    def append(self, robot, human) -> None:
+        assert human is not None and robot.n_frames == human.n_frames
+        self.refs.append(robot)
+
+    def step(self) -> bool:
+        self.steps += 1
+        if self.done < len(self.refs):
+            self.k += 1
+            self.moved += 1
+            if self.k >= self.refs[self.done].n_frames:
+                self.done, self.k = self.done + 1, 0
+            return True
+        return False
+
+    def time_s(self) -> float:
+        return self.steps / self.fps
+
+    def finished_segments(self) -> int:
+        return self.done
+
+    def check(self, expect):
+        self.checked.append([e.kind for e in expect])
+        ok = self.misses <= 0
+        self.misses -= 1
+        return [_Verdict(e.kind, ok) for e in expect]
+
+    def observe(self) -> Observation:
+        return Observation.load(self.view)
+
+    def finish(self) -> Execution:
+        T = max(self.moved, 1)
+        return Execution(fps=50.0, time=np.arange(T) / 50.0, root_pos=np.zeros((T, 3)),
+                         root_quat=np.tile([1.0, 0, 0, 0], (T, 1)), joint_pos=np.zeros((T, 29)),
+                         hand_joint_pos=np.zeros((T, 2, 7)), controller="fake", kinematic=True, success=None)  # fmt: skip
+
+
+@pytest.fixture()
+def view(fake_plugins: Path) -> Path:
+    yy, xx = np.mgrid[0:64, 0:80]
+    img = np.stack([xx * 3, yy * 3, xx + yy], -1).astype(np.uint8)
+    Observation(image=img, camera=Camera.from_fovy(80, 64, 50.0)).save(fake_plugins / "view.png")
+    return fake_plugins / "view.png"
+
+
+def _run(view: Path, tmp: Path) -> Run:
+    config = RunConfig(
+        instruction="pick up the bottle and put it in the basket",
+        image=str(view),
+        options={"imagine": {"n_frames": 8}},
+        checks=False,
+    ).with_providers(**FAKES)
+    return Run.create(config, tmp / "runs")
+
+
+def test_open_loop_streams_every_segment_in_order_and_measures_first_motion(view: Path, tmp_path: Path) -> None:
+    run = _run(view, tmp_path)
+    robot = FakeRobot(view)
+    rec = StreamedRun(run, lambda: robot, StreamOptions(workers="inline", realtime=False)).execute()
+    # the rules plan of pick-and-place has 4 segments; each became one reference, played in order
+    assert [s["segment"] for s in rec.segments] == [0, 1, 2, 3]
+    assert len(robot.refs) == 4 and robot.done == 4
+    assert robot.moved == sum(r.n_frames for r in robot.refs)
+    assert rec.time_to_first_motion_s is not None and 0 < rec.time_to_first_motion_s < rec.wall_s
+    assert rec.video_s == pytest.approx(4 * 0.8)  # 8 frames at 10 fps per segment
+    assert not rec.attempts and robot.checked == []  # open loop: nothing judged
+    out = read_json(run.dir / "stream.json")
+    assert out["time_to_first_motion_s"] == rec.time_to_first_motion_s and out["stalls_after_first_segment"] == 0
+    seg_dirs = sorted(p.name for p in (run.dir / "segments").iterdir())
+    assert seg_dirs == ["00-0", "01-0", "02-0", "03-0"]
+    assert (run.dir / "segments" / "01-0" / "robot_motion.npz").is_file()
+    assert [s.action for s in read_plan(run.dir / "segments" / "01-0")] == ["bend", "reach", "grasp", "lift"]
+    assert (run.dir / "execution.npz").is_file()
+
+
+def read_plan(d: Path):
+    from exoactor.artifacts import Plan
+
+    return Plan.load(d / "plan.json").steps
+
+
+def test_closed_loop_reimagines_a_missed_segment_from_a_new_view(view: Path, tmp_path: Path) -> None:
+    run = _run(view, tmp_path)
+    robot = FakeRobot(view, misses=1)  # the first judged segment misses once
+    opts = StreamOptions(workers="inline", realtime=False, closed_loop=True, retries=1)
+    rec = StreamedRun(run, lambda: robot, opts).execute()
+    assert [a["ok"] for a in rec.attempts][:2] == [False, True]
+    assert rec.attempts[0]["segment"] == 0 and rec.attempts[1]["segment"] == 0 and rec.attempts[1]["attempt"] == 1
+    assert [e["type"] for e in rec.events].count("reimagine") == 1
+    assert (run.dir / "segments" / "reobserve-00-1" / "human_view.png").is_file()
+    assert (run.dir / "segments" / "00-1" / "video.mp4").is_file()  # the second attempt is kept beside the first
+    assert (run.dir / "segments" / "00-0" / "video.mp4").is_file()
+    # the re-imagination performs the whole plan again from segment 0: 1 + 4 references in all
+    assert len(robot.refs) == 5 and robot.done == 5
+    assert all(a["ok"] for a in rec.attempts[1:]) and len(rec.attempts) == 5
+
+
+def test_closed_loop_gives_up_after_its_retries(view: Path, tmp_path: Path) -> None:
+    run = _run(view, tmp_path)
+    robot = FakeRobot(view, misses=10)
+    rec = StreamedRun(
+        run, lambda: robot, StreamOptions(workers="inline", realtime=False, closed_loop=True, retries=2)
+    ).execute()
+    seg0 = [a for a in rec.attempts if a["segment"] == 0]
+    assert [a["attempt"] for a in seg0] == [0, 1, 2] and not any(a["ok"] for a in seg0)
+    assert robot.done == len(robot.refs)  # the run went on after the last retry
+
+
+def test_worker_processes_give_the_same_segments(view: Path, tmp_path: Path) -> None:
+    run = _run(view, tmp_path)
+    robot = FakeRobot(view)
+    rec = StreamedRun(run, lambda: robot, StreamOptions(workers="process", realtime=True)).execute()
+    assert [s["segment"] for s in rec.segments] == [0, 1, 2, 3] and robot.done == 4
+    assert rec.warm_up_s > 0 and rec.time_to_first_motion_s is not None
+    # real time: the robot's clock never ran ahead of the wall clock
+    assert rec.wall_s >= robot.time_s() - 0.05
