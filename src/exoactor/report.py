@@ -53,6 +53,80 @@ def _png_of(fig: Any) -> str:
     return f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
 
 
+def stream_section(run_dir: Path) -> list[str]:
+    """A streamed run: time to first motion, stalls, each segment's timeline, the closed loop's attempts."""
+    p = run_dir / "stream.json"
+    if not p.is_file():
+        return []
+    try:
+        st = read_json(p)
+    except ExoActorError:
+        return []
+    ttfm = st.get("time_to_first_motion_s")
+    head = (
+        f"<h2>Streaming</h2><p>time to first motion <b>{'-' if ttfm is None else f'{ttfm:.2f} s'}</b>"
+        f" (from the instruction, pipeline warm; warm-up {st.get('warm_up_s', 0):.1f} s) · stalls "
+        f"{len(st.get('stalls', []))} ({st.get('stall_s', 0):.2f} s; after the first segment: "
+        f"{st.get('stalls_after_first_segment', 0)}) · compute per second of video "
+        f"{st.get('compute_s_per_video_s') or '-'} · wall per second of video {st.get('wall_s_per_video_s') or '-'}</p>"
+    )
+    rows = [
+        [s["segment"] + 1, s["attempt"], " ".join(s.get("actions", [])), f"{s['video_s']:.2f}", f"{s['imagine_s']:.2f}",
+         f"{s['estimate_s']:.2f}", f"{s['retarget_s']:.2f}", f"{s['ready_t']:.2f}", s.get("error") or ""]
+        for s in st.get("segments", [])
+    ]  # fmt: skip
+    out = [
+        head,
+        _table(
+            rows,
+            [
+                "segment",
+                "attempt",
+                "actions",
+                "video s",
+                "imagine s",
+                "estimate s",
+                "retarget s",
+                "ready at s",
+                "error",
+            ],
+        ),
+    ]
+    if st.get("attempts"):
+        arows = [
+            [a["segment"] + 1, a["attempt"], "met" if a["ok"] else "MISSED", "; ".join(a["verdicts"])]
+            for a in st["attempts"]
+        ]
+        out.append(
+            "<h3>Closed loop: each segment's end state</h3>"
+            + _table(arows, ["segment", "attempt", "end state", "checks"])
+        )
+    out.append(stream_plot(st))
+    return out
+
+
+def stream_plot(st: dict[str, Any]) -> str:
+    """Segments ready over wall-clock time, first motion and stalls."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 2.2))
+    for s in st.get("segments", []):
+        end = s["ready_t"]
+        start = end - s["imagine_s"] - s["estimate_s"] - s["retarget_s"]
+        ax.barh(s["segment"], end - start, left=start, color="#2a7ab0" if not s.get("error") else "#c33")
+    if st.get("time_to_first_motion_s") is not None:
+        ax.axvline(st["time_to_first_motion_s"], color="#2a2", label="first motion")
+    for k, stall in enumerate(st.get("stalls", [])):
+        ax.axvspan(stall["t"], stall["t"] + stall["s"], color="#e90", alpha=0.4, label="stall" if k == 0 else None)
+    ax.set_xlabel("s since the instruction")
+    ax.set_ylabel("segment")
+    ax.legend(loc="lower right", fontsize=8)
+    return _png_of(fig)
+
+
 def latency_plot(stages: dict[str, Any]) -> str:
     """A bar chart of seconds of compute per second of video: this run vs the reference system."""
     import matplotlib
@@ -210,6 +284,8 @@ def write_report(run_dir: Path) -> Path:
             parts.append(latency_plot(tim.get("stages", {})))
     except ExoActorError:
         pass
+
+    parts.extend(stream_section(run_dir))
 
     # metrics
     metrics_path = run_dir / "metrics.json"

@@ -122,6 +122,10 @@ def test_open_loop_streams_every_segment_in_order_and_measures_first_motion(view
     assert (run.dir / "segments" / "01-0" / "robot_motion.npz").is_file()
     assert [s.action for s in read_plan(run.dir / "segments" / "01-0")] == ["bend", "reach", "grasp", "lift"]
     assert (run.dir / "execution.npz").is_file()
+    from exoactor.report import write_report
+
+    page = write_report(run.dir).read_text()
+    assert "<h2>Streaming</h2>" in page and f"{rec.time_to_first_motion_s:.2f} s" in page
 
 
 def read_plan(d: Path):
@@ -144,6 +148,10 @@ def test_closed_loop_reimagines_a_missed_segment_from_a_new_view(view: Path, tmp
     # the re-imagination performs the whole plan again from segment 0: 1 + 4 references in all
     assert len(robot.refs) == 5 and robot.done == 5
     assert all(a["ok"] for a in rec.attempts[1:]) and len(rec.attempts) == 5
+    from exoactor.report import write_report
+
+    page = write_report(run.dir).read_text()
+    assert "Closed loop" in page and "MISSED" in page
 
 
 def test_closed_loop_gives_up_after_its_retries(view: Path, tmp_path: Path) -> None:
