@@ -6,8 +6,8 @@ import numpy as np
 
 from exoactor.artifacts import HandMotion
 from exoactor.retarget.dex3 import finger_flexion, hand_targets
-from exoactor.robot.g1.constants import hand_closure
 from exoactor.robot.g1 import constants as C
+from exoactor.robot.g1.constants import hand_closure
 
 
 def _finger(base: np.ndarray, direction_angle: float, curl: float, lengths=(0.045, 0.025, 0.02)) -> list[np.ndarray]:

@@ -4,7 +4,8 @@
 frame, a wrist target (position, orientation), a blend weight (0: the human's scaled wrist, 1:
 the object-driven target), a grasp command (``TRACK`` the reference's fingers, ``OPEN``,
 ``CLOSE``) and the pose a held object should have. :func:`apply_tracks` writes them into the IK
-targets (stiffer wrist tasks, looser elbows, the pelvis and trunk upright while the hands work);
+targets (stiffer wrist tasks, the elbow where the reach IK put it, the pelvis and trunk upright while
+the hands work);
 :func:`annotations` is what ``RobotMotion.extra["interaction"]`` carries for the controllers.
 """
 
@@ -26,6 +27,7 @@ from exoactor.retarget.interaction import (
     LIFT_HEIGHT,
     REACH_S,
     RETREAT_DISTANCE,
+    RETREAT_RISE,
     Interaction,
     Schedule,
 )
@@ -38,7 +40,8 @@ TRACK, OPEN, CLOSE = 0, 1, 2
 COMMAND_NAMES = ("track", "open", "close")
 WRIST_POSITION_GAIN = 4.0  # wrist position cost multiplier at full weight
 WRIST_ORIENTATION_GAIN = 10.0  # wrist orientation cost multiplier at full weight
-ELBOW_RELAX = 0.9  # elbow position cost drops by this share at full weight
+ELBOW_RELAX = 0.9  # without a posture hint the elbow position cost drops by this share at full weight
+ELBOW_GAIN = 2.0  # with one (the reach IK's elbow) its cost rises by this factor
 STAND_BLEND_S = 1.0
 STAND_PELVIS_HEIGHT = (
     C.DEFAULT_PELVIS_HEIGHT
@@ -56,6 +59,7 @@ class HandTrack:
     weight: F
     command: NDArray[np.int8]
     held: F
+    elbow: F  # (T, 3) elbow posture hint (valid where weight > 0)
 
 
 def _mj(s: F) -> F:
@@ -149,7 +153,7 @@ def _grasp_track(sch: Schedule, tr: HandTrack, human_pos: F, fps: float) -> None
     sl = slice(end_hold, f["retreat"])
     tr.pos[sl], tr.quat[sl], tr.weight[sl] = last.pos, last.quat, 1.0
     n_w = quat_to_mat(last.quat) @ palm_normal(g.side)
-    away = HandPose(last.pos - RETREAT_DISTANCE * n_w + np.array([0.0, 0.0, 0.05]), last.quat)
+    away = HandPose(last.pos - RETREAT_DISTANCE * n_w + np.array([0.0, 0.0, RETREAT_RISE]), last.quat)
     sl = slice(f["retreat"], f["end"])
     tr.pos[sl], tr.quat[sl] = _lerp_pose(
         last, away, _mj((t[sl] - tm["retreat"]) / max(tm["end"] - tm["retreat"], 1e-3))
@@ -207,6 +211,21 @@ def _stroke_track(sch: Schedule, tr: HandTrack, fps: float) -> None:
     _blend_out(tr, up, f_end, fps)
 
 
+def _elbow_track(sch: Schedule, tr: HandTrack, fps: float) -> None:
+    """The reach IK's elbow over the segment: the contact's, moving to the place's during the carry."""
+    if "contact" not in sch.elbows:
+        return
+    T = len(tr.weight)
+    a = _frames(max(0.0, sch.times["contact"] - APPROACH_S - REACH_S), fps, T)
+    b = _frames(sch.times["end"] + BLEND_S, fps, T)
+    tr.elbow[a:b] = sch.elbows["contact"]
+    if "place" in sch.elbows:
+        c, p = _frames(sch.times["carry"], fps, T), _frames(sch.times["place"], fps, T)
+        s = _mj((np.arange(c, p) - c) / max(p - c, 1))
+        tr.elbow[c:p] = sch.elbows["contact"][None] + s[:, None] * (sch.elbows["place"] - sch.elbows["contact"])[None]
+        tr.elbow[p:b] = sch.elbows["place"]
+
+
 def hand_tracks(inter: Interaction, human_wrist: dict[str, F], fps: float) -> dict[str, HandTrack]:
     """Per side, the object-driven targets over the retimed motion's frames."""
     T = inter.motion.n_frames
@@ -217,6 +236,7 @@ def hand_tracks(inter: Interaction, human_wrist: dict[str, F], fps: float) -> di
             weight=np.zeros(T),
             command=np.zeros(T, dtype=np.int8),
             held=np.full((T, 7), np.nan),
+            elbow=np.zeros((T, 3)),
         )
         for s in C.HAND_SIDES
     }
@@ -226,6 +246,7 @@ def hand_tracks(inter: Interaction, human_wrist: dict[str, F], fps: float) -> di
             _grasp_track(sch, tr, human_wrist[sch.seg.side], fps)
         else:
             _stroke_track(sch, tr, fps)
+        _elbow_track(sch, tr, fps)
     return out
 
 
@@ -243,7 +264,12 @@ def apply_tracks(tg: Targets, tracks: dict[str, HandTrack], fps: float) -> None:
         tg.quat[k] = q
         tg.quat_weight[k] = np.maximum(tg.quat_weight[k], w * WRIST_ORIENTATION_GAIN)
         tg.pos_weight[k] = 1.0 + w * (WRIST_POSITION_GAIN - 1.0)
-        tg.pos_weight[f"{side}_elbow"] = 1.0 - ELBOW_RELAX * w
+        e = f"{side}_elbow"
+        if np.any(tr.elbow):  # the reach IK's comfortable elbow instead of the human's
+            tg.pos[e] = (1 - w)[:, None] * tg.pos[e] + w[:, None] * tr.elbow
+            tg.pos_weight[e] = 1.0 + w * (ELBOW_GAIN - 1.0)
+        else:
+            tg.pos_weight[e] = 1.0 - ELBOW_RELAX * w
         stand = np.maximum(stand, (w > 0).astype(float))
     if not np.any(stand):
         return

@@ -41,7 +41,7 @@ from exoactor.retarget.grasps import (
     surface_pose,
     sweep_start,
 )
-from exoactor.retarget.reach import BODY_CLEARANCE, Check, ReachChecker, clearance, find_stance
+from exoactor.retarget.reach import BODY_CLEARANCE, PLACE_MARGIN, Check, ReachChecker, clearance, find_stance
 
 F = NDArray[np.float64]
 
@@ -56,7 +56,8 @@ CARRY_ABOVE = 0.17  # m: a carried object travels this high above its place pose
 PLACE_S = 0.9
 RELEASE_S = 0.5
 RETREAT_S = 0.8
-RETREAT_DISTANCE = 0.08
+RETREAT_DISTANCE = 0.10  # m back along the palm normal after letting go ...
+RETREAT_RISE = 0.12  # ... and up (clear of a container's rim before the arm goes back to the human's)
 BLEND_S = 1.0
 STROKE_MIN_S = 1.0
 SWEEP_STROKE = 0.45  # m past the object's start (it must move 0.25 m or leave the table)
@@ -90,6 +91,7 @@ class Schedule:
     stroke_quat: F | None = None
     stance: dict[str, list[float]] = field(default_factory=dict)
     reachable: dict[str, bool] = field(default_factory=dict)
+    elbows: dict[str, F] = field(default_factory=dict)  # the reach IK's elbow at "contact" / "place" (posture hints)
 
 
 @dataclass
@@ -142,7 +144,7 @@ def to_robot_time(t: float, holds: list[tuple[float, float]]) -> float:
     return t + sum(s for th, s in holds if th <= t + 1e-9)
 
 
-def _holds(segs: list[ContactSegment], motion: HumanMotion) -> list[tuple[float, float]]:
+def _holds(segs: list[ContactSegment]) -> list[tuple[float, float]]:
     holds: list[tuple[float, float]] = []
     for s in segs:
         holds.append((max(0.0, s.t_contact - APPROACH_S - REACH_S), SETTLE_S))
@@ -150,17 +152,12 @@ def _holds(segs: list[ContactSegment], motion: HumanMotion) -> list[tuple[float,
             need = CLOSE_S + LIFT_S + CARRY_MIN_S + PLACE_S
             if s.t_release - s.t_contact < need:
                 holds.append((s.t_contact + CLOSE_S + LIFT_S, need - (s.t_release - s.t_contact)))
-            if s.destination and _walked(motion, s.t_contact, s.t_release) > 0.1:  # the robot walks slower
+            if s.destination:  # the robot may walk to a place stance (slower than people): time to settle
                 holds.append((max(s.t_contact + CLOSE_S + LIFT_S, s.t_release - PLACE_S), SETTLE_S))
         else:
             if s.t_release - s.t_contact < STROKE_MIN_S:
                 holds.append((s.t_contact, STROKE_MIN_S - (s.t_release - s.t_contact)))
     return holds
-
-
-def _walked(motion: HumanMotion, a: float, b: float) -> float:
-    fa, fb = (int(np.clip(round(t * motion.fps), 0, motion.n_frames - 1)) for t in (a, b))
-    return float(np.linalg.norm(motion.root_pos[fb, :2] - motion.root_pos[fa, :2]))
 
 
 # --- stance: the robot's root while its hands work ---------------------------------------------
@@ -301,7 +298,10 @@ def _clear(st: Stance, obstacles: list[ObjectPose]) -> bool:
 
 
 def _place_checks(hp: HandPose) -> list[Check]:
-    return [Check(hp), Check(HandPose(hp.pos + np.array([0.0, 0.0, CARRY_ABOVE]), hp.quat), strict=False)]
+    return [
+        Check(hp, margin=PLACE_MARGIN),
+        Check(HandPose(hp.pos + np.array([0.0, 0.0, CARRY_ABOVE]), hp.quat), strict=False),
+    ]
 
 
 def plan_interaction(motion: HumanMotion, objects: ObjectPoses, plan: Plan | None) -> Interaction:
@@ -310,7 +310,7 @@ def plan_interaction(motion: HumanMotion, objects: ObjectPoses, plan: Plan | Non
     A stance is, in this order of preference: where the robot already stands (no walk), where the
     human stood, or the nearest reachable place around the latter (:func:`find_stance`)."""
     segs, notes = find_segments(motion, objects, plan)
-    holds = _holds(segs, motion)
+    holds = _holds(segs)
     motion_r, _ = retime(motion, holds)
     rc = ReachChecker()
     obstacles = [o for o in objects.objects if o.kind in ("surface", "container")]
@@ -334,8 +334,11 @@ def plan_interaction(motion: HumanMotion, objects: ObjectPoses, plan: Plan | Non
             plan_g = _plan_grasp(rc, seg, obj, dest, here, human, _stance_at(motion_r, t_r), obstacles, notes)
             g, stance, sch.place, place_stance = plan_g.grasp, plan_g.stance, plan_g.place, plan_g.place_stance
             sch.grasp, sch.stance["contact"], sch.reachable["contact"] = g, stance.xy.tolist(), plan_g.ok
+            sch.elbows["contact"] = rc.elbow(stance.xy, stance.yaw, seg.side, g.hand())
             if dest is not None:
                 sch.stance["place"], sch.reachable["place"] = place_stance.xy.tolist(), plan_g.ok_place
+                assert sch.place is not None
+                sch.elbows["place"] = rc.elbow(place_stance.xy, place_stance.yaw, seg.side, g.hand(sch.place))
             sch.times = {
                 "reach": reach0,
                 "contact": t_c,
@@ -368,6 +371,8 @@ def plan_interaction(motion: HumanMotion, objects: ObjectPoses, plan: Plan | Non
                 xy, ok = find_stance(rc, human.xy, human.yaw, seg.side, _stroke_checks(sch), obstacles)
                 stance = Stance(xy, human.yaw)
             _stroke(sch, seg, obj, surface, stance, shift=stance.xy - human.xy)
+            assert sch.strokes is not None and sch.stroke_quat is not None
+            sch.elbows["contact"] = rc.elbow(stance.xy, stance.yaw, seg.side, HandPose(sch.strokes[0], sch.stroke_quat))
             sch.stance["contact"], sch.reachable["contact"] = stance.xy.tolist(), ok
             sch.times = {"reach": reach0, "contact": t_c, "stroke_end": t_b, "end": t_b + APPROACH_S}
             pieces.append((f_in, int(round(sch.times["end"] * fps)), stance, stance))
@@ -427,7 +432,7 @@ def _plan_grasp(
     cands = [here, human, Stance(human.xy, here.yaw), human_p, mid]
     cands += [Stance(mid.xy + side_step, mid.yaw), Stance(mid.xy - side_step, mid.yaw)]
     for st in cands:  # one stance for the grasp and the place (no walk with the object in hand)
-        for g in _grasp_options(obj, seg, st.yaw):
+        for g in _grasp_options(obj, seg, st.yaw)[:4]:
             if not passes(st, _grasp_checks(g)):
                 continue
             if dest is None:

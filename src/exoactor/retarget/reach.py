@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import mujoco
 import numpy as np
@@ -28,12 +29,14 @@ F = NDArray[np.float64]
 POS_TOL = 0.01  # m
 ANGLE_TOL_DEG = 10.0
 ORIENTATION_WEIGHT = 0.25  # m per rad in the IK error
-REACH_MARGIN = 0.03  # m: a contact counts as reachable when a point this much farther away is too
+REACH_MARGIN = 0.05  # m: a grasp counts as reachable when a point this much farther away is too
+PLACE_MARGIN = 0.02  # m, the same for letting go (the hand carries the object there, it needs no fine approach)
+LIMIT_MARGIN = 0.12  # rad every arm joint keeps from its limits at a contact (not cramped, not overstretched)
 LOOSE_POS_TOL = 0.03  # m, for the poses around a contact (pre-grasp, lift, carry)
 LOOSE_ANGLE_TOL_DEG = 15.0
 BODY_CLEARANCE = 0.15  # m between the pelvis and the footprint of a surface or container (hips under a table top)
 MAX_SHIFT = 0.5  # m, the farthest the stance moves
-SHIFT_STEP = 0.025  # m
+SHIFT_STEP = 0.04  # m
 STAND_HEIGHT = C.DEFAULT_PELVIS_HEIGHT
 #: start postures of the arm IK (left-arm angles; roll/yaw mirrored for the right): as it stands, reaching forward, reaching down-forward
 SEEDS: tuple[dict[str, float], ...] = (
@@ -45,24 +48,27 @@ SEEDS: tuple[dict[str, float], ...] = (
 
 @dataclass(frozen=True)
 class Check:
-    """A wrist pose to reach: ``strict`` (the contact itself) within ``POS_TOL``/``ANGLE_TOL_DEG`` and
-    with ``REACH_MARGIN`` to spare; otherwise (pre-grasp, lift, carry) within the loose tolerances."""
+    """A wrist pose to reach: ``strict`` (the contact itself) within ``POS_TOL``/``ANGLE_TOL_DEG`` with
+    ``margin`` (m) to spare; otherwise (pre-grasp, lift, carry) within the loose tolerances."""
 
     pose: HandPose
     strict: bool = True
+    margin: float = REACH_MARGIN
 
 
 @dataclass(frozen=True)
 class ReachResult:
-    """IK outcome for one wrist target: position error (m), angle error (deg), the solution qpos (nq,)."""
+    """IK outcome for one wrist target: position error (m), angle error (deg), the solution qpos (nq,)
+    and the arm's smallest distance (rad) to a joint limit (a comfortable pose keeps ``LIMIT_MARGIN``)."""
 
     pos_err: float
     angle_deg: float
     q: F
+    limit_margin: float = np.inf
 
     @property
     def ok(self) -> bool:
-        return self.pos_err <= POS_TOL and self.angle_deg <= ANGLE_TOL_DEG
+        return self.pos_err <= POS_TOL and self.angle_deg <= ANGLE_TOL_DEG and self.limit_margin >= LIMIT_MARGIN
 
 
 class ReachChecker:
@@ -87,6 +93,7 @@ class ReachChecker:
             for s in C.HAND_SIDES
         }
         self.wrist = {s: m.body(f"{s}_wrist_yaw_link").id for s in C.HAND_SIDES}
+        self._cache: dict[tuple[Any, ...], ReachResult] = {}
         self.shoulder = {s: m.body(f"{s}_shoulder_pitch_link").id for s in C.HAND_SIDES}
 
     def _stance(self, pelvis_xy: F, yaw: float) -> F:
@@ -95,24 +102,33 @@ class ReachChecker:
         q[3:7] = [np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)]
         return q
 
+    def elbow(self, pelvis_xy: F, yaw: float, side: str, target: HandPose) -> F:
+        """(3,) world position of the elbow in the IK solution for ``target`` (a posture hint for the retargeting)."""
+        r = self.solve(pelvis_xy, yaw, side, target)
+        self.data.qpos[:] = r.q
+        mujoco.mj_kinematics(self.model, self.data)
+        return self.data.body(f"{side}_elbow_link").xpos.copy()
+
     def shoulder_xy(self, pelvis_xy: F, yaw: float, side: str) -> F:
         self.data.qpos[:] = self._stance(pelvis_xy, yaw)
         mujoco.mj_kinematics(self.model, self.data)
         return self.data.xpos[self.shoulder[side], :2].copy()
 
-    def solve(self, pelvis_xy: F, yaw: float, side: str, target: HandPose, iterations: int = 80) -> ReachResult:
+    def solve(self, pelvis_xy: F, yaw: float, side: str, target: HandPose, iterations: int = 50) -> ReachResult:
         """IK of the ``side`` arm towards the wrist pose ``target`` from a standing stance (the best of
         ``SEEDS`` start postures: DLS alone gets stuck with the arm hanging)."""
+        key = (side, round(float(yaw), 4), *np.round(pelvis_xy, 4), *np.round(target.pos, 4), *np.round(target.quat, 4))
+        if key in self._cache:
+            return self._cache[key]
         best: ReachResult | None = None
         for seed in SEEDS:
             r = self._solve_from(pelvis_xy, yaw, side, target, iterations, seed)
-            if best is None or r.pos_err + ORIENTATION_WEIGHT * np.radians(
-                r.angle_deg
-            ) < best.pos_err + ORIENTATION_WEIGHT * np.radians(best.angle_deg):
+            if best is None or _cost(r) < _cost(best):
                 best = r
             if best.ok:
                 break
         assert best is not None
+        self._cache[key] = best
         return best
 
     def _solve_from(
@@ -150,7 +166,8 @@ class ReachChecker:
         R = d.xmat[b].reshape(3, 3)
         err = float(np.linalg.norm(target.pos - d.xpos[b]))
         ang = float(np.degrees(np.linalg.norm(_log(Rt @ R.T))))
-        return ReachResult(err, ang, q.copy())
+        margin = float(np.min(np.minimum(q[qa] - lo, hi - q[qa])))
+        return ReachResult(err, ang, q.copy(), margin)
 
     def reachable(self, pelvis_xy: F, yaw: float, side: str, check: Check) -> bool:
         """Whether ``check`` passes from the stance (see :class:`Check`)."""
@@ -163,8 +180,12 @@ class ReachChecker:
         n = float(np.linalg.norm(v))
         far = check.pose.pos.copy()
         if n > 1e-6:
-            far[:2] += REACH_MARGIN * v / n
+            far[:2] += check.margin * v / n
         return self.solve(pelvis_xy, yaw, side, HandPose(far, check.pose.quat)).ok
+
+
+def _cost(r: ReachResult) -> float:
+    return r.pos_err + ORIENTATION_WEIGHT * np.radians(r.angle_deg) + 0.05 * max(0.0, LIMIT_MARGIN - r.limit_margin)
 
 
 def _log(R: F) -> F:
@@ -209,7 +230,7 @@ def find_stance(
     n = float(np.linalg.norm(u))
     u = u / n if n > 1e-6 else np.array([np.cos(yaw), np.sin(yaw)])
     lateral = np.array([-u[1], u[0]])
-    candidates = [pelvis_xy + a * u + b * lateral for a in np.arange(0.0, MAX_SHIFT + 1e-9, SHIFT_STEP) for b in (0.0,)]
+    candidates = [pelvis_xy + a * u for a in np.arange(-0.2, MAX_SHIFT + 1e-9, SHIFT_STEP)]
     candidates += [
         pelvis_xy + a * u + b * lateral
         for a in np.arange(-0.1, MAX_SHIFT + 1e-9, 2 * SHIFT_STEP)

@@ -174,15 +174,10 @@ def foot_skate(ankles: dict[str, F], contact: F, fps: float) -> float:
     return float(allv.mean()) if allv.size else 0.0
 
 
-def fk_human_motion(model: mujoco.MjModel, q: F, n_frames: int = 6, scale: float = 1.0) -> HumanMotion:
-    """A static "human" motion whose SMPL-24 keypoints are the G1's own keypoints in pose ``q``.
-
-    ``model`` is :func:`ik_model`; ``q`` (nq,) its qpos; positions are multiplied by ``scale``
-    about the world origin. Joints the G1 has no counterpart for (spine, neck, collars, toes)
-    are placed consistently with the torso and feet frames. For tests: retargeting it with
-    ``scale=1/scale`` must give back ``q``'s keypoints.
-    """
-    data = mujoco.MjData(model)
+def fk_joints(model: mujoco.MjModel, data: mujoco.MjData, q: F) -> tuple[F, dict[str, F]]:
+    """SMPL-24 joints (24, 3) placed on the G1 in pose ``q`` and the wrists' human-convention
+    orientations (wxyz per side). Joints the G1 has no counterpart for (spine, neck, collars, toes)
+    are placed consistently with the torso and feet frames."""
     data.qpos[:] = q
     mujoco.mj_kinematics(model, data)
     kp = robot_keypoints(model, data)
@@ -202,30 +197,57 @@ def fk_human_motion(model: mujoco.MjModel, q: F, n_frames: int = 6, scale: float
     joints[J["neck"]] = data.body("pelvis").xpos + Rt @ np.array([0.0, 0.0, 0.3])
     for k, name in enumerate(("spine1", "spine2", "spine3")):
         joints[J[name]] = data.body("pelvis").xpos + Rt @ np.array([0.0, 0.0, 0.08 * (k + 1)])
-    joints *= scale
     wq = {
         s: mat_to_quat(data.body(f"{s}_wrist_yaw_link").xmat.reshape(3, 3) @ WRIST_FRAME.T) for s in ("left", "right")
     }
-    T = n_frames
-    rep = lambda a: np.repeat(np.asarray(a, dtype=np.float64)[None], T, axis=0)  # noqa: E731
+    return joints, wq
+
+
+def fk_motion(
+    model: mujoco.MjModel, qs: F, fps: float = 50.0, states: F | None = None, source: str = "fk"
+) -> HumanMotion:
+    """A "human" motion whose SMPL-24 keypoints are the G1's own keypoints in poses ``qs`` (T, nq).
+
+    ``model`` is :func:`ik_model`; ``states`` (T, 2) optional grasp states (left, right; 0/1/2).
+    """
+    data = mujoco.MjData(model)
+    T = len(qs)
+    joints = np.zeros((T, 24, 3))
+    wq = {s: np.zeros((T, 4)) for s in ("left", "right")}
+    for t in range(T):
+        joints[t], w = fk_joints(model, data, qs[t])
+        for s in wq:
+            wq[s][t] = w[s]
+    st = np.zeros((T, 2), dtype=np.int8) if states is None else np.asarray(states, dtype=np.int8)
     return HumanMotion(
-        fps=50.0,
-        joints=rep(joints),
-        root_pos=rep(joints[0]),
-        root_quat=rep(q[3:7]),
+        fps=fps,
+        joints=joints,
+        root_pos=joints[:, 0].copy(),
+        root_quat=np.asarray(qs[:, 3:7], dtype=np.float64),
         confidence=np.ones((T, 24)),
         foot_contact=np.zeros((T, 2)),
         valid=np.ones(T),
         left_keypoints=np.zeros((T, 21, 3)),
-        left_wrist_quat=rep(wq["left"]),
-        left_state=np.zeros(T, dtype=np.int8),
+        left_wrist_quat=wq["left"],
+        left_state=st[:, 0].copy(),
         left_confidence=np.ones(T),
         right_keypoints=np.zeros((T, 21, 3)),
-        right_wrist_quat=rep(wq["right"]),
-        right_state=np.zeros(T, dtype=np.int8),
+        right_wrist_quat=wq["right"],
+        right_state=st[:, 1].copy(),
         right_confidence=np.ones(T),
-        source="fk",
+        source=source,
     )
+
+
+def fk_human_motion(model: mujoco.MjModel, q: F, n_frames: int = 6, scale: float = 1.0) -> HumanMotion:
+    """A static "human" motion whose SMPL-24 keypoints are the G1's own keypoints in pose ``q``
+    (see :func:`fk_joints`), positions multiplied by ``scale`` about the world origin. For tests:
+    retargeting it with ``scale=1/scale`` must give back ``q``'s keypoints.
+    """
+    m = fk_motion(model, np.repeat(np.asarray(q, dtype=np.float64)[None], n_frames, axis=0))
+    m.joints = m.joints * scale
+    m.root_pos = m.joints[:, 0].copy()
+    return m
 
 
 def smooth_qpos(qs: F, qadr: NDArray, fps: float, cutoff_hz: float) -> F:
@@ -326,6 +348,10 @@ def retarget(
         apply_tracks(tg, tracks, fps)
     t0 = time.perf_counter()
     qs = rt.run(tg, m.n_frames, progress)
+    if tracks is not None:
+        from exoactor.retarget.arms import refine_arms
+
+        qs = refine_arms(rt.model, qs, dict(tracks))
     ms = 1000.0 * (time.perf_counter() - t0) / m.n_frames
     if smooth_hz:
         qs = smooth_qpos(qs, rt.qadr, fps, smooth_hz)

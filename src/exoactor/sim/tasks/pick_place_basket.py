@@ -32,26 +32,48 @@ def bottle_in_basket(bottle: np.ndarray, basket_pos: np.ndarray, basket_quat: np
     return bool(inside_xy and -lz / 2 + w < p[2] < lz / 2 + 0.12)
 
 
-class Monitor(SuccessMonitor):
-    """At the end the bottle is inside the basket (see :func:`bottle_in_basket`)."""
+class BottleEpisode:
+    """Per-episode facts about the bottle: its highest rise above the start, whether it reached the
+    floor (knocked off the table or dropped), its final place relative to the basket and tilt."""
 
     def __init__(self) -> None:
         self.final: dict[str, Any] = {}
+        self.z0: float | None = None
+        self.lift = 0.0
+        self.on_floor = False
 
     def update(self, scene: Any, t: float) -> None:
         b, bq = scene.body_pose("bottle")
         k, kq = scene.body_pose("basket")
+        if self.z0 is None:
+            self.z0 = float(b[2])
+        self.lift = max(self.lift, float(b[2]) - self.z0)
+        self.on_floor = self.on_floor or bool(b[2] < 0.5 * TABLE[2])
+        local = to_local(b, k, kq)
         self.final = {
             "t": t,
             "in_basket": bottle_in_basket(b, k, kq),
             "bottle_basket_distance_m": float(np.linalg.norm(b[:2] - k[:2])),
+            "bottle_basket_offset_m": [round(float(v), 4) for v in local],
             "bottle_tilt_deg": tilt_deg(bq),
+            "bottle_lift_max_m": round(self.lift, 4),
+            "bottle_reached_floor": self.on_floor,
         }
+
+
+class Monitor(BottleEpisode, SuccessMonitor):
+    """At the end the bottle is inside the basket (see :func:`bottle_in_basket`)."""
 
     def result(self) -> tuple[bool, dict[str, Any]]:
         if not self.final:
             return False, {"reason": "never updated"}
-        return bool(self.final["in_basket"]), dict(self.final)
+        f = dict(self.final)
+        if not f["in_basket"]:
+            f["reason"] = (
+                f"bottle not in the basket: {f['bottle_basket_distance_m']:.3f} m from its centre"
+                f" (lifted at most {f['bottle_lift_max_m']:.3f} m{', reached the floor' if f['bottle_reached_floor'] else ''})"
+            )
+        return bool(f["in_basket"]), f
 
 
 TASK = Task(

@@ -9,8 +9,7 @@ import numpy as np
 
 from exoactor.sim.tasks import objects as O
 from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task
-from exoactor.sim.tasks.checks import tilt_deg
-from exoactor.sim.tasks.pick_place_basket import TABLE, bottle_in_basket
+from exoactor.sim.tasks.pick_place_basket import TABLE, BottleEpisode
 
 MAX_TILT_DEG = 20.0
 
@@ -24,22 +23,19 @@ def build(spec: mujoco.MjSpec, rng: np.random.Generator) -> None:
     O.add_basket(spec, (0.52 + kx, 0.16 + ky, TABLE[2]), yaw=kyaw)
 
 
-class Monitor(SuccessMonitor):
+class Monitor(BottleEpisode, SuccessMonitor):
     """At the end the bottle is inside the basket and tilted less than 20 deg from vertical."""
-
-    def __init__(self) -> None:
-        self.final: dict[str, Any] = {}
-
-    def update(self, scene: Any, t: float) -> None:
-        b, bq = scene.body_pose("bottle")
-        k, kq = scene.body_pose("basket")
-        self.final = {"t": t, "in_basket": bottle_in_basket(b, k, kq), "bottle_tilt_deg": tilt_deg(bq)}
 
     def result(self) -> tuple[bool, dict[str, Any]]:
         if not self.final:
             return False, {"reason": "never updated"}
-        f = self.final
-        return bool(f["in_basket"] and f["bottle_tilt_deg"] < MAX_TILT_DEG), dict(f)
+        f = dict(self.final)
+        ok = bool(f["in_basket"] and f["bottle_tilt_deg"] < MAX_TILT_DEG)
+        if not f["in_basket"]:
+            f["reason"] = f"bottle not in the basket: {f['bottle_basket_distance_m']:.3f} m from its centre"
+        elif not ok:
+            f["reason"] = f"bottle in the basket but tilted {f['bottle_tilt_deg']:.0f} deg (limit {MAX_TILT_DEG:.0f})"
+        return ok, f
 
 
 TASK = Task(

@@ -1,0 +1,116 @@
+"""Arm refinement for contact segments: the working arm on a comfortable IK branch, exactly on target.
+
+The whole-body IK is warm started from the human's arm posture, and near an object it can end on
+a cramped branch (elbow or wrist at its limits) that still puts the wrist on target. Where a hand
+works (its track weight is above 0), :func:`refine_arms` re-solves that arm alone (7 joints, the
+whole-body solution's pelvis and waist kept) frame by frame: the first frame of a window from the
+most comfortable of several start postures (largest distance to the joint limits among the
+solutions on target), the next ones warm started from the previous frame, so the arm follows one
+continuous branch. The result is blended with the whole-body solution by the track's weight.
+"""
+
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+from numpy.typing import NDArray
+
+from exoactor.geometry import quat_to_mat
+from exoactor.retarget.reach import ORIENTATION_WEIGHT, SEEDS, _log
+from exoactor.robot.g1 import constants as C
+
+F = NDArray[np.float64]
+
+FIRST_ITERATIONS = 80
+ITERATIONS = 4
+STEP_LIMIT = 0.2  # rad per iteration
+
+
+class ArmSolver:
+    """DLS IK of one arm of the hand-less G1 (``model``: :func:`exoactor.retarget.targets.ik_model`)."""
+
+    def __init__(self, model: mujoco.MjModel, side: str) -> None:
+        self.model = model
+        self.data = mujoco.MjData(model)
+        self.side = side
+        names = [
+            n
+            for n in C.JOINT_NAMES
+            if n.startswith(f"{side}_shoulder") or n.startswith(f"{side}_elbow") or n.startswith(f"{side}_wrist")
+        ]
+        self.names = names
+        self.qa = np.array([model.joint(n).qposadr[0] for n in names])
+        self.default = np.array([C.DEFAULT_JOINT_POS[C.JOINT_NAMES.index(n)] for n in names])
+        self.da = np.array([model.joint(n).dofadr[0] for n in names])
+        self.lo = np.array([model.jnt_range[model.joint(n).id, 0] for n in names])
+        self.hi = np.array([model.jnt_range[model.joint(n).id, 1] for n in names])
+        self.body = model.body(f"{side}_wrist_yaw_link").id
+        self.jp, self.jr = np.zeros((3, model.nv)), np.zeros((3, model.nv))
+
+    def solve(self, q: F, pos: F, quat: F, iterations: int) -> tuple[F, float]:
+        """The arm angles (7,) from ``q`` (nq,) towards the wrist pose; returns them and the position error (m)."""
+        m, d = self.model, self.data
+        Rt = quat_to_mat(np.asarray(quat, dtype=np.float64))
+        q = q.copy()
+        for _ in range(iterations):
+            d.qpos[:] = q
+            mujoco.mj_kinematics(m, d)
+            mujoco.mj_comPos(m, d)
+            e = np.concatenate(
+                [pos - d.xpos[self.body], ORIENTATION_WEIGHT * _log(Rt @ d.xmat[self.body].reshape(3, 3).T)]
+            )
+            if np.linalg.norm(e) < 1e-5:
+                break
+            mujoco.mj_jacBody(m, d, self.jp, self.jr, self.body)
+            J = np.vstack([self.jp[:, self.da], ORIENTATION_WEIGHT * self.jr[:, self.da]])
+            dq = J.T @ np.linalg.solve(J @ J.T + 1e-4 * np.eye(6), e)
+            q[self.qa] = np.clip(q[self.qa] + np.clip(dq, -STEP_LIMIT, STEP_LIMIT), self.lo, self.hi)
+        d.qpos[:] = q
+        mujoco.mj_kinematics(m, d)
+        return q[self.qa].copy(), float(np.linalg.norm(pos - d.xpos[self.body]))
+
+    def comfortable(self, q: F, pos: F, quat: F) -> F:
+        """The arm angles reaching the pose from the start posture (of ``q`` itself and ``SEEDS``) whose
+        solution is on target and keeps farthest from the joint limits."""
+        best, best_key = None, None
+        sign = 1.0 if self.side == "left" else -1.0
+        starts = [q[self.qa].copy()]
+        for seed in SEEDS:
+            s = self.default.copy()
+            for k, v in seed.items():
+                s[self.names.index(f"{self.side}_{k}_joint")] = v * (sign if k.endswith(("roll", "yaw")) else 1.0)
+            starts.append(s)
+        for s in starts:
+            qq = q.copy()
+            qq[self.qa] = s
+            arm, err = self.solve(qq, pos, quat, FIRST_ITERATIONS)
+            margin = float(np.min(np.minimum(arm - self.lo, self.hi - arm)))
+            key = (err > 0.01, -margin if err <= 0.01 else err)
+            if best_key is None or key < best_key:
+                best, best_key = arm, key
+        assert best is not None
+        return best
+
+
+def refine_arms(model: mujoco.MjModel, qs: F, tracks: dict[str, object]) -> F:
+    """(T, nq) ``qs`` with each working arm re-solved where its track's weight is above 0 (see the module docstring)."""
+    out = qs.copy()
+    for side, tr in tracks.items():
+        w = np.asarray(tr.weight)
+        pos, quat = np.asarray(tr.pos), np.asarray(tr.quat)
+        if not np.any(w > 0):
+            continue
+        solver = ArmSolver(model, side)
+        arm: F | None = None
+        for t in range(len(qs)):
+            if w[t] <= 0:
+                arm = None
+                continue
+            if arm is None:
+                arm = solver.comfortable(qs[t], pos[t], quat[t])
+            else:
+                q = qs[t].copy()
+                q[solver.qa] = arm
+                arm, _ = solver.solve(q, pos[t], quat[t], ITERATIONS)
+            out[t, solver.qa] = (1 - w[t]) * qs[t, solver.qa] + w[t] * arm
+    return out

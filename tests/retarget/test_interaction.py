@@ -1,0 +1,146 @@
+"""Interaction-aware retargeting: contact segments from plan + motion + object poses, and bad input."""
+
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+import pytest
+
+from exoactor.artifacts import ObjectPose, ObjectPoses, Plan, PlanStep, VideoPrompt
+from exoactor.errors import InputError
+from exoactor.retarget.contacts import find_segments
+from exoactor.retarget.grasps import HandPose
+from exoactor.robot.g1 import constants as C
+
+PROMPT = VideoPrompt(shot="s", scene="s", motion="m", execution="e", end_state="d")
+
+
+def _plan(instruction: str = "pick up the bottle and put it in the basket", target: str = "bottle") -> Plan:
+    steps = [
+        PlanStep(action="walk_to", target=target),
+        PlanStep(action="reach", target=target, hand="right"),
+        PlanStep(action="grasp", target=target, hand="right"),
+        PlanStep(action="lift", target=target),
+        PlanStep(action="place", target=target, destination="basket", hand="right"),
+        PlanStep(action="release", target=target, hand="right"),
+    ]
+    return Plan(instruction=instruction, steps=steps, prompt=PROMPT, provider="test")
+
+
+def _objects() -> ObjectPoses:
+    def o(name: str, kind: str, pos, size) -> ObjectPose:
+        return ObjectPose(
+            name=name, kind=kind, pos=np.array(pos, float), quat=np.array([1.0, 0, 0, 0]), size=np.array(size, float)
+        )
+
+    return ObjectPoses(
+        objects=[
+            o("table", "surface", [0.58, 0.0, 0.34], [0.5, 1.0, 0.68]),
+            o("bottle", "graspable", [0.45, -0.16, 0.79], [0.066, 0.066, 0.22]),
+            o("basket", "container", [0.52, 0.16, 0.74], [0.3, 0.24, 0.12]),
+        ],
+        source="test",
+    )
+
+
+@pytest.fixture(scope="module")
+def scripted():
+    """The scripted G1-sized demonstration of pick_place_basket (seed 0: its scene's objects)."""
+    from exoactor.bench.scripted_manipulation import PROGRAMS, keyframe_motion
+    from exoactor.sim.scene import build_scene
+
+    with build_scene("pick_place_basket", 0, with_robot=False) as s:
+        objs = {o.name: o for o in s.objects()}
+    motion = keyframe_motion(PROGRAMS["pick_place_basket"](objs))
+    poses = ObjectPoses(
+        objects=[ObjectPose(name=o.name, kind=o.kind, pos=o.pos, quat=o.quat, size=o.size) for o in objs.values()],
+        source="scene",
+    )
+    return motion, poses
+
+
+def test_segments_from_the_plan_the_hand_states_and_the_objects(scripted) -> None:
+    motion, poses = scripted
+    segs, notes = find_segments(motion.resample(50.0), poses, _plan())
+    assert notes == [] and len(segs) == 1
+    s = segs[0]
+    assert (s.kind, s.side, s.object, s.destination, s.upright) == ("grasp", "right", "bottle", "basket", False)
+    # the script closes the hand at 6.2 s and opens it at 10.6 s
+    assert s.source == "hand state" and s.t_contact == pytest.approx(6.2, abs=0.05)
+    assert s.t_release == pytest.approx(10.6, abs=0.05)
+    # the last approach: from the wrist 0.6 s before closing (0.10 m behind, 0.03 m right of the bottle) to the bottle
+    np.testing.assert_allclose(s.approach, [0.958, 0.287, 0.0], atol=0.02)
+    segs, _ = find_segments(motion.resample(50.0), poses, _plan("put the bottle upright in the basket"))
+    assert segs[0].upright
+
+
+def test_retargeted_grasp_reaches_the_object_and_carries_it(scripted) -> None:
+    from exoactor.retarget.solver import retarget
+    from exoactor.retarget.targets import ik_model
+
+    motion, poses = scripted
+    rm = retarget(motion, object_poses=poses, plan=_plan(), objects=poses.scene_objects())
+    it = rm.extra["interaction"]
+    assert it["notes"] == [] and len(it["segments"]) == 1
+    seg = it["segments"][0]
+    assert seg["grasp_kind"] == "side" and seg["reachable"] == {"contact": True, "place": True}
+    fps = rm.fps
+    f_c, f_r = (int(round(seg["times"][k] * fps)) for k in ("contact", "release"))
+    cmd = np.asarray(it["hand_command"]["right"])
+    assert np.all(cmd[f_c:f_r] == 2) and cmd[f_c - 1] == 1 and cmd[f_r] == 1
+    np.testing.assert_allclose(rm.hand_joint_pos[f_c + 5, 1], C.HAND_CLOSED[1])
+    # the retargeted wrist at closure is on the grasp pose computed from the bottle's geometry
+    m = ik_model()
+    d = mujoco.MjData(m)
+    qa = [m.joint(n).qposadr[0] for n in C.JOINT_NAMES]
+
+    def wrist_at(f: int) -> np.ndarray:
+        d.qpos[:3], d.qpos[3:7], d.qpos[qa] = rm.root_pos[f], rm.root_quat[f], rm.joint_pos[f]
+        mujoco.mj_kinematics(m, d)
+        return d.body("right_wrist_yaw_link").xpos.copy()
+
+    assert np.linalg.norm(wrist_at(f_c) - np.asarray(seg["grasp_wrist"][:3])) < 0.01
+    assert it["grasp_wrist_error_mm"][0] < 10.0
+    # while held the object moves rigidly with the hand: at release it is at its place pose
+    place = np.asarray(seg["place_pose"])
+    hand_at_place = HandPose.from_matrix(place @ np.asarray(seg["hand_in_object"]))
+    assert np.linalg.norm(wrist_at(f_r - 1) - hand_at_place.pos) < 0.015
+    held = it["held_object"]["right"]
+    pose_r = np.asarray(held["pose"][f_r - 1 - held["start"]])
+    np.testing.assert_allclose(pose_r[:3], place[:3, 3], atol=1e-4)
+    basket = poses.get("basket")
+    assert np.linalg.norm(place[:2, 3] - basket.pos[:2]) < 0.1 and place[2, 2] > 0.999  # in it, upright
+    assert rm.n_frames > motion.resample(50.0).n_frames  # holds were inserted for the robot
+
+
+def test_missing_or_unsure_objects_fall_back_to_the_human_and_say_so(scripted) -> None:
+    motion, poses = scripted
+    m50 = motion.resample(50.0)
+    segs, notes = find_segments(m50, poses, _plan(target="cup"))
+    assert segs == [] and any("'cup' is not in the object poses" in n for n in notes)
+    unsure = ObjectPoses(objects=[o if o.name != "bottle" else _with(o, confidence=0.1) for o in poses.objects])
+    segs, notes = find_segments(m50, unsure, _plan())
+    assert segs == [] and any("confidence 0.10" in n and "human trajectory" in n for n in notes)
+    segs, notes = find_segments(m50, ObjectPoses(objects=[], source="none"), _plan())
+    assert segs == [] and notes == ["no object poses (video only): the hands follow the human trajectory"]
+
+
+def test_nan_or_out_of_workspace_poses_are_errors_naming_the_object(scripted) -> None:
+    motion, poses = scripted
+    m50 = motion.resample(50.0)
+    bad = ObjectPoses(
+        objects=[o if o.name != "basket" else _with(o, pos=np.array([np.nan, 0, 0])) for o in poses.objects]
+    )
+    with pytest.raises(InputError, match="object 'basket': its pose or size has NaN"):
+        find_segments(m50, bad, _plan())
+    far = ObjectPoses(
+        objects=[o if o.name != "bottle" else _with(o, pos=np.array([40.0, 0, 0.8])) for o in poses.objects]
+    )
+    with pytest.raises(InputError, match=r"object 'bottle': pose \[40.0, 0.0, 0.8\] is outside the workspace"):
+        find_segments(m50, far, _plan())
+
+
+def _with(o: ObjectPose, **kw) -> ObjectPose:
+    d = {k: getattr(o, k) for k in ("name", "kind", "pos", "quat", "size", "covariance", "confidence")}
+    d.update(kw)
+    return ObjectPose(**d)
