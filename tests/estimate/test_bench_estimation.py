@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from exoactor.artifacts import BodyMotion, HandMotion, HumanMotion, Video
-from exoactor.bench.estimation import body_metrics, hand_metrics
+from exoactor.evaluation import score_body as body_metrics
+from exoactor.evaluation import score_hands as hand_metrics
 
 DATA = Path(__file__).parent / "data"
 

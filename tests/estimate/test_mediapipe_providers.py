@@ -17,9 +17,10 @@ pytest.importorskip("mediapipe")
 
 import exoactor.estimate.body.mediapipe  # noqa: E402,F401
 import exoactor.estimate.hands.mediapipe  # noqa: E402,F401
-from exoactor.bench.estimation import body_metrics, hand_metrics  # noqa: E402
-from exoactor.evaluation import procrustes_align  # noqa: E402
+from exoactor.evaluation import score_body as body_metrics  # noqa: E402
+from exoactor.evaluation import score_hands as hand_metrics  # noqa: E402
 from exoactor.estimate.overlay import draw_overlay  # noqa: E402
+from exoactor.evaluation import procrustes_align  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 

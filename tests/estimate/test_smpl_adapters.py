@@ -11,10 +11,10 @@ from exoactor.artifacts import BodyMotion, Camera, Video
 from exoactor.artifacts.motion import SMPL24_PARENTS, J
 from exoactor.errors import ConfigError, InputError
 from exoactor.estimate.body.gem import GEMBody
-from exoactor.estimate.smpl_io import read_smpl_output
 from exoactor.estimate.body.gvhmr import GVHMRBody
 from exoactor.estimate.hands.wilor import WiLoRHands, wilor_to_hands
 from exoactor.estimate.smpl import SMPL_TO_WORLD, SMPLModel, smpl_params_to_body
+from exoactor.estimate.smpl_io import read_smpl_output
 from exoactor.geometry import axis_angle_to_quat, mat_to_quat, quat_angle, quat_to_mat, yaw_quat
 from exoactor.stages import StageContext
 
@@ -182,9 +182,18 @@ def test_wilor_detections_go_to_the_nearest_body_wrist(tmp_path: Path) -> None:
     h = wilor_to_hands(frames, kps, body, cam, 30.0)
     np.testing.assert_array_equal(h.right_confidence, [1, 0, 0, 0])
     np.testing.assert_array_equal(h.left_confidence, [1, 1, 1, 1])
-    # keypoints keep their shape and hang on the body's wrist
-    np.testing.assert_allclose(h.left_keypoints[0], left + shape, atol=1e-9)
-    np.testing.assert_allclose(h.right_keypoints[0] - h.right_keypoints[0, :1], shape, atol=1e-9)
+    # keypoints keep their shape (turned into the wrist frame blended with the forearm) and hang on the body's wrist
+    def dists(kp: np.ndarray) -> np.ndarray:
+        return np.linalg.norm(kp[:, None] - kp[None], axis=-1)
+
+    np.testing.assert_allclose(h.left_keypoints[:, 0], np.tile(left, (T, 1)), atol=1e-9)
+    np.testing.assert_allclose(dists(h.left_keypoints[0]), dists(shape), atol=1e-9)
+    np.testing.assert_allclose(dists(h.right_keypoints[0]), dists(shape), atol=1e-9)
+    # the hand's own direction (wrist -> middle knuckle) and the forearm's (straight up here) share the x axis
+    x = quat_to_mat(h.left_wrist_quat[0])[:, 0]
+    own = shape[9] / np.linalg.norm(shape[9])
+    half = (own + [0, 0, 1.0]) / np.linalg.norm(own + [0, 0, 1.0])
+    np.testing.assert_allclose(x, half, atol=1e-6)
     np.savez(tmp_path / "wilor.npz", frame=frames, keypoints_3d=kps, is_right=np.array([1, 0, 0, 0, 0]))
     h2 = WiLoRHands(output=str(tmp_path / "wilor.npz")).estimate_hands(v, body, StageContext(work_dir=tmp_path))
     np.testing.assert_allclose(h2.left_keypoints, h.left_keypoints)

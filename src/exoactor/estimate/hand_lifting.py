@@ -17,7 +17,9 @@ from exoactor.artifacts.motion import SIDES, J
 from exoactor.errors import InputError
 from exoactor.estimate import grounding as G
 from exoactor.estimate import handgeom as HG
-from exoactor.geometry import mat_to_quat
+from exoactor.geometry import mat_to_quat, quat_to_mat
+
+F = NDArray[np.float64]
 
 
 def body_camera(video: Video, body: BodyMotion) -> Camera:
@@ -43,6 +45,45 @@ def body_hand_uv(video: Video, body: BodyMotion, camera: Camera) -> tuple[NDArra
     return wr, hd
 
 
+#: weight of the hand's own direction (wrist -> middle knuckle) against the forearm's in the wrist frame
+HAND_X_WEIGHT = 0.5
+
+
+def wrist_frames(rel: NDArray | None, seen: NDArray, body: BodyMotion, side: str, fps: float) -> F:
+    """(T, 3, 3) wrist frames (columns x, y, z) from the palm plane and the forearm.
+
+    x (wrist -> middle knuckle) blends the forearm's direction with the hand's own where the hand
+    was seen (a small monocular hand is least sure of exactly this); y (towards the thumb) is the
+    palm's knuckle line, interpolated over frames where the hand was not seen, and for a hand never
+    seen the relaxed one: thumb forward, palm towards the body; z = x cross y.
+
+    Args:
+        rel: (T, 21, 3) world keypoints relative to the wrist (bridged), or None (never seen).
+        seen: (T,) detection confidence (0 = not seen).
+    """
+    j = body.joints
+    fx = j[:, J[f"{side}_wrist"]] - j[:, J[f"{side}_elbow"]]
+    fx = fx / np.maximum(np.linalg.norm(fx, axis=-1, keepdims=True), 1e-9)
+    ok = np.asarray(seen) > 0
+    if rel is not None and ok.any():
+        hx = rel[:, 9] - rel[:, 0]
+        hx = hx / np.maximum(np.linalg.norm(hx, axis=-1, keepdims=True), 1e-9)
+        w = HAND_X_WEIGHT * ok[:, None]
+        x = (1 - w) * fx + w * hx
+        y = G.bridge(rel[:, 5] - rel[:, 17], ok.astype(float))
+        y = G.smooth(y, fps, 4.0)
+    else:
+        x = fx
+        fwd = quat_to_mat(body.root_quat)[:, :, 0]  # the body's forward
+        y = fwd.copy()
+    x = x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)
+    y = y - np.sum(y * x, -1, keepdims=True) * x
+    bad = np.linalg.norm(y, axis=-1) < 1e-6
+    y[bad] = np.cross(x[bad], np.array([0.0, 0.0, 1.0])) + 1e-3
+    y = y / np.maximum(np.linalg.norm(y, axis=-1, keepdims=True), 1e-9)
+    return np.stack([x, y, np.cross(x, y)], axis=-1)
+
+
 def hands_from_camera_keypoints(
     kp_cam: NDArray,
     seen: NDArray,
@@ -59,11 +100,13 @@ def hands_from_camera_keypoints(
         seen: (T, 2) detection confidence, 0 where the hand was not found.
         body: the body motion whose world wrists the hands are attached to.
         camera: the camera with a pose (world_from_camera).
-        processed: (T,) frames the detector ran on (default all); the confidence of the others
-            is interpolated from them.
+        processed: (T,) or (T, 2) frames the detector ran on (default all); the confidence of the
+            others is interpolated from them.
     """
     T = kp_cam.shape[0]
-    sel = np.ones(T, dtype=bool) if processed is None else np.asarray(processed, dtype=bool)
+    proc = np.ones((T, 2), dtype=bool) if processed is None else np.asarray(processed, dtype=bool)
+    if proc.ndim == 1:
+        proc = np.repeat(proc[:, None], 2, axis=1)
     R = camera.R_world_cam
     kw: dict[str, Any] = {}
     for k, s in enumerate(SIDES):
@@ -74,40 +117,36 @@ def hands_from_camera_keypoints(
             rel = G.smooth(rel, fps, 8.0)
             flex = G.bridge(HG.finger_flexion_deg(rel).mean(-1), ok.astype(float))
             state = HG.smoothed_grasp_state(flex, fps)
-            kp = rel + wrist[:, None]
-            quat = HG.wrist_quat_from_keypoints(kp)
+            frames = wrist_frames(rel, seen[:, k], body, s, fps)
+            # the keypoints turned into the fused wrist frame, so hand shape and orientation agree
+            own = quat_to_mat(HG.wrist_quat_from_keypoints(rel))
+            rot = frames @ np.swapaxes(own, -1, -2)
+            kp = np.einsum("tij,tkj->tki", rot, rel) + wrist[:, None]
+            quat = mat_to_quat(frames)
         else:
             kp, quat, state = fallback_hand(body, s)
         kw[f"{s}_keypoints"] = kp
         kw[f"{s}_wrist_quat"] = quat
         kw[f"{s}_state"] = state.astype(np.int8)
-        conf = seen[:, k] if processed is None else G.bridge(seen[:, k], processed.astype(float))
+        conf = G.bridge(seen[:, k], proc[:, k].astype(float))
         kw[f"{s}_confidence"] = np.clip(conf, 0.0, 1.0)
     return HandMotion(
         fps=fps,
         source="mediapipe",
         extra={
-            "detection_rate": {s: float((seen[sel, k] > 0).mean()) for k, s in enumerate(SIDES)},
+            "detection_rate": {s: float((seen[proc[:, k], k] > 0).mean()) for k, s in enumerate(SIDES)},
             "seconds": round(seconds, 3),
-            "wrist_frame": "x wrist->middle knuckle, y towards the thumb side, z = x cross y",
+            "wrist_frame": "x wrist->middle knuckle (blended with the forearm), y towards the thumb side, z = x cross y",
         },
         **kw,
     )
 
 
 def fallback_hand(body: BodyMotion, side: str) -> tuple[NDArray, NDArray, NDArray]:
-    """A hand never seen: an open, straight hand continuing the forearm (confidence stays 0)."""
+    """A hand never seen: an open, straight hand continuing the forearm, relaxed (confidence stays 0)."""
     T = body.n_frames
     wrist = body.joints[:, J[f"{side}_wrist"]]
-    x = wrist - body.joints[:, J[f"{side}_elbow"]]
-    x = x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)
-    up = np.array([0.0, 0.0, 1.0])
-    z = up - (x @ up)[:, None] * x
-    bad = np.linalg.norm(z, axis=-1) < 1e-6
-    z[bad] = np.array([1.0, 0.0, 0.0])
-    z = z / np.linalg.norm(z, axis=-1, keepdims=True)
-    y = np.cross(z, x)
-    Rm = np.stack([x, y, z], axis=-1)
+    Rm = wrist_frames(None, np.zeros(T), body, side, body.fps)
     # a flat hand in its own frame: knuckles 9 cm out, fingers straight, thumb to +y
     local = np.zeros((21, 3))
     for f, lat in enumerate((0.025, 0.0, -0.02, -0.038)):
