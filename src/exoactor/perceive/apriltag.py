@@ -22,7 +22,6 @@ Detection uses ``pupil-apriltags`` (the AprilTag 3 C library).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from numpy.typing import NDArray
 from exoactor.artifacts import ObjectPose, ObjectPoses, Observation
 from exoactor.errors import ArtifactError, ConfigError, InputError, missing_package
 from exoactor.geometry import mat_to_quat, quat_to_mat
+from exoactor.perceive.userfile import read_user_json
 from exoactor.stages import PERCEIVE, StageContext
 
 F = NDArray[np.float64]
@@ -46,12 +46,7 @@ def _matrix(pos: Any, quat: Any) -> F:
 
 def load_tag_map(path: Path) -> dict[str, Any]:
     """The tag map at ``path``, validated (names the file and the field on error)."""
-    if not path.is_file():
-        raise InputError(f"{path}: AprilTag map not found")
-    try:
-        m = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ArtifactError(f"{path}: not valid JSON ({e})") from None
+    m = read_user_json(path, "AprilTag map")
     if not isinstance(m, dict) or not isinstance(m.get("objects"), list) or not m["objects"]:
         raise ArtifactError(f'{path}: expected {{"objects": [...]}} with at least one object')
     size = m.get("tag_size_m")

@@ -7,11 +7,11 @@ The file holds ``{"objects": [{"name", "kind", "pos": [x, y, z], "quat_wxyz": [w
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from exoactor.artifacts import ObjectPose, ObjectPoses, Observation
-from exoactor.errors import ArtifactError, ConfigError, InputError
+from exoactor.errors import ArtifactError, ConfigError
+from exoactor.perceive.userfile import read_user_json
 from exoactor.stages import PERCEIVE, StageContext
 
 
@@ -25,12 +25,7 @@ class FilePerception:
         self.path = Path(path)
 
     def perceive(self, observation: Observation, ctx: StageContext) -> ObjectPoses:
-        if not self.path.is_file():
-            raise InputError(f"{self.path}: object pose file not found")
-        try:
-            obj = json.loads(self.path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ArtifactError(f"{self.path}: not valid JSON ({e})") from None
+        obj = read_user_json(self.path, "object pose file")
         if not isinstance(obj, dict) or not isinstance(obj.get("objects"), list):
             raise ArtifactError(f'{self.path}: expected {{"objects": [...]}} at the top level')
         objects = [ObjectPose.from_json(o, where=f"{self.path}: objects[{i}]") for i, o in enumerate(obj["objects"])]
