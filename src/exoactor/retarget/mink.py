@@ -13,7 +13,7 @@ FPS = 50.0  # the RobotMotion convention
     "mink",
     requires=("mujoco", "mink"),
     offline=True,
-    description="G1-scaled keypoints, differential IK (mink + daqp), seat-aware, 6 Hz zero-phase smoothing",
+    description="G1-scaled keypoints, differential IK (mink + daqp), contact segments aimed at the perceived objects, seat-aware",
 )
 class MinkRetargeter:
     """HumanMotion -> 50 Hz G1 RobotMotion.
