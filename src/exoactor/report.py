@@ -186,6 +186,38 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     return f"<table><tr>{h}</tr>{body}</table>"
 
 
+def _failure_detail(run_dir: Path) -> list[str]:
+    """The task's verdict: which predicate failed and by how much (and a fall), from the Execution."""
+    try:
+        from exoactor.artifacts import Execution
+
+        ex = Execution.load(run_dir / "execution.npz")
+    except ExoActorError:
+        return []
+    if ex.success is None and not ex.fell:
+        return []
+    details = ex.metrics.get("success_details") or {}
+    verdict = "succeeded" if ex.success and not ex.fell else "FAILED"
+    out = [f"<h2>Task {verdict}</h2>"]
+    reason = ex.metrics.get("failure_reason")
+    if reason and verdict == "FAILED":
+        out.append(f"<p>{html.escape(str(reason))}</p>")
+    preds = details.get("predicates") or []
+    if preds:
+        rows = [
+            [
+                p.get("name", ""),
+                str(p.get("value")),
+                f"{p.get('op', '')} {p.get('limit')}",
+                "yes" if p.get("ok") else "no",
+                "" if p.get("margin") is None else f"{p['margin']:.3g} {p.get('unit', '')}",
+            ]
+            for p in preds
+        ]
+        out.append(_table(rows, ["predicate", "value", "needs", "met", "margin"]))
+    return out
+
+
 def write_report(run_dir: Path) -> Path:
     """Write `run_dir/report.html` from whatever the run has produced so far."""
     run_dir = Path(run_dir)
@@ -237,6 +269,7 @@ def write_report(run_dir: Path) -> Path:
         ex_label = f"robot execution ({ex.controller}{' — KINEMATIC REPLAY, no physics' if ex.kinematic else ''})"
     except ExoActorError:
         pass
+    parts.extend(_failure_detail(run_dir))
     parts.append("<h2>Videos</h2><div class=row>")
     parts.append(_video(run_dir / "video.mp4", "imagined video"))
     parts.append(_video(run_dir / "overlay.mp4", "estimated body + hands"))

@@ -130,7 +130,12 @@ def run_episode(spec: EpisodeSpec) -> dict[str, Any]:
         row["fell"] = bool(metrics.get("fell", False))
         if not row["success"]:
             row["failure_stage"] = "execute"
-            row["failure_reason"] = "fell" if row["fell"] else "task predicate not met"
+            row["failure_reason"] = metrics.get("failure_reason") or (
+                "fell" if row["fell"] else "task predicate not met"
+            )
+        for key in ("qp_solve_ms_median", "qp_solve_ms_p99", "real_time_factor", "real_time_factor_cpu"):
+            if metrics.get(key) is not None:
+                row[key] = metrics[key]
     if spec.oracle:
         row["oracle"] = _oracle(run, spec)
     return row
@@ -165,7 +170,22 @@ def _oracle(run: Any, spec: EpisodeSpec) -> dict[str, Any] | None:
             **spec.options.get("execute", {}),
         )
         ex.save(work / "execution.npz")
-        return {"success": bool(ex.success) and not ex.kinematic, "fell": ex.fell}
+        m = ex.metrics
+        out: dict[str, Any] = {"success": bool(ex.success) and not ex.kinematic, "fell": ex.fell}
+        if not out["success"]:
+            out["failure_reason"] = m.get("failure_reason") or ("fell" if ex.fell else "task predicate not met")
+        out["success_details"] = m.get("success_details")
+        for key in (
+            "pelvis_error_mm_mean",
+            "hand_error_mm_mean",
+            "qp_solve_ms_median",
+            "qp_solve_ms_p99",
+            "real_time_factor",
+            "real_time_factor_cpu",
+        ):
+            if m.get(key) is not None:
+                out[key] = m[key]
+        return out
     except Exception as e:  # noqa: BLE001
         return {"success": False, "fell": None, "error": f"{type(e).__name__}: {e}"}
 

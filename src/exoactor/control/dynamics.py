@@ -66,6 +66,7 @@ def sole_from_model(model: Any, body: str) -> Sole:
         raise ValueError(f"body '{body}' has no foot capsules")
     e, c = np.array(ends), np.array(centres)
     z = float(e[:, 2].min() - radius)
+    # the capsules touch the floor along their lines: x to the caps' ends, y to the outer lines
     x0, x1 = float(e[:, 0].min()), float(e[:, 0].max())
     y0, y1 = float(c[:, 1].min()), float(c[:, 1].max())
     corners = np.array([[x0, y1, z], [x0, y0, z], [x1, y1, z], [x1, y0, z]])

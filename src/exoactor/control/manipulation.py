@@ -9,9 +9,13 @@ perceived objects (their poses at the start):
   0 beyond 15 cm). Near objects the palm target stays in the world frame (where the object is);
   away from them it moves with the robot's feet (re-anchored).
 * ``on_surface`` and ``surface_z``: the palm is over a surface (a table top) and at or below its
-  height + 6 cm: the target is put on the surface (the controller presses lightly).
+  height + 6 cm: the target is put on the surface (the controller presses lightly). A palm near
+  the surface's edge (within 15 cm) but below its top is lifted 6 cm above the top instead
+  (``surface_z`` without ``on_surface``), so the hand comes over the edge, not into it.
 * ``hold``: the index of the object both hands hold (both closed, both palms within 12 cm of it),
   -1 otherwise; the controller adds the object's weight and a squeeze to its dynamics.
+* ``contact_offset``: a hand passing close by a small object (a bottle) is shifted onto it (see
+  :func:`_contact_offsets`): the scaled hand misses what the human's hand touched.
 * ``grasp_pos``/``grasp_quat``/``grasp_weight``: for a two-handed hold of a box, palm targets on
   the two side faces across the robot's left-right axis (fingers forward and down, palms facing the box):
   a pre-grasp ``PREGRASP_M`` outside the faces from ``PREGRASP_S`` before the hands close, pressed
@@ -38,6 +42,8 @@ NEAR_M = 0.05
 FAR_M = 0.15
 SURFACE_ABOVE_M = 0.06
 SURFACE_INSET_M = 0.02
+EDGE_CLEAR_M = 0.15  # a hand this close to a surface's edge, below its top, is lifted over it ...
+EDGE_ABOVE_M = 0.06  # ... to this height above the top
 HOLD_M = 0.12
 HOLD_CLOSED = 0.5
 HOLDABLE_KINDS = ("graspable", "container")
@@ -45,6 +51,8 @@ PREGRASP_S = 1.5
 PREGRASP_M = 0.07
 SQUEEZE_DEPTH_M = 0.02
 MOVE_IN_S = 0.4
+CONTACT_REACH_M = 0.2  # a hand passing this close to a small object meant to touch it
+CONTACT_WINDOW_S = 1.5
 PALM_CENTRE = np.array([0.0385, 0.0, 0.0])  # the palm's centre in its body frame (the "<side>_palm" site)
 GRASP_BELOW_TOP_M = 0.06  # palm centre this far below a held box's top edge
 TOUCHABLE_KINDS = ("graspable", "container", "surface", "seat")
@@ -89,6 +97,7 @@ class HandIntent:
     grasp_pos: F
     grasp_quat: F
     grasp_weight: F
+    contact_offset: F
 
 
 def hand_intent(rf: ReferenceFrames, objects: Sequence[SceneObject]) -> HandIntent:
@@ -107,11 +116,15 @@ def hand_intent(rf: ReferenceFrames, objects: Sequence[SceneObject]) -> HandInte
                 d = min(box_distance(p, o) for o in objs)
                 weight[t, s] = float(np.clip((FAR_M - d) / (FAR_M - NEAR_M), 0.0, 1.0))
             for o in objs:
-                if o.kind == "surface" and over_footprint(p, o, SURFACE_INSET_M):
-                    top = surface_top(o)
-                    if p[2] < top + SURFACE_ABOVE_M:
-                        on_surface[t, s] = True
-                        surface_z[t, s] = top
+                if o.kind != "surface":
+                    continue
+                top = surface_top(o)
+                if over_footprint(p, o, SURFACE_INSET_M) and p[2] < top + SURFACE_ABOVE_M:
+                    on_surface[t, s] = True
+                    surface_z[t, s] = top
+                elif over_footprint(p, o, -EDGE_CLEAR_M) and p[2] < top + SURFACE_ABOVE_M:
+                    # near the edge below the top: over it, not into it (the hand comes from above)
+                    surface_z[t, s] = top + EDGE_ABOVE_M
         if closed[t].all():
             for i, o in enumerate(objects):
                 if o.kind in HOLDABLE_KINDS and all(box_distance(rf.palm_pos[t, s], o) < HOLD_M for s in range(2)):
@@ -122,7 +135,31 @@ def hand_intent(rf: ReferenceFrames, objects: Sequence[SceneObject]) -> HandInte
         if hold[t] < 0 and hold[t - 1] >= 0 and closed[t].all():
             hold[t] = hold[t - 1]
     gp, gq, gw = _box_grasps(rf, hold, list(objects))
-    return HandIntent(weight, on_surface, surface_z, hold, list(objects), gp, gq, gw)
+    offset = _contact_offsets(rf, [o for o in objects if o.kind == "graspable"], hold)
+    return HandIntent(weight, on_surface, surface_z, hold, list(objects), gp, gq, gw, offset)
+
+
+def _contact_offsets(rf: ReferenceFrames, small: Sequence[SceneObject], hold: NDArray[np.int64]) -> F:
+    """(T, 2, 3) horizontal shifts that put a hand's closest pass by a small object onto it.
+
+    The scaled human hand that touches, pushes or sweeps a bottle passes a few centimetres to
+    ``CONTACT_REACH_M`` off it on the G1; around that pass (+-``CONTACT_WINDOW_S``, blended in and
+    out over 0.5 s) the hand's path is shifted so it goes through the object's centre line."""
+    T, fps = rf.n_frames, rf.fps
+    out = np.zeros((T, 2, 3))
+    for o in small:
+        for s in range(2):
+            d = np.linalg.norm(rf.palm_pos[:, s, :2] - o.pos[:2], axis=1)
+            d[hold >= 0] = np.inf  # two-handed holds are placed on the faces instead
+            c = int(np.argmin(d))
+            if not np.isfinite(d[c]) or d[c] > CONTACT_REACH_M or d[c] < 0.02:
+                continue
+            shift = np.zeros(3)
+            shift[:2] = o.pos[:2] - rf.palm_pos[c, s, :2]
+            t = np.arange(T)
+            w = np.clip((CONTACT_WINDOW_S * fps - np.abs(t - c)) / (0.5 * fps), 0.0, 1.0)
+            out[:, s] += w[:, None] * shift
+    return out
 
 
 def _runs(x: NDArray[np.int64]) -> list[tuple[int, int, int]]:
@@ -200,3 +237,17 @@ def stance_before(o: SceneObject, yaw: float) -> F | None:
     corners = np.array([R @ (0.5 * np.asarray(o.size) * np.array([sx, sy, 0.0])) for sx in (-1, 1) for sy in (-1, 1)])
     extent = float(np.max(corners[:, :2] @ u))
     return np.asarray(o.pos[:2] - (extent + TOE_GAP_M + SOLE_TOE_M) * u)
+
+
+SURFACE_TOE_GAP_M = 0.05  # toes this far from the edge of a surface the hands work on
+
+
+def stance_at_surface(o: SceneObject, yaw: float, mid: F) -> F:
+    """(2,) the feet midpoint ``mid`` moved along the heading ``yaw`` so the toes are
+    ``SURFACE_TOE_GAP_M`` from the near edge of a surface (a table) the hands work on: the
+    G1's arms are short, the scaled human stood further back."""
+    u = np.array([np.cos(yaw), np.sin(yaw)])
+    R = quat_to_mat(np.asarray(o.quat, dtype=np.float64))
+    corners = np.array([R @ (0.5 * np.asarray(o.size) * np.array([sx, sy, 0.0])) for sx in (-1, 1) for sy in (-1, 1)])
+    near = float(np.min((o.pos[:2] + corners[:, :2] - mid) @ u))  # distance to the near edge along u
+    return np.asarray(mid + (near - SURFACE_TOE_GAP_M - SOLE_TOE_M) * u)

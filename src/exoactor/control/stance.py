@@ -41,7 +41,7 @@ class StanceConfig:
     output: str = "torque"  # "torque" | "pd"
     com_weight: float = 100.0
     com_kp: float = 60.0
-    com_margin: float = 0.025  # m kept inside the support polygon
+    com_margin: float = 0.045  # m kept inside the support polygon
     min_pelvis_height: float = 0.0  # m (a deep squat; the rollout calls a pelvis below 0.30 m a fall)
     pelvis_pos_weight: float = 10.0
     pelvis_rot_weight: float = 5.0
@@ -99,6 +99,7 @@ class StanceTargets:
     payload_mass: float = 0.0
     payload_com: F | None = None
     com_weight_scale: float = 1.0
+    height_weight_scale: float = 1.0  # the CoM's and pelvis' height rows (low: free to rise for a reach)
     com_margin: float | None = None  # m kept inside the support polygon (None: the config's)
 
 
@@ -199,10 +200,12 @@ class StanceController:
         vel = np.asarray(t.com_vel, dtype=np.float64) if np.allclose(com, t.com) else np.zeros(3)
         self.com.set(com, vel)
         self.com.weight = np.full(3, cfg.com_weight * t.com_weight_scale)
+        self.com.weight[2] *= t.height_weight_scale
         tasks: list = [self.com]
         if t.pelvis_pos is not None:
             self.pelvis.set(pos=t.pelvis_pos)
             self.pelvis.weight_pos = np.full(3, cfg.pelvis_pos_weight)
+            self.pelvis.weight_pos[2] *= t.height_weight_scale
         else:
             self.pelvis.weight_pos = np.zeros(3)
         if t.pelvis_quat is not None:

@@ -26,6 +26,7 @@ from exoactor.artifacts import SceneObject
 from exoactor.control.dynamics import RobotDynamics
 from exoactor.control.reference import Anchor, ReferenceFrames, feet_yaw
 from exoactor.control.stance import StanceController, StanceTargets, SwingTarget
+from exoactor.control.support import convex_hull, inside
 from exoactor.geometry import quat_mul, quat_to_mat, yaw_quat
 from exoactor.robot.g1 import constants as C
 
@@ -42,7 +43,7 @@ SWING_S = 1.6
 LAND_S = 0.4
 CENTRE_S = 1.0
 COM_DROP_M = 0.06  # lower the CoM during single support: more reach for the swing leg
-SHIFT_TOL_M = 0.012  # the swing starts once the CoM is this close to its goal over the stance foot ...
+SHIFT_TOL_M = 0.015  # the swing starts once the CoM is this close to its goal over the stance foot ...
 SHIFT_WAIT_S = 1.0  # ... or this much after the shift's time
 LAND_TILT = 0.04  # rad: a foot lands (gets its contact back) flat ...
 LAND_HEIGHT_M = 0.012  # ... with its sole this low
@@ -51,12 +52,15 @@ TOE_HANG_M = 0.03
 TRAIL_KNEE = 1.4
 TRAIL_PITCH = 0.5  # rad, toe down  # rad: the trailing leg folds its knee to lift the foot from behind
 INWARD_M = 0.012  # the CoM goes over the stance foot's inner half (less ankle roll: its range is +-15 deg)
-SINGLE_SUPPORT_MARGIN_M = 0.008  # CoM margin inside one foot (5.6 cm wide)
+SINGLE_SUPPORT_MARGIN_M = 0.005  # CoM margin inside one foot (5.6 cm wide)
 STEP_WIDTH_M = 0.20  # feet centre to centre after placement steps  # the CoM task's weight x this on one foot: balance before the swing
-QUICK = 0.5  # phase durations of a short placement step, relative to a step over an obstacle
+QUICK = 0.55  # phase durations of a short placement step, relative to a step over an obstacle
 PLACE_CLEARANCE_M = 0.05
 PLACE_TOL_M = 0.025  # a foot closer than this to its placement is not moved
-PLACE_MAX_STEP_M = 0.25  # longer moves take several steps
+PLACE_MAX_STEP_M = 0.2  # longer moves take several steps
+MIN_WIDTH_M = 0.12  # feet centre to centre, across, at least
+PLACE_MAX_LATERAL_M = 0.08  # sideways per step (a wide stance in between cannot shift its weight)
+LAND_NEAR_M = 0.02  # a foot lands within this of its foothold (or when its time is up)
 
 
 def smoothstep(x: float) -> float:
@@ -195,7 +199,7 @@ class Stepper:
         z = self.com_height - COM_DROP_M
         soles = [dyn.sole_point(s, dyn.soles[s].centre) for s in range(2)]
         tg = StanceTargets(
-            com=np.zeros(3), pelvis_quat=q, torso_quat=q, posture=C.DEFAULT_JOINT_POS.copy(), hands=[None, None]
+            com=np.zeros(3), pelvis_quat=None, torso_quat=q, posture=C.DEFAULT_JOINT_POS.copy(), hands=[None, None]
         )
         if ph.kind in ("swing", "land") or (ph.kind == "shift" and u > 0.5):
             tg.com_margin = SINGLE_SUPPORT_MARGIN_M
@@ -231,7 +235,8 @@ class Stepper:
             tg.com_weight_scale = SINGLE_SUPPORT_COM_SCALE
             flat = float(dyn.body_mat(dyn.foot_bodies[ph.side])[2, 2]) > np.cos(LAND_TILT)
             down = soles[ph.side][2] < LAND_HEIGHT_M
-            if not self.landed and ((touching[ph.side] and flat and down) or u >= 2.0):
+            near = float(np.linalg.norm(soles[ph.side][:2] - self.plan.footholds[ph.hold].pos[:2])) < LAND_NEAR_M
+            if not self.landed and ((touching[ph.side] and flat and down and (near or u >= 1.5)) or u >= 2.5):
                 self.landed = True
                 stance.set_stance(True, True)
             if not self.landed:
@@ -243,8 +248,11 @@ class Stepper:
         waiting = ph.kind == "land" and not self.landed
         if ph.kind == "shift" and self.t >= ph.duration:
             off = float(np.linalg.norm(dyn.com[:2] - goal[:2]))
-            waiting = off > SHIFT_TOL_M and self.t < ph.duration + SHIFT_WAIT_S
-            if not waiting and off > 3 * SHIFT_TOL_M:  # the CoM will not go over the foot: do not lift it
+            foot = convex_hull(dyn.sole_corners(1 - ph.side)[:, :2])
+            over = inside(dyn.com[:2], foot, SINGLE_SUPPORT_MARGIN_M)
+            timeout = self.t >= ph.duration + SHIFT_WAIT_S
+            waiting = not (over and off <= SHIFT_TOL_M) and not timeout
+            if timeout and not over:  # the CoM is not over the stance foot: do not lift the other
                 self.aborted = f"centre of mass {off:.3f} m from over the stance foot"
                 stance.foot_release = [1.0, 1.0]
                 self.k = len(self.phases) - 1  # straight to the final centring
@@ -293,28 +301,44 @@ def anchored_footholds(plan: StepPlan, anchor: Anchor) -> StepPlan:
     )
 
 
-def placement_plan(soles: F, target_mid: F, yaw: float, width: float = STEP_WIDTH_M) -> StepPlan | None:
+def placement_plan(
+    soles: F, target_mid: F, yaw: float, width: float = STEP_WIDTH_M, tol: float = PLACE_TOL_M
+) -> StepPlan | None:
     """Short steps that put the feet (sole centres (2, 3) now) at a placement: midpoint
-    ``target_mid`` (2,), heading ``yaw``; the foot further from its spot first. None when both
-    feet are already within ``PLACE_TOL_M``."""
+    ``target_mid`` (2,), heading ``yaw``. None when both feet are already within ``tol``.
+
+    Long moves are split into rounds (each foot at most ``PLACE_MAX_STEP_M`` per step); in each
+    round the foot order keeps the feet closer together in between (a wide stance leaves no ankle
+    roll to bring the centre of mass over one foot: its range is +-15 deg)."""
     lat = np.array([-np.sin(yaw), np.cos(yaw)])
-    goal = [
-        np.asarray(target_mid, dtype=np.float64)[:2] + 0.5 * width * lat,
-        np.asarray(target_mid)[:2] - 0.5 * width * lat,
-    ]
+    mid = np.asarray(target_mid, dtype=np.float64)[:2]
+    goal = [mid + 0.5 * width * lat, mid - 0.5 * width * lat]
     err = [float(np.linalg.norm(soles[s, :2] - goal[s])) for s in range(2)]
-    order = sorted((s for s in range(2) if err[s] > PLACE_TOL_M), key=lambda s: -err[s])
-    if not order:
+    if max(err) <= tol:
         return None
-    n = int(np.ceil(max(err) / PLACE_MAX_STEP_M))  # rounds of steps, each foot at most this far
+    lateral = max(abs(float((goal[s] - soles[s, :2]) @ lat)) for s in range(2))
+    n = max(1, int(np.ceil(max(err) / PLACE_MAX_STEP_M)), int(np.ceil(lateral / PLACE_MAX_LATERAL_M)))
     holds = []
     pos = [soles[s, :2].copy() for s in range(2)]
     for _ in range(n):
+        nxt = [pos[s] + (goal[s] - soles[s, :2]) / n for s in range(2)]
+
+        order = min(((0, 1), (1, 0)), key=lambda o, nxt=nxt: _width_between(o[0], nxt, pos, lat))
         for s in order:
-            p = pos[s] + (goal[s] - soles[s, :2]) / n
-            pos[s] = p
-            holds.append(Foothold(s, np.array([*p, 0.0]), yaw, clearance=PLACE_CLEARANCE_M, quick=True))
-    return StepPlan(np.asarray(target_mid, dtype=np.float64)[:2], yaw, holds, clearance=PLACE_CLEARANCE_M)
+            if float(np.linalg.norm(nxt[s] - pos[s])) > 0.5 * tol:
+                holds.append(Foothold(s, np.array([*nxt[s], 0.0]), yaw, clearance=PLACE_CLEARANCE_M, quick=True))
+            pos[s] = nxt[s]
+    if not holds:
+        return None
+    return StepPlan(mid, yaw, holds, clearance=PLACE_CLEARANCE_M)
+
+
+def _width_between(first: int, nxt: list[F], pos: list[F], lat: F) -> float:
+    """The stance width after moving foot ``first`` to ``nxt`` (a large penalty below MIN_WIDTH_M:
+    the feet must never cross or touch)."""
+    between = [nxt[first] if s == first else pos[s] for s in range(2)]
+    w = float(abs((between[0] - between[1]) @ lat))
+    return w if w >= MIN_WIDTH_M else 1e3 + w
 
 
 def chain(first: StepPlan, then: StepPlan) -> StepPlan:

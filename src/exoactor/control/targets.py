@@ -72,15 +72,24 @@ def stance_targets(
     )
     if not hands:
         return t
+    if intent is not None:
+        # hands at objects: the height of the crouch the human took to get there is no target
+        near = float(np.max(np.maximum(intent.object_weight[j], intent.grasp_weight[j])))
+        t.height_weight_scale = 1.0 - 0.9 * near
     for s in range(2):
         pa = anchor.point(rf.palm_pos[j, s])
         qa = anchor.quat(rf.palm_quat[j, s])
         va = anchor.vector(rf.velocity(rf.palm_pos[:, s], j))
         w = float(intent.object_weight[j, s]) if intent is not None else 0.0
         pos = (1.0 - w) * pa + w * rf.palm_pos[j, s]
+        if intent is not None:
+            pos = pos + intent.contact_offset[j, s]
         vel = (1.0 - w) * va + w * rf.velocity(rf.palm_pos[:, s], j)
         if intent is not None and intent.on_surface[j, s]:
             pos[2] = float(intent.surface_z[j, s]) - SURFACE_PRESS_M
+            vel[2] = 0.0
+        elif intent is not None and np.isfinite(intent.surface_z[j, s]):
+            pos[2] = max(pos[2], float(intent.surface_z[j, s]))
             vel[2] = 0.0
         point = np.zeros(3)
         if intent is not None and intent.grasp_weight[j, s] > 0:

@@ -72,12 +72,13 @@ class PathFollower:
         self.yaw_rate[-1] = 0.0
 
     def command_to(
-        self, pos: F, yaw: float, target_xy: F, target_yaw: float, *, tol: float = 0.04, tol_yaw: float = 0.08
+        self, pos: F, yaw: float, target_xy: F, target_yaw: float, *, tol: float = 0.1, tol_yaw: float = 0.15
     ) -> F:
-        """(3,) a command that walks to a pose and stops there (zero inside ``tol``/``tol_yaw``).
+        """(3,) a command that walks to a pose and stops there: zero once within ``tol`` and
+        ``tol_yaw`` (the stance controller's steps place the feet precisely from there).
 
-        Slow (<= 0.35 m/s) and with a minimum speed, so the last centimetres are walked, not crept.
-        """
+        Holonomic and slow (<= 0.25 m/s), turning first when far off the heading; the wanted
+        velocity goes through the policy's inverse model (:func:`policy_inverse`)."""
         err = np.asarray(target_xy, dtype=np.float64)[:2] - np.asarray(pos)[:2]
         eyaw = float(wrap_angle(target_yaw - yaw))
         dist = float(np.linalg.norm(err))
@@ -85,13 +86,13 @@ class PathFollower:
             return np.zeros(3)
         c, s = np.cos(yaw), np.sin(yaw)
         local = np.array([c * err[0] + s * err[1], -s * err[0] + c * err[1]])
-        # the velocity wanted (turn first when far off the heading), through the policy's inverse model
-        speed = float(np.clip(1.5 * dist, 0.08 if dist >= tol else 0.0, 0.25)) * (0.3 if abs(eyaw) > 0.4 else 1.0)
+        speed = float(np.clip(1.2 * dist, 0.1, 0.25)) if dist >= tol else 0.0
+        if abs(eyaw) > 0.4:
+            speed *= 0.3
         v = local / max(dist, 1e-9) * speed
-        wz = float(np.clip(self.k_yaw * eyaw, -1.0, 1.0))
-        if abs(eyaw) >= tol_yaw and abs(wz) < 0.2:
-            wz = 0.2 * np.sign(eyaw)
-        return np.array([*policy_inverse(v), wz])
+        wz = float(np.clip(self.k_yaw * eyaw, -0.8, 0.8)) if abs(eyaw) >= tol_yaw else 0.0
+        cmd = policy_inverse(v) if speed > 0 else np.zeros(2)
+        return np.array([cmd[0], cmd[1], wz])
 
     def command(self, k: int, pos: F, yaw: float) -> F:
         """(3,) vx, vy (robot heading frame, m/s) and yaw rate (rad/s) at control step ``k``."""

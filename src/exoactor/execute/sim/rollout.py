@@ -290,6 +290,23 @@ def rollout(
         scene.close()
 
 
+def episode_failure(ro: Rollout) -> str | None:
+    """Why a simulated episode failed, in words: the fall (when, pelvis height) and the task's
+    failed predicates with their margins (``exoactor.sim.tasks.base.failure_reason``)."""
+    if ro.success is None and not ro.fell:
+        return None
+    parts = []
+    if ro.fell:
+        ev = next((e for e in ro.events if e.get("type") in ("fell", "diverged")), {})
+        z = ev.get("pelvis_z")
+        parts.append(f"fell at t={ro.fall_time:.2f} s" + (f" (pelvis {z:.2f} m)" if z is not None else ""))
+    if ro.success is False:
+        from exoactor.sim.tasks.base import failure_reason
+
+        parts.append(failure_reason(ro.success_details) or "task predicate not met (the monitor gave no detail)")
+    return "; ".join(parts) or None
+
+
 def execute_reference(
     rm: RobotMotion,
     controller: Controller,
@@ -317,6 +334,7 @@ def execute_reference(
     metrics.update(
         {
             "success": ro.success,
+            "failure_reason": episode_failure(ro),
             "success_details": ro.success_details,
             "fall_time_s": ro.fall_time,
             "sim_seconds": ro.sim_s,

@@ -41,6 +41,7 @@ from exoactor.robot.g1 import constants as C
 from exoactor.stages import EXECUTE, StageContext
 
 F = NDArray[np.float64]
+MAX_STANCE_WIDTH_M = 0.27  # feet centres across; wider, the QP cannot take a quasi-static step
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,9 +51,9 @@ class WbcOptions:
     output: str = "torque"  # "torque" | "pd" (PD + feed-forward)
     qp_hz: float = 100.0
     blend_s: float = 0.3
-    approach_s: float = 2.5
-    approach_tol_m: float = 0.12  # the policy walks this close; QP steps place the feet from there
-    approach_min_m: float = 0.2  # closer than this, the QP steps alone place the feet
+    approach_s: float = 4.0
+    approach_tol_m: float = 0.1  # the policy walks this close; QP steps place the feet from there
+    approach_min_m: float = 0.12  # closer than this, the QP steps alone place the feet
     settle_s: float = 0.3
     squeeze_n: float = 35.0
     checkpoint: str = "ppo"
@@ -153,6 +154,8 @@ class WbcController:
         self.fallbacks = 0
         self.stepper: Any = None
         self.approach_time = 0
+        self.resteps = 0
+        self.restep_t = 0
 
     @property
     def clock_delay_s(self) -> float:
@@ -173,7 +176,8 @@ class WbcController:
         if self.mode == "walk":
             if seg.kind != "walk" and self.j < T:
                 target, _ = self._placement(seg)
-                far = float(np.linalg.norm(self.scene.feet_midpoint()[:2] - target)) > self.opts.approach_min_m
+                dist = float(np.linalg.norm(self.scene.feet_midpoint()[:2] - target))
+                far = dist > (0.5 if self._precise(seg) else 1.0) * self.opts.approach_min_m
                 self._switch("approach" if far else "settle", seg)
                 self.approach_time = 0
                 events.append({"type": "approach" if far else "stop", "segment": seg.kind, "start_s": seg.start / FPS})
@@ -184,22 +188,31 @@ class WbcController:
             advance = False
             target, target_yaw = self._placement(self.seg)
             feet = self.scene.feet_midpoint()
-            cmd = self.follower.command_to(feet, yaw, target, target_yaw, tol=self.opts.approach_tol_m)
+            tol = self.opts.approach_tol_m
+            cmd = self.follower.command_to(feet, yaw, target, target_yaw, tol=tol, tol_yaw=0.15)
             if not cmd.any() or self.mode_t >= self.opts.approach_s * FPS:
                 err = float(np.linalg.norm(feet[:2] - target))
                 events.append({"type": "approach_done", "error_m": round(err, 3), "timeout": bool(cmd.any())})
                 self.approach_time += self.mode_t
                 self._switch("settle", self.seg)
                 cmd = np.zeros(3)
-            upper = self.rm.joint_pos[min(self.seg.start, T - 1), UPPER]
+            upper = C.DEFAULT_JOINT_POS[UPPER]  # arms down: reaching arms make the policy step back
         if self.mode == "settle":
             advance = False
-            upper = self.rm.joint_pos[min(self.seg.start, T - 1), UPPER]
-            if self.mode_t >= self.opts.settle_s * FPS and self.scene.both_feet_down():
+            upper = C.DEFAULT_JOINT_POS[UPPER]  # arms down: reaching arms make the policy step back
+            if self.mode_t < self.restep_t:  # stepping in place: the policy's own stance is narrower
+                cmd = np.array([0.0, 0.0, 0.05])
+            elif self.mode_t >= self.restep_t + self.opts.settle_s * FPS and self.scene.both_feet_down():
                 target, _ = self._placement(self.seg)
                 err = float(np.linalg.norm(self.scene.feet_midpoint()[:2] - target))
+                width = self.scene.stance_width()
                 if err > 2.0 * self.opts.approach_min_m and self.approach_time < self.opts.approach_s * FPS:
                     self._switch("approach", self.seg)  # the robot drifted while stopping: once more
+                elif width > MAX_STANCE_WIDTH_M and self.resteps < 0:  # disabled: stepping in place drifts
+                    # too wide to shift the weight onto one foot (ankle roll +-15 deg): step in place
+                    self.resteps += 1
+                    self.restep_t = self.mode_t + int(0.8 * FPS)
+                    events.append({"type": "restep", "stance_width_m": round(width, 3)})
                 else:
                     events += self._handover_in()
         if self.mode in ("blend_in", "stance", "step"):
@@ -259,6 +272,7 @@ class WbcController:
 
     def _switch(self, mode: str, seg: Any) -> None:
         self.mode, self.seg, self.mode_t = mode, seg, 0
+        self.restep_t = 0
 
     def _placement(self, seg: Any) -> tuple[F, float]:
         """Where the robot's feet midpoint and heading must be for a segment: the reference's
@@ -277,7 +291,24 @@ class WbcController:
             placed = stance_before(self.objects[int(held[held >= 0][0])], yaw)
             if placed is not None:
                 return placed, yaw
+        surface = self._surface(seg)
+        if surface is not None:  # hands on a table: close enough to reach it
+            from exoactor.control.manipulation import stance_at_surface
+
+            return stance_at_surface(surface, yaw, mid), yaw
         return mid, yaw
+
+    def _surface(self, seg: Any) -> SceneObject | None:
+        """The surface (table) the hands work on in a segment, if any: touched or passed near."""
+        i = self.intent
+        busy = i.on_surface[seg.start : seg.end].any() or np.abs(i.contact_offset[seg.start : seg.end]).max(initial=0) > 0
+        if not busy:
+            return None
+        surfaces = [o for o in self.objects if o.kind == "surface"]
+        if not surfaces:
+            return None
+        palms = self.rf.palm_pos[seg.start : seg.end].reshape(-1, 3)
+        return min(surfaces, key=lambda o: float(np.min(np.linalg.norm(palms[:, :2] - o.pos[:2], axis=1))))
 
     def _handover_in(self) -> list[dict[str, Any]]:
         from exoactor.control.stepping import anchored_footholds, chain, placement_plan
@@ -291,7 +322,7 @@ class WbcController:
         self.alpha = 0.0
         self.qp_cmd = None
         width = float(np.clip(np.linalg.norm(soles[0, :2] - soles[1, :2]), 0.18, 0.26))
-        plan = placement_plan(soles, target, yaw, width)  # short QP steps onto the placement
+        plan = placement_plan(soles, target, yaw, width, tol=self._placement_tol(self.seg))
         if self.seg.kind == "step":
             steps = self.step_plans[self.seg.start]
             if steps.obstacle is None:  # footholds from the reference, moved onto the robot's feet
@@ -308,6 +339,15 @@ class WbcController:
                 "placement_steps": 0 if plan is None else len(plan.footholds),
             }
         ]
+
+    def _precise(self, seg: Any) -> bool:
+        """Whether the feet must be placed precisely: before an obstacle, a box to hold, a table."""
+        held = bool((self.intent.hold[seg.start : seg.end] >= 0).any())
+        return seg.kind == "step" or held or self._surface(seg) is not None
+
+    def _placement_tol(self, seg: Any) -> float:
+        """Placement error (m) beyond which QP steps correct the policy's stop."""
+        return 0.06 if self._precise(seg) else 0.25
 
     @staticmethod
     def _stepper(plan: Any) -> Any:
@@ -362,7 +402,9 @@ class WbcController:
         if self.mode == "blend_in":
             j = min(self.seg.start, self.rf.n_frames - 1)
         anchor = frame_anchor(self.ref_feet[j], self.robot_feet)
-        return stance_targets(self.rf, j, anchor, self.intent)
+        targets = stance_targets(self.rf, j, anchor, self.intent)
+        self.scene.over_edges(self.stance.dyn, targets, self.objects)
+        return targets
 
     def metrics(self) -> dict[str, Any]:
         from exoactor.control.tsid import solve_stats

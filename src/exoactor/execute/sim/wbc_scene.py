@@ -83,6 +83,13 @@ class SceneContacts:
         R = self.data.xmat[self.feet_idx[0]].reshape(3, 3)
         return np.asarray(p + R @ np.array([0.04, 0.0, 0.0]))
 
+    def stance_width(self) -> float:
+        """Distance (m) between the ankles across the feet's mean heading."""
+        a, b = self.data.xpos[self.feet_idx[0]], self.data.xpos[self.feet_idx[1]]
+        R = self.data.xmat[self.feet_idx[0]].reshape(3, 3) + self.data.xmat[self.feet_idx[1]].reshape(3, 3)
+        lat = R[:2, 1] / max(float(np.linalg.norm(R[:2, 1])), 1e-9)
+        return float(abs((a[:2] - b[:2]) @ lat))
+
     def seated(self) -> bool:
         return bool(self.seat_geoms) and self._touching(self.sitting_geoms, self.seat_geoms)
 
@@ -100,6 +107,24 @@ class SceneContacts:
             stance.set_seat(None)
             return [{"type": "seat", "on": False}]
         return []
+
+    def over_edges(self, dyn: Any, targets: StanceTargets, objects: list[SceneObject]) -> None:
+        """A palm headed for a surface but not yet over it goes over its edge, not into it: its
+        target is lifted above the top until the palm is over the surface."""
+        from exoactor.control.manipulation import EDGE_ABOVE_M, over_footprint, surface_top
+
+        for s in range(2):
+            h = targets.hands[s]
+            if h is None:
+                continue
+            palm = dyn.body_pos(dyn.palm_bodies[s])
+            for o in objects:
+                if o.kind != "surface" or not over_footprint(h.pos, o, 0.0):
+                    continue
+                top = surface_top(o)
+                if h.pos[2] < top + EDGE_ABOVE_M and not over_footprint(palm, o, 0.02) and palm[2] < top + EDGE_ABOVE_M:
+                    h.pos = np.array([h.pos[0], h.pos[1], top + EDGE_ABOVE_M + 0.02])
+                    h.vel = np.zeros(3)
 
     def apply_payload(self, stance: StanceController, targets: StanceTargets, hold: int, squeeze: float) -> None:
         """A held object's weight and the squeeze reaction at the palms (ramped in over 0.5 s)."""

@@ -8,7 +8,7 @@ import mujoco
 import numpy as np
 
 from exoactor.sim.tasks import objects as O
-from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task
+from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task, predicate
 from exoactor.sim.tasks.checks import robot_upright, tilt_deg
 
 LIFT_M = 0.2
@@ -46,8 +46,14 @@ class Monitor(SuccessMonitor):
     def result(self) -> tuple[bool, dict[str, Any]]:
         if not self.final:
             return False, {"reason": "never updated"}
-        ok = self.final["lift_m"] >= LIFT_M and self.final["upright"]
-        return bool(ok), {**self.final, "max_lift_m": self.max_lift}
+        f = self.final
+        preds = [
+            predicate("lift_m", f["lift_m"], ">=", LIFT_M, "m"),
+            predicate("pelvis_height_m", f["pelvis_height_m"], ">", 0.55, "m"),
+            predicate("torso_tilt_deg", f["torso_tilt_deg"], "<", 35.0, "deg"),
+        ]
+        ok = f["lift_m"] >= LIFT_M and f["upright"]
+        return bool(ok), {**f, "max_lift_m": self.max_lift, "predicates": preds}
 
 
 TASK = Task(

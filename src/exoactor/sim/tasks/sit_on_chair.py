@@ -8,7 +8,7 @@ import mujoco
 import numpy as np
 
 from exoactor.sim.tasks import objects as O
-from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task
+from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task, predicate
 
 SUPPORT_S = 1.0
 # robot links that sit: the pelvis, hips and thighs (not shins, hands or feet)
@@ -31,6 +31,7 @@ class Monitor(SuccessMonitor):
 
     def __init__(self) -> None:
         self.since: float | None = None
+        self.first: float | None = None
         self.longest = 0.0
         self.t = 0.0
         self._geoms: frozenset[int] | None = None
@@ -42,13 +43,16 @@ class Monitor(SuccessMonitor):
         seated = scene.contacts(self._geoms, scene.geom_ids("chair_seat")) > 0
         if seated:
             self.since = t if self.since is None else self.since
+            self.first = t if self.first is None else self.first
             self.longest = max(self.longest, t - self.since)
         else:
             self.since = None
         self.t = t
 
     def result(self) -> tuple[bool, dict[str, Any]]:
-        return self.longest >= SUPPORT_S - 1e-9, {"t": self.t, "longest_seated_s": self.longest}
+        p = predicate("longest_seated_s", self.longest, ">=", SUPPORT_S - 1e-9, "s")
+        p["limit"] = SUPPORT_S
+        return p["ok"], {"t": self.t, "longest_seated_s": self.longest, "first_seat_t": self.first, "predicates": [p]}
 
 
 TASK = Task(

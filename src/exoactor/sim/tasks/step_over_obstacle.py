@@ -8,7 +8,7 @@ import mujoco
 import numpy as np
 
 from exoactor.sim.tasks import objects as O
-from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task
+from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task, predicate
 from exoactor.sim.tasks.checks import robot_upright
 
 GOAL_M = 0.4
@@ -47,7 +47,12 @@ class Monitor(SuccessMonitor):
         if not self.final:
             return False, {"reason": "never updated"}
         f = self.final
-        return bool(f["goal_distance_m"] <= GOAL_M and f["obstacle_moved_m"] <= MAX_PUSH_M and f["upright"]), dict(f)
+        preds = [
+            predicate("goal_distance_m", f["goal_distance_m"], "<=", GOAL_M, "m"),
+            predicate("obstacle_moved_m", f["obstacle_moved_m"], "<=", MAX_PUSH_M, "m"),
+            predicate("upright", f["upright"], "==", True),
+        ]
+        return all(p["ok"] for p in preds), {**f, "predicates": preds}
 
 
 TASK = Task(

@@ -8,7 +8,7 @@ import mujoco
 import numpy as np
 
 from exoactor.sim.tasks import objects as O
-from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task
+from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task, predicate
 from exoactor.sim.tasks.checks import rect_distance_xy, to_local
 
 TABLE = (0.5, 1.0, 0.68)  # a side table close in front of the robot
@@ -50,7 +50,12 @@ class Monitor(SuccessMonitor):
     def result(self) -> tuple[bool, dict[str, Any]]:
         if not self.final:
             return False, {"reason": "never updated"}
-        return bool(self.final["displacement_m"] > DISPLACED_M or self.final["off_table"]), dict(self.final)
+        preds = [
+            predicate("displacement_m", self.final["displacement_m"], ">", DISPLACED_M, "m"),
+            predicate("off_table", self.final["off_table"], "==", True),
+        ]
+        ok = any(p["ok"] for p in preds)
+        return ok, {**self.final, "predicates": preds, "any_of": True}
 
 
 TASK = Task(

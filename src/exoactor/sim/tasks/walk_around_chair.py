@@ -8,7 +8,7 @@ import mujoco
 import numpy as np
 
 from exoactor.sim.tasks import objects as O
-from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task
+from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task, predicate
 
 GOAL_M = 0.4
 
@@ -40,11 +40,16 @@ class Monitor(SuccessMonitor):
     def result(self) -> tuple[bool, dict[str, Any]]:
         if not self.final:
             return False, {"reason": "never updated"}
-        ok = self.final["goal_distance_m"] <= GOAL_M and self.chair_contacts == 0
+        touched = predicate("chair_contact_steps", self.chair_contacts, "<=", 0, "steps")
+        if self.first_contact_t is not None:
+            touched["first_t"] = round(self.first_contact_t, 3)
+        preds = [predicate("goal_distance_m", self.final["goal_distance_m"], "<=", GOAL_M, "m"), touched]
+        ok = all(p["ok"] for p in preds)
         return ok, {
             **self.final,
             "chair_contact_steps": self.chair_contacts,
             "first_chair_contact_t": self.first_contact_t,
+            "predicates": preds,
         }
 
 

@@ -8,7 +8,7 @@ import mujoco
 import numpy as np
 
 from exoactor.sim.tasks import objects as O
-from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task
+from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task, predicate
 from exoactor.sim.tasks.checks import facing_error_deg, rect_distance_xy
 
 TABLE = (0.8, 1.2, 0.72)
@@ -41,8 +41,12 @@ class Monitor(SuccessMonitor):
     def result(self) -> tuple[bool, dict[str, Any]]:
         if not self.final:
             return False, {"reason": "never updated"}
-        ok = self.final["distance_m"] <= REACH_M and self.final["facing_error_deg"] <= FACING_DEG
-        return ok, {**self.final, "min_distance_m": float(self.min_distance)}
+        preds = [
+            predicate("distance_m", self.final["distance_m"], "<=", REACH_M, "m"),
+            predicate("facing_error_deg", self.final["facing_error_deg"], "<=", FACING_DEG, "deg"),
+        ]
+        ok = all(p["ok"] for p in preds)
+        return ok, {**self.final, "min_distance_m": float(self.min_distance), "predicates": preds}
 
 
 TASK = Task(

@@ -8,7 +8,7 @@ import mujoco
 import numpy as np
 
 from exoactor.sim.tasks import objects as O
-from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task
+from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task, predicate
 
 TABLE = (0.5, 1.0, 0.68)
 WIPE_M = 0.5
@@ -40,7 +40,13 @@ class Monitor(SuccessMonitor):
 
     def result(self) -> tuple[bool, dict[str, Any]]:
         best = max(self.path.values())
-        return best >= WIPE_M, {"t": self.t, "wipe_left_m": self.path["left"], "wipe_right_m": self.path["right"]}
+        p = predicate("wiped_path_m", best, ">=", WIPE_M, "m")
+        return p["ok"], {
+            "t": self.t,
+            "wipe_left_m": self.path["left"],
+            "wipe_right_m": self.path["right"],
+            "predicates": [p],
+        }
 
 
 TASK = Task(
