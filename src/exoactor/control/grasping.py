@@ -38,6 +38,9 @@ IK_ITERATIONS = 4  # online IK steps per control step, from the reference's arm 
 SERVO_DECAY = 0.92  # per step, outside object-driven frames
 SERVO_DAMPING = 1e-2
 IK_STEP_LIMIT = 0.15  # rad per IK iteration
+#: waist joints the servo may use and how far (rad): a small lean or turn reaches past the base's placement error
+WAIST_RANGE = {"waist_yaw_joint": (-0.4, 0.4), "waist_roll_joint": (-0.15, 0.15), "waist_pitch_joint": (-0.05, 0.35)}
+WAIST_SCALE = 0.6
 ORIENTATION_WEIGHT = 0.3  # m per rad in the servo's error
 DROP_S = 0.2  # a held object lost this long while the command is still "close" is a drop
 
@@ -167,7 +170,7 @@ class GraspingHands:
 
 
 class WristServo:
-    """Online IK of one arm towards the reference's wrist target, plus an integral term (see the module docstring).
+    """Online IK of one arm (and, with ``waist``, a little of the waist) towards the reference's wrist target, plus an integral term.
 
     Each step: from the robot's actual state (base, legs, waist) with the arm at the reference's angles,
     ``IK_ITERATIONS`` damped-least-squares steps put the commanded wrist on the target (absorbing
@@ -175,19 +178,25 @@ class WristServo:
     result is blended with the reference's own arm angles by the target's weight.
     """
 
-    def __init__(self, model: Any, side: str) -> None:
+    def __init__(self, model: Any, side: str, waist: bool = True) -> None:
         self.model = model
         self.side = side
-        names = [
+        arm = [
             n
             for n in C.JOINT_NAMES
             if n.startswith(f"{side}_shoulder") or n.startswith(f"{side}_elbow") or n.startswith(f"{side}_wrist")
         ]
+        names = ([n for n in WAIST_RANGE] if waist else []) + arm
+        self.n_waist = len(names) - len(arm)
         self.joint_index = np.array([C.JOINT_NAMES.index(n) for n in names], dtype=np.int64)  # in the 29
         self.qadr = np.array([model.jnt_qposadr[model.joint(n).id] for n in names], dtype=np.int64)
         self.dof = np.array([model.jnt_dofadr[model.joint(n).id] for n in names], dtype=np.int64)
         self.lo = np.array([model.jnt_range[model.joint(n).id, 0] for n in names])
         self.hi = np.array([model.jnt_range[model.joint(n).id, 1] for n in names])
+        for k, n in enumerate(names[: self.n_waist]):  # the waist only leans a little
+            self.lo[k], self.hi[k] = WAIST_RANGE[n]
+        # waist columns count less in the least-squares step (the arm does most of the correction)
+        self.col_scale = np.concatenate([np.full(self.n_waist, WAIST_SCALE), np.ones(len(arm))])
         self.body = model.body(f"{side}_wrist_yaw_link").id
         self.scratch = mujoco.MjData(model)
         self.integral = np.zeros(len(names))
@@ -203,12 +212,12 @@ class WristServo:
         e_p = np.asarray(pos) - d.xpos[self.body]
         e_r = _rotvec(Rt.reshape(3, 3) @ d.xmat[self.body].reshape(3, 3).T)
         mujoco.mj_jacBody(self.model, d, self.jp, self.jr, self.body)
-        J = np.vstack([self.jp[:, self.dof], ORIENTATION_WEIGHT * self.jr[:, self.dof]])
+        J = np.vstack([self.jp[:, self.dof], ORIENTATION_WEIGHT * self.jr[:, self.dof]]) * self.col_scale
         e = np.concatenate([e_p, ORIENTATION_WEIGHT * e_r])
-        return J.T @ np.linalg.solve(J @ J.T + SERVO_DAMPING * np.eye(6), e), e_p
+        return self.col_scale * (J.T @ np.linalg.solve(J @ J.T + SERVO_DAMPING * np.eye(6), e)), e_p
 
     def update(self, data: Any, pos: F, quat: F, weight: float, q_ref: F) -> F:
-        """The arm's joint targets (7,) for this step, given the reference's own ``q_ref`` (7,)."""
+        """The joint targets (waist, then arm: ``joint_index``) for this step, given the reference's ``q_ref``."""
         if weight < SERVO_MIN_WEIGHT:
             self.integral *= SERVO_DECAY
             self.q_cmd = None

@@ -38,6 +38,12 @@ BODY_CLEARANCE = 0.15  # m between the pelvis and the footprint of a surface or 
 MAX_SHIFT = 0.5  # m, the farthest the stance moves
 SHIFT_STEP = 0.04  # m
 STAND_HEIGHT = C.DEFAULT_PELVIS_HEIGHT
+#: waist joints the reach may use, and how far (rad)
+WAIST_RANGE: dict[str, tuple[float, float]] = {
+    "waist_yaw_joint": (-0.3, 0.3),
+    "waist_roll_joint": (-0.1, 0.1),
+    "waist_pitch_joint": (0.0, 0.25),
+}
 #: start postures of the arm IK (left-arm angles; roll/yaw mirrored for the right): as it stands, reaching forward, reaching down-forward
 SEEDS: tuple[dict[str, float], ...] = (
     {},
@@ -82,10 +88,11 @@ class ReachChecker:
         self.q0[3:7] = [1.0, 0.0, 0.0, 0.0]
         for name, v in zip(C.JOINT_NAMES, C.DEFAULT_JOINT_POS):
             self.q0[m.joint(name).qposadr[0]] = v
-        # the arm alone, the waist upright: what is reachable so leaves the waist and the online
-        # wrist servo room for the robot's own placement errors
+        # the arm and a little of the waist (``WAIST_RANGE``: a lean and a turn the walking controllers
+        # keep their balance with); the margins leave the online wrist servo room for placement errors
         self.joints: dict[str, list[str]] = {
-            s: [
+            s: list(WAIST_RANGE)
+            + [
                 n
                 for n in C.JOINT_NAMES
                 if n.startswith(f"{s}_shoulder") or n.startswith(f"{s}_elbow") or n.startswith(f"{s}_wrist")
@@ -138,8 +145,8 @@ class ReachChecker:
         names = self.joints[side]
         qa = np.array([m.joint(n).qposadr[0] for n in names])
         da = np.array([m.joint(n).dofadr[0] for n in names])
-        lo = np.array([m.jnt_range[m.joint(n).id, 0] for n in names])
-        hi = np.array([m.jnt_range[m.joint(n).id, 1] for n in names])
+        lo = np.array([WAIST_RANGE.get(n, m.jnt_range[m.joint(n).id])[0] for n in names])
+        hi = np.array([WAIST_RANGE.get(n, m.jnt_range[m.joint(n).id])[1] for n in names])
         q = self._stance(pelvis_xy, yaw)
         sign = 1.0 if side == "left" else -1.0  # roll and yaw joints mirror
         for k, v in seed.items():
@@ -166,7 +173,8 @@ class ReachChecker:
         R = d.xmat[b].reshape(3, 3)
         err = float(np.linalg.norm(target.pos - d.xpos[b]))
         ang = float(np.degrees(np.linalg.norm(_log(Rt @ R.T))))
-        margin = float(np.min(np.minimum(q[qa] - lo, hi - q[qa])))
+        arm = np.array([not n.startswith("waist") for n in names])
+        margin = float(np.min(np.minimum(q[qa] - lo, hi - q[qa])[arm]))
         return ReachResult(err, ang, q.copy(), margin)
 
     def reachable(self, pelvis_xy: F, yaw: float, side: str, check: Check) -> bool:

@@ -34,6 +34,7 @@ from exoactor.robot.g1 import constants as C
 F = NDArray[np.float64]
 
 LIFT_MIN_M = 0.03
+HOLD_LEGS_WEIGHT = 0.05
 
 
 def _pose(data: Any, body: int) -> F:
@@ -153,13 +154,18 @@ class GraspingController:
         base: the wrapped controller (``setup``/``control``, optional ``physics_step``,
             ``clock_delay_s``, ``metrics``); its reference frame is ``base.j`` when it keeps one.
         servo: close the loop on the wrist for position-controlled arms (loco+arms: yes).
+        hold_legs: while a hand works (its target weight above ``HOLD_LEGS_WEIGHT``) a path follower
+            of the wrapped controller (``base.follower``, loco+arms) commands no walking.
         config: grasp settings.
     """
 
-    def __init__(self, base: Any, *, servo: bool = True, config: GraspConfig | None = None) -> None:
+    def __init__(
+        self, base: Any, *, servo: bool = True, hold_legs: bool = True, config: GraspConfig | None = None
+    ) -> None:
         self.base = base
         self.name = base.name
         self.servo_on = servo
+        self.hold_legs = hold_legs
         self.config = config
         self.ref: InteractionReference | None = None
 
@@ -173,6 +179,22 @@ class GraspingController:
         self.servos = {s: WristServo(model, s) for s in C.HAND_SIDES} if self.servo_on else {}
         self.recorder = GraspRecorder(model, self.ref)
         self.wrist_errors: list[float] = []
+        self.working = np.zeros(rm.n_frames, dtype=bool)
+        for side in C.HAND_SIDES:
+            self.working |= self.ref.sides[side].weight > HOLD_LEGS_WEIGHT
+        follower = getattr(self.base, "follower", None)
+        if self.hold_legs and follower is not None and hasattr(follower, "command"):
+            walk = follower.command
+
+            def command(k: int, pos: Any, yaw: float) -> Any:
+                # while a hand works at an object the legs stand: the wrist servo absorbs the base's
+                # placement error, and a step started mid-grasp drags the hand through the object
+                if self.working[min(int(k), len(self.working) - 1)]:
+                    follower.walking = False
+                    return np.zeros(3)
+                return walk(k, pos, yaw)
+
+            follower.command = command
 
     @property
     def clock_delay_s(self) -> float:
@@ -188,13 +210,15 @@ class GraspingController:
             return events
         j = int(min(getattr(self.base, "j", k), self.rm.n_frames - 1))
         new = self.hands.step(data, j)
-        for side, servo in self.servos.items():
-            r = self.ref.sides[side]
+        # the working hand (the larger target weight) may lean the waist; the other moves its arm only
+        order = sorted(self.servos, key=lambda sd: -float(self.ref.sides[sd].weight[j]))
+        for rank, side in enumerate(order):
+            servo, r = self.servos[side], self.ref.sides[side]
             w = float(r.weight[j])
             if w > 0 or np.any(servo.integral):
-                data.ctrl[servo.joint_index] = servo.update(
-                    data, r.pos[j], r.quat[j], w, data.ctrl[servo.joint_index].copy()
-                )
+                out = servo.update(data, r.pos[j], r.quat[j], w, data.ctrl[servo.joint_index].copy())
+                keep = slice(servo.n_waist if rank else 0, None)
+                data.ctrl[servo.joint_index[keep]] = out[keep]
             if r.weight[j] >= 0.99:
                 self.wrist_errors.append(servo.last_error_m)
         self.recorder.update(data, new)
