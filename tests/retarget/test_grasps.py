@@ -110,4 +110,4 @@ def test_reach_check_and_stance_search() -> None:
     xy, ok = find_stance(rc, far, 0.0, "right", [Check(g.hand())], [table])
     assert ok and rc.reachable(xy, 0.0, "right", Check(g.hand()))
     assert clearance(xy, [table]) >= BODY_CLEARANCE - 1e-9
-    assert np.linalg.norm(xy - far) > 0.2  # it moved closer
+    assert np.linalg.norm(xy - far) > 0.1 and xy[0] > far[0]  # it moved closer
