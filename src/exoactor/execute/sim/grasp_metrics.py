@@ -176,6 +176,7 @@ class GraspingController:
         if self.ref is None:
             return
         self.hands = GraspingHands(model, self.ref, rm.hand_joint_pos, self.config)
+        self.base.grasp_hands = self.hands  # a whole-body controller reads the payload from it
         self.servos = {s: WristServo(model, s) for s in C.HAND_SIDES} if self.servo_on else {}
         self.recorder = GraspRecorder(model, self.ref)
         self.wrist_errors: list[float] = []
