@@ -140,6 +140,7 @@ class StanceController:
         self.seat: RigidContact | None = None
         self.seat_height: float | None = None
         self.foot_release = [1.0, 1.0]  # scales a foot's max normal force (ramp to 0 before lifting it)
+        self._hold_q: F | None = None
 
     # --- contacts -----------------------------------------------------------------------------
 
@@ -248,6 +249,7 @@ class StanceController:
         res = self.qp.solve(tasks, self.contacts(), t.payload, dt, min_heights=[(dyn.root_body, cfg.min_pelvis_height)])
         if not res.ok or not np.all(np.isfinite(res.tau)):
             return StanceOutput(self.fallback(), res, com, fallback=True)
+        self._hold_q = None
         return StanceOutput(self._command(res, dt), res, com)
 
     def _command(self, res: QPResult, dt: float) -> JointCommand:
@@ -261,8 +263,11 @@ class StanceController:
         return JointCommand.pd(q_des, cfg.pd_kp, cfg.pd_kd, tau_ff=res.tau, qd_des=v_des)
 
     def fallback(self) -> JointCommand:
-        """The damped safe stance: stiff, heavily damped PD on the current joint angles."""
-        return JointCommand.pd(self.dyn.joint_pos, self.config.fallback_kp, self.config.fallback_kd)
+        """The damped safe stance: stiff, heavily damped PD holding the joint angles the robot had
+        when the QP first failed (until it solves again)."""
+        if self._hold_q is None:
+            self._hold_q = self.dyn.joint_pos.copy()
+        return JointCommand.pd(self._hold_q, self.config.fallback_kp, self.config.fallback_kd)
 
     def reset(self) -> None:
         """Forget the finite-difference memory of the tasks (after a hand-over)."""

@@ -48,6 +48,7 @@ STOP_AFTER_FALL_S = 1.0
 CATCH_UP_MAX_S = 5.0  # extra time to reach the reference's last root position (m) ...
 CATCH_UP_TOL_M = 0.10  # ... within this distance (the path follower restarts walking beyond start_err = 0.10 m)
 SETTLE_S = 1.0
+MAX_CLOCK_DELAY_S = 8.0  # the most a controller's waiting may extend an episode (within the time limit)
 VIDEO_NAME = "execution.mp4"
 
 
@@ -188,7 +189,7 @@ def rollout(
             k += 1
             t = k / FPS
             # a controller that paused its reference clock (waiting for the robot) gets that time
-            delay = int(round(float(getattr(controller, "clock_delay_s", 0.0)) * FPS))
+            delay = int(round(min(float(getattr(controller, "clock_delay_s", 0.0)), MAX_CLOCK_DELAY_S) * FPS))
             n_k, n_max_k = min(n + delay, cap_frames), min(n_max + delay, cap_frames)
             if k >= max(n_k, n_max_k):
                 break

@@ -41,6 +41,7 @@ from exoactor.robot.g1 import constants as C
 from exoactor.stages import EXECUTE, StageContext
 
 F = NDArray[np.float64]
+SETTLE_MAX_S = 2.0  # hand over after this even if a foot is still off the floor
 MAX_STANCE_WIDTH_M = 0.27  # feet centres across; wider, the QP cannot take a quasi-static step
 
 
@@ -202,7 +203,9 @@ class WbcController:
             upper = C.DEFAULT_JOINT_POS[UPPER]  # arms down: reaching arms make the policy step back
             if self.mode_t < self.restep_t:  # stepping in place: the policy's own stance is narrower
                 cmd = np.array([0.0, 0.0, 0.05])
-            elif self.mode_t >= self.restep_t + self.opts.settle_s * FPS and self.scene.both_feet_down():
+            elif self.mode_t >= self.restep_t + self.opts.settle_s * FPS and (
+                self.scene.both_feet_down() or self.mode_t >= SETTLE_MAX_S * FPS
+            ):
                 target, _ = self._placement(self.seg)
                 err = float(np.linalg.norm(self.scene.feet_midpoint()[:2] - target))
                 width = self.scene.stance_width()
@@ -301,7 +304,9 @@ class WbcController:
     def _surface(self, seg: Any) -> SceneObject | None:
         """The surface (table) the hands work on in a segment, if any: touched or passed near."""
         i = self.intent
-        busy = i.on_surface[seg.start : seg.end].any() or np.abs(i.contact_offset[seg.start : seg.end]).max(initial=0) > 0
+        busy = (
+            i.on_surface[seg.start : seg.end].any() or np.abs(i.contact_offset[seg.start : seg.end]).max(initial=0) > 0
+        )
         if not busy:
             return None
         surfaces = [o for o in self.objects if o.kind == "surface"]
@@ -452,6 +457,7 @@ class Wbc:
             import mujoco  # noqa: F401
         except ImportError as e:
             raise missing_package(e.name or "mujoco", "sim", "wbc") from None
+        check_reference(robot)  # a reference no controller can start from is an InputError, before anything
         objects = task_objects(ctx.scene, ctx.seed)
         actions = plan_actions(robot)
         ctrl = WbcController(objects, actions, **self.options)

@@ -1,0 +1,99 @@
+"""Phases from the motion itself, the re-anchoring transform and the hands' intent near objects."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from exoactor.artifacts import SceneObject
+from exoactor.bench.reference_motions import ramp, simple_reference
+from exoactor.control.manipulation import hand_intent, stance_before
+from exoactor.control.phases import detect_phases
+from exoactor.control.reference import Anchor, reference_frames
+from exoactor.control.targets import planted_feet, stance_targets
+
+
+def _obj(name: str, kind: str, pos, size) -> SceneObject:
+    return SceneObject(
+        name=name, pos=np.array(pos, float), quat=np.array([1.0, 0, 0, 0]), size=np.array(size, float), kind=kind
+    )
+
+
+def _walk_then_squat():
+    T = 400  # 8 s: stand 1 s, walk 1 m in 2 s, stand 1 s, squat 1 s down, hold 1 s, up 1 s, stand 1 s
+    x = 1.0 * ramp(T, 50, 150)
+    off = np.zeros((T, 29))
+    s = ramp(T, 200, 250) - ramp(T, 300, 350)
+    off[:, [3, 9]] = 1.0 * s[:, None]  # knees
+    off[:, [0, 6]] = -0.5 * s[:, None]  # hips
+    off[:, [4, 10]] = -0.5 * s[:, None]  # ankles
+    rm = simple_reference(np.column_stack([x, np.zeros(T)]), np.zeros(T), off)
+    rm.root_pos[:, 2] -= 0.25 * s
+    return rm
+
+
+def test_walking_then_a_squat() -> None:
+    rf = reference_frames(_walk_then_squat())
+    ph = detect_phases(rf)
+    kinds = [(g.kind, g.start, g.end) for g in ph.segments]
+    assert [k for k, _, _ in kinds] == ["walk", "stance", "walk"]
+    walk, squat = ph.segments[0], ph.segments[1]
+    # the squat (frames 200-350) is stance from where the legs leave the policy's range
+    assert 200 <= walk.end == squat.start <= 230 and 320 <= squat.end <= 350
+    assert not ph.seated.any() and ph.work[220:330].all()
+
+
+def test_seated_when_the_pelvis_is_low_over_a_seat() -> None:
+    T = 300
+    s = ramp(T, 50, 150)
+    off = np.zeros((T, 29))
+    off[:, [3, 9]] = 1.2 * s[:, None]
+    off[:, [0, 6]] = -1.2 * s[:, None]
+    rm = simple_reference(np.column_stack([-0.3 * s, np.zeros(T)]), np.zeros(T), off)
+    rm.root_pos[:, 2] -= 0.2 * s
+    chair = _obj("chair", "seat", (-0.42, 0.0, 0.42), (0.42, 0.42, 0.84))
+    ph = detect_phases(reference_frames(rm), [chair], actions=["walk_to", "sit_down"])
+    assert ph.seated[200:].all() and not ph.seated[:40].any()
+    assert ph.segments[-1].kind == "stance" and ph.notes == []
+    # the plan cross-check names what the motion does not do
+    ph2 = detect_phases(reference_frames(rm), [], actions=["sit_down", "step_over"])
+    assert any("sit_down" in n for n in ph2.notes) and any("step_over" in n for n in ph2.notes)
+
+
+def test_anchor_maps_the_reference_feet_onto_the_robot() -> None:
+    ref = np.array([[0.0, 0.1, 0.0], [0.0, -0.1, 0.0]])
+    yaw = 0.3
+    R = np.array([[np.cos(yaw), -np.sin(yaw)], [np.sin(yaw), np.cos(yaw)]])
+    robot = np.column_stack([(ref[:, :2] @ R.T) + [0.5, -0.2], np.zeros(2)])
+    a = Anchor.between(ref, robot)
+    np.testing.assert_allclose(a.point(ref), robot, atol=1e-12)
+    assert a.yaw == pytest.approx(yaw)
+    p = np.array([0.3, 0.0, 0.7])  # a point ahead of the feet stays ahead of them, height kept
+    q = a.point(p)
+    assert q[2] == 0.7 and np.dot(q[:2] - robot[:, :2].mean(0), R @ [1.0, 0.0]) == pytest.approx(0.3)
+
+
+def test_stance_targets_follow_the_robot_feet_after_a_drift() -> None:
+    rm = _walk_then_squat()
+    rf = reference_frames(rm)
+    feet = planted_feet(rf)
+    j = 280  # in the squat
+    drift = np.array([0.07, -0.05, 0.0])
+    t = stance_targets(rf, j, Anchor.between(feet[j], feet[j] + drift))
+    np.testing.assert_allclose(t.com, rf.com[j] + drift, atol=1e-9)  # moved with the feet, no lunge
+    np.testing.assert_allclose(t.pelvis_pos, rf.root_pos[j] + drift, atol=1e-9)
+
+
+def test_hands_at_a_box_and_on_a_table() -> None:
+    rm = _walk_then_squat()
+    rf = reference_frames(rm)
+    box = _obj("box", "graspable", (1.3, 0.0, 0.25), (0.26, 0.5, 0.5))
+    far_table = _obj("table", "surface", (5.0, 0.0, 0.34), (0.5, 1.0, 0.68))
+    intent = hand_intent(rf, [box, far_table])
+    assert intent.object_weight[250:300].min() == 1.0 and intent.object_weight[:40].max() == 0.0
+    assert not intent.on_surface.any()
+    assert (intent.hold < 0).all()  # the hands never close: no hold
+    # standing to lift a floor box: toes 4 cm from its near face, centred on it
+    mid = stance_before(box, 0.0)
+    assert mid[1] == pytest.approx(0.0) and mid[0] == pytest.approx(1.3 - 0.13 - 0.04 - 0.09)
+    assert stance_before(_obj("cup", "graspable", (1.0, 0.0, 0.8), (0.1, 0.1, 0.1)), 0.0) is None

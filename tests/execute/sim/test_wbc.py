@@ -1,0 +1,95 @@
+"""The wbc provider: a squat through a walk->stance->walk hand-over, bad references, QP metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytest.importorskip("mujoco")
+pytest.importorskip("onnxruntime")
+pytest.importorskip("daqp")
+
+from exoactor.bench.reference_motions import ramp, simple_reference  # noqa: E402
+from exoactor.errors import InputError  # noqa: E402
+from exoactor.execute.sim import rollout as R  # noqa: E402
+from exoactor.execute.sim.wbc import Wbc, WbcController, check_reference  # noqa: E402
+from exoactor.robot.g1 import constants as C  # noqa: E402
+from exoactor.stages import StageContext  # noqa: E402
+
+
+def _squat(T: int = 300, depth: float = 0.3):
+    """Stand 1 s, squat in 1.2 s (pelvis down ``depth``), hold 0.8 s, up in 1.2 s, stand."""
+    s = ramp(T, 50, 110) - ramp(T, 150, 210)
+    off = np.zeros((T, 29))
+    off[:, [3, 9]] = 1.25 * s[:, None]
+    off[:, [0, 6]] = -0.65 * s[:, None]
+    off[:, [4, 10]] = -0.45 * s[:, None]
+    rm = simple_reference(np.zeros((T, 2)), np.zeros(T), off)
+    rm.root_pos[:, 2] -= depth * s
+    return rm
+
+
+class Recorder(WbcController):
+    """wbc, recording the body joint torques every control step."""
+
+    def control(self, k: int, model: Any, data: Any) -> list[dict[str, Any]]:
+        self.__dict__.setdefault("tau", []).append(data.actuator_force[: C.NUM_JOINTS].copy())
+        return super().control(k, model, data)
+
+
+def test_squat_with_handovers_and_no_torque_jump() -> None:
+    ctrl = Recorder()
+    ro = R.rollout(_squat(), ctrl, None, video=False)
+    assert not ro.fell
+    z = ro.root_pos[:, 2]
+    assert z.min() < C.DEFAULT_PELVIS_HEIGHT - 0.25 and z[-1] > C.DEFAULT_PELVIS_HEIGHT - 0.06
+    kinds = [e["type"] for e in ro.events]
+    assert "handover" in kinds and "qp_infeasible" not in kinds
+    modes = ctrl.modes
+    assert "stance" in modes and "blend_in" in modes
+    # blended over >= 0.2 s: the torque changes no faster than while the policy alone walks/stands
+    tau = np.array(ctrl.tau)
+    step = np.abs(np.diff(tau, axis=0)).max(axis=1)
+    blend = [i for i, m in enumerate(modes[1:]) if m == "blend_in"]
+    assert len(blend) >= int(0.2 * R.FPS)
+    assert step[blend].max() < 25.0
+    m = ctrl.metrics()
+    assert m["qp_solves"] > 100 and 0 < m["qp_solve_ms_median"] < 20 and m["qp_solve_ms_p99"] >= m["qp_solve_ms_median"]
+
+
+def test_nan_reference_is_a_recorded_input_error(tmp_path) -> None:
+    rm = _squat(100)
+    rm.joint_pos[40, 3] = np.nan
+    with pytest.raises(InputError, match="joint_pos is not finite at 1 frames"):
+        Wbc(video=False).execute(rm, None, StageContext(work_dir=tmp_path))
+
+
+def test_unfollowable_references_run_and_say_so() -> None:
+    rm = _squat(150)
+    rm.joint_pos[:, 3] = 3.5  # knees beyond their range
+    rm.root_pos[75:, 0] += 2.0  # a 2 m jump
+    events = check_reference(rm)
+    assert {e["type"] for e in events} == {"reference_beyond_limits", "reference_root_jump"}
+    ro = R.rollout(rm, WbcController(), None, video=False, max_seconds=3.0)
+    kinds = {e["type"] for e in ro.events}
+    assert {"reference_beyond_limits", "reference_root_jump", "phase"} <= kinds
+    assert np.all(np.isfinite(ro.root_pos))
+
+
+def test_lying_down_reference_does_not_crash() -> None:
+    T = 150
+    rm = simple_reference(np.zeros((T, 2)), np.zeros(T))
+    rm.root_pos[:, 2] = 0.15  # lying on the floor
+    ro = R.rollout(rm, WbcController(), None, video=False, max_seconds=3.0)
+    assert np.all(np.isfinite(ro.root_pos)) and len(ro.time) > 50
+
+
+def test_bad_options_are_input_errors() -> None:
+    with pytest.raises(InputError, match="blend_s must be at least 0.2"):
+        Wbc(blend_s=0.1)
+    with pytest.raises(InputError, match="output must be 'torque' or 'pd'"):
+        Wbc(output="velocity")
+    with pytest.raises(InputError, match="unexpected keyword"):
+        Wbc(speed=3)
