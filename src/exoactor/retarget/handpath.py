@@ -283,9 +283,14 @@ def apply_tracks(tg: Targets, tracks: dict[str, HandTrack], fps: float) -> None:
     z = tg.pos["pelvis"][:, 2].copy()
     dz = ws * (STAND_PELVIS_HEIGHT - z)
     tg.pos["pelvis"][:, 2] = z + dz
-    for key in UPPER_KEYPOINTS:  # the upper body rises with the pelvis (the human's bend is not copied)
-        if key in tg.pos and not (key.endswith("_wrist") and np.any(tracks[key[: -len("_wrist")]].weight > 0)):
+    tg.pos_weight["pelvis"] = 1.0 + 4.0 * ws  # standing wins over the human's crouch
+    for key in UPPER_KEYPOINTS:  # the upper body rises with the pelvis (the human's bend is not copied) ...
+        side = key.split("_")[0]
+        driven = side in tracks and np.any(tracks[side].weight > 0) and key.split("_", 1)[-1] in ("wrist", "elbow")
+        if key in tg.pos and not driven:
             tg.pos[key] = tg.pos[key] + np.column_stack([np.zeros((T, 2)), dz])
+            # ... and what the bent human did with it matters little next to standing upright
+            tg.pos_weight[key] = tg.pos_weight.get(key, np.ones(T)) * (1.0 - 0.9 * ws)
     for side, tr in tracks.items():  # the working hand's human part too (its object part is fixed)
         k = f"{side}_wrist"
         tg.pos[k][:, 2] += (1 - tr.weight) * dz

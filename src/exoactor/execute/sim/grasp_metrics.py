@@ -35,6 +35,7 @@ F = NDArray[np.float64]
 
 LIFT_MIN_M = 0.03
 HOLD_LEGS_WEIGHT = 0.05
+HOLD_LEGS_RADIUS = 0.12  # m: the legs are held once the pelvis is this close to the reference's stance
 
 
 def _pose(data: Any, body: int) -> F:
@@ -154,8 +155,9 @@ class GraspingController:
         base: the wrapped controller (``setup``/``control``, optional ``physics_step``,
             ``clock_delay_s``, ``metrics``); its reference frame is ``base.j`` when it keeps one.
         servo: close the loop on the wrist for position-controlled arms (loco+arms: yes).
-        hold_legs: while a hand works (its target weight above ``HOLD_LEGS_WEIGHT``) a path follower
-            of the wrapped controller (``base.follower``, loco+arms) commands no walking.
+        hold_legs: while a hand works (its target weight above ``HOLD_LEGS_WEIGHT``), once the pelvis
+            is within ``HOLD_LEGS_RADIUS`` of the reference's stance, a path follower of the wrapped
+            controller (``base.follower``, loco+arms) commands no walking.
         config: grasp settings.
     """
 
@@ -183,6 +185,7 @@ class GraspingController:
         self.working = np.zeros(rm.n_frames, dtype=bool)
         for side in C.HAND_SIDES:
             self.working |= self.ref.sides[side].weight > HOLD_LEGS_WEIGHT
+        self._legs_held = False
         follower = getattr(self.base, "follower", None)
         if self.hold_legs and follower is not None and hasattr(follower, "command"):
             walk = follower.command
@@ -190,9 +193,13 @@ class GraspingController:
             def command(k: int, pos: Any, yaw: float) -> Any:
                 # while a hand works at an object the legs stand: the wrist servo absorbs the base's
                 # placement error, and a step started mid-grasp drags the hand through the object
-                if self.working[min(int(k), len(self.working) - 1)]:
+                j = min(int(k), len(self.working) - 1)
+                near = float(np.linalg.norm(np.asarray(pos)[:2] - self.rm.root_pos[j, :2])) < HOLD_LEGS_RADIUS
+                if self.working[j] and (near or self._legs_held):
+                    self._legs_held = True
                     follower.walking = False
                     return np.zeros(3)
+                self._legs_held = False
                 return walk(k, pos, yaw)
 
             follower.command = command
