@@ -31,11 +31,13 @@ def policy_inverse(v: F) -> F:
 class PathFollower:
     """Velocity/yaw-rate commands that make the robot follow a reference root path.
 
-    command = ff_gain * reference velocity + k_pos * position error (in the robot's heading
-    frame) and ff_gain * reference yaw rate + k_yaw * heading error. While the reference root is
-    still and the errors are inside the dead band the command is zero (the robot stands); it
-    starts walking again when the position error exceeds ``start_err`` m or the heading error
-    ``start_yaw`` rad.
+    While the reference moves (read ``preview_s`` ahead), or the robot lags behind it along the
+    path, the robot pursues a point further along the path at the reference's speed plus a
+    catch-up term (its shape is kept: the policy walks slower than people, and chasing the
+    time-indexed point would cut every corner). While the reference root is still and the robot
+    has caught up, a P law on the position and heading error closes in, with a dead band: the
+    command is zero (the robot stands) until the position error exceeds ``start_err`` m or the
+    heading error ``start_yaw`` rad.
 
     Args:
         root_pos: (T, 3) reference pelvis positions; root_quat: (T, 4) wxyz.
@@ -55,7 +57,14 @@ class PathFollower:
     stop_err: float = 0.06
     stop_yaw: float = 0.06
     max_speed: float = 1.0  # m/s, the policy's command range (it walks ~0.7 m/s at 1.0)
+    max_walk_speed: float = 0.8  # m/s wanted at most (through ff_gain, the command saturates at 1.0)
+    preview_s: float = 1.2  # read the reference this far ahead (the policy is slower and starts late)
+    lookahead_m: float = 0.2  # pure-pursuit distance along the path (+ 0.2 s x speed)
+    k_lag: float = 1.5  # 1/s: extra speed per metre behind the reference along the path
+    lag_path_m: float = 0.3  # further behind than this, keep following the path's shape
+    search_s: float = 1.5  # the closest path point is searched this far ahead of the last one
     walking: bool = field(default=False, init=False)
+    progress: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         xy = np.asarray(self.root_pos, dtype=np.float64)[:, :2]
@@ -70,6 +79,8 @@ class PathFollower:
         self.yaw_rate = (yaw[i1] - yaw[i0]) / dt  # (T,)
         self.vel[-1] = 0.0
         self.yaw_rate[-1] = 0.0
+        seg = np.linalg.norm(np.diff(xy, axis=0), axis=1) if T > 1 else np.zeros(0)
+        self.s = np.concatenate([[0.0], np.cumsum(seg)])  # (T,) arc length along the path
 
     def command_to(
         self, pos: F, yaw: float, target_xy: F, target_yaw: float, *, tol: float = 0.1, tol_yaw: float = 0.15
@@ -95,27 +106,60 @@ class PathFollower:
         return np.array([cmd[0], cmd[1], wz])
 
     def command(self, k: int, pos: F, yaw: float) -> F:
-        """(3,) vx, vy (robot heading frame, m/s) and yaw rate (rad/s) at control step ``k``."""
-        j = min(k, len(self.xy) - 1)
+        """(3,) vx, vy (robot heading frame, m/s) and yaw rate (rad/s) at control step ``k``.
+
+        The reference is read ``preview_s`` ahead (the policy takes ~0.4 s to get going). While
+        it moves, or while the robot lags more than ``lag_path_m`` behind it along the path, the
+        robot follows the path's shape (:meth:`_along_path`: a corner is walked round, not cut);
+        otherwise the time-indexed P law below closes in on the reference's position."""
+        j = min(k + int(round(self.preview_s * self.fps)), len(self.xy) - 1)
+        self._update_progress(pos)
+        lag = float(self.s[j] - self.s[self.progress])
+        ref_still = np.linalg.norm(self.vel[j]) < self.still_speed and abs(self.yaw_rate[j]) < self.still_yaw_rate
+        if not ref_still or lag > self.lag_path_m:
+            self.walking = True
+            return self._along_path(j, pos, yaw, lag)
         err = self.xy[j] - np.asarray(pos)[:2]
         eyaw = float(wrap_angle(self.yaw[j] - yaw))
-        ref_still = np.linalg.norm(self.vel[j]) < self.still_speed and abs(self.yaw_rate[j]) < self.still_yaw_rate
         dist = float(np.linalg.norm(err))
-        if ref_still:
-            start_err = self.end_start_err if k >= len(self.xy) else self.start_err
-            if self.walking and dist < self.stop_err and abs(eyaw) < self.stop_yaw:
-                self.walking = False
-            elif not self.walking and (dist > start_err or abs(eyaw) > self.start_yaw):
-                self.walking = True
-            if not self.walking:
-                return np.zeros(3)
-        else:
+        start_err = self.end_start_err if k >= len(self.xy) else self.start_err
+        if self.walking and dist < self.stop_err and abs(eyaw) < self.stop_yaw:
+            self.walking = False
+        elif not self.walking and (dist > start_err or abs(eyaw) > self.start_yaw):
             self.walking = True
-        v = self.ff_gain * self.vel[j] + self.k_pos * err
+        if not self.walking:
+            return np.zeros(3)
+        v = self.k_pos * err
         c, s = np.cos(yaw), np.sin(yaw)
         vx, vy = c * v[0] + s * v[1], -s * v[0] + c * v[1]
         sp = np.hypot(vx, vy)
         if sp > self.max_speed:
             vx, vy = vx * self.max_speed / sp, vy * self.max_speed / sp
-        wz = self.ff_gain * self.yaw_rate[j] + self.k_yaw * eyaw
-        return np.array([vx, vy, wz])
+        return np.array([vx, vy, self.k_yaw * eyaw])
+
+    def _update_progress(self, pos: F) -> None:
+        """The closest path point within the next ``search_s`` of the path (monotone)."""
+        a = self.progress
+        b = min(len(self.xy), a + int(self.search_s * self.fps) + 1)
+        d = np.linalg.norm(self.xy[a:b] - np.asarray(pos)[:2], axis=1)
+        self.progress = a + int(np.argmin(d))
+
+    def _along_path(self, j: int, pos: F, yaw: float, lag: float) -> F:
+        """Pure pursuit of a point ``lookahead`` further along the path, at the reference's speed
+        plus ``k_lag`` x the lag, facing the reference's heading there."""
+        speed = float(np.linalg.norm(self.vel[j])) + self.k_lag * max(lag, 0.0)
+        speed = min(speed, self.max_walk_speed)
+        target_s = self.s[self.progress] + self.lookahead_m + 0.2 * speed
+        i = int(min(np.searchsorted(self.s, target_s), len(self.s) - 1))
+        d = self.xy[i] - np.asarray(pos)[:2]
+        n = float(np.linalg.norm(d))
+        v = d / n * speed if n > 1e-6 else np.zeros(2)
+        c, s = np.cos(yaw), np.sin(yaw)
+        local = self.ff_gain * np.array([c * v[0] + s * v[1], -s * v[0] + c * v[1]])
+        sp = float(np.hypot(*local))
+        if sp > self.max_speed:
+            local *= self.max_speed / sp
+        k = min(max(self.progress, j if lag <= 0 else self.progress), len(self.yaw) - 1)
+        eyaw = float(wrap_angle(self.yaw[i if n > 0.2 else k] - yaw))
+        wz = self.ff_gain * self.yaw_rate[k] + self.k_yaw * eyaw
+        return np.array([local[0], local[1], wz])

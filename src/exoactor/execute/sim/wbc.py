@@ -140,7 +140,7 @@ class WbcController:
         self.JointCommand = JointCommand
         self.pending.append({"type": "phase", "segments": self.phases.summary(), "notes": self.phases.notes})
         self.j = 0  # the reference clock (frame)
-        self.ticks = 0  # control steps so far
+        self.held = 0  # control steps the reference clock waited for the robot (approach, blends, steps)
         self.mode = "walk"
         self.mode_t = 0  # control steps in the current mode
         self.seg = self.phases.segment_at(0)
@@ -161,7 +161,7 @@ class WbcController:
     @property
     def clock_delay_s(self) -> float:
         """How far the reference clock lags the episode's (approach, settle, blends, slow steps)."""
-        return max(0, self.ticks - self.j) / FPS
+        return self.held / FPS
 
     # --- the 50 Hz loop -----------------------------------------------------------------------
 
@@ -235,7 +235,8 @@ class WbcController:
         data.ctrl[C.NUM_JOINTS : C.NUM_JOINTS + 14] = self.rm.hand_joint_pos[min(self.j, T - 1)].reshape(-1)
         if advance and self.j < T:
             self.j += 1
-        self.ticks += 1
+        elif self.j < T:
+            self.held += 1
         self.mode_t += 1
         self.modes.append(self.mode)
         self.commands.append(used)
@@ -374,6 +375,7 @@ class WbcController:
                 events.append({"type": "steps_aborted", "reason": self.stepper.aborted})
             if self.seg.kind == "step":
                 if self.j < self.seg.end:  # the stepping took its own time; skip the reference's step frames
+                    self.held = max(0, self.held - (self.seg.end - self.j))
                     self.j = self.seg.end
                     events.append({"type": "steps_done"})
             else:
