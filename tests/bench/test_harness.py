@@ -78,3 +78,18 @@ def test_a_crashing_episode_is_recorded_and_the_benchmark_goes_on(plugins: Path)
     for r in rows:
         assert r["success"] is False and r["failure_stage"] == "imagine"
         assert "unknown imagine provider 'no_such_provider'" in r["failure_reason"]
+
+
+def test_a_streamed_episode_records_its_streaming_numbers(plugins: Path) -> None:
+    from exoactor.bench.summary import summarize, to_markdown
+
+    specs = episodes(["sit_on_chair"], 1, FAKE, {"imagine": {"n_frames": 6}}, runs_dir=str(plugins / "runs"),
+                     oracle=False, checks=False, first_seed=5, stream="open")  # fmt: skip
+    assert [s.seed for s in specs] == [5] and '"stream": "open"' in specs[0].key
+    rows = run_benchmark(specs, plugins / "s.jsonl", workers=1, progress=False)
+    (row,) = rows
+    assert row["stream"] == "open" and row["failure_stage"] == "execute", row.get("failure_reason")
+    st = row["streaming"]
+    assert st["time_to_first_motion_s"] > 0 and st["stalls"] >= 0 and st["reimaginations"] == 0
+    md = to_markdown(summarize(rows))
+    assert "median time to first motion" in md and f"{st['time_to_first_motion_s']:.2f} s" in md

@@ -173,3 +173,22 @@ def test_worker_processes_give_the_same_segments(view: Path, tmp_path: Path) -> 
     assert rec.warm_up_s > 0 and rec.time_to_first_motion_s is not None
     # real time: the robot's clock never ran ahead of the wall clock
     assert rec.wall_s >= robot.time_s() - 0.05
+
+
+def test_stream_run_writes_the_stitched_artifacts_timings_and_report(view: Path, tmp_path: Path) -> None:
+    from exoactor.artifacts import HumanMotion
+    from exoactor.pipeline.stream import stream_run
+    from exoactor.report import write_report
+
+    run = _run(view, tmp_path)
+    rec = stream_run(run, StreamOptions(workers="inline", realtime=False))
+    human = HumanMotion.load(run.dir / "human_motion.npz")
+    assert human.n_frames == 4 * 8  # the four segments' motions, end to end
+    assert RobotMotion.load(run.dir / "robot_motion.npz").n_frames == 32
+    tim = read_json(run.dir / "timings.json")
+    assert tim["streamed"] is True and tim["time_to_first_motion_s"] == rec.time_to_first_motion_s
+    assert tim["video_duration_s"] == pytest.approx(3.2) and set(tim["stages"]) == {"imagine", "body+hands", "retarget"}
+    assert read_json(run.dir / "run.json")["status"] == "finished"
+    assert read_json(run.dir / "metrics.json")["controller"] == "t_execute"
+    page = write_report(run.dir).read_text()
+    assert "time to first motion" in page and "imagined video" in page

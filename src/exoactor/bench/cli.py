@@ -22,7 +22,11 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("file", nargs="?", help="for `summary`: the results .jsonl")
     s.add_argument("--tier", default="all", help="B, A, S or all")
     s.add_argument("--tasks", nargs="*", help="task names (default: every task of --tier)")
-    s.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1 per task")
+    s.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1 per task (from --first-seed)")
+    s.add_argument("--first-seed", type=int, default=0, help="the first seed (e.g. 5 for seeds the tuning never saw)")
+    s.add_argument(
+        "--stream", choices=("open", "closed"), help="streamed episodes, open or closed loop (one at a time)"
+    )
     s.add_argument("--out", default="benchmarks/results/bench.jsonl")
     s.add_argument("--runs-dir", default="runs/bench")
     s.add_argument("--workers", type=int, default=0, help="local processes (default: the number of cores)")
@@ -58,9 +62,17 @@ def run_bench_cli(args: argparse.Namespace) -> int:
     providers = {st: getattr(args, st) for st in PROVIDER_STAGES if getattr(args, st)}
     tasks = select_tasks(args.tier, args.tasks)
     specs = episodes(
-        tasks, args.seeds, providers, parse_options(args.opt), runs_dir=args.runs_dir, oracle=not args.no_oracle
+        tasks,
+        args.seeds,
+        providers,
+        parse_options(args.opt),
+        runs_dir=args.runs_dir,
+        oracle=not args.no_oracle,
+        first_seed=args.first_seed,
+        stream=args.stream,
     )
-    workers = args.workers or (os.cpu_count() or 1)
+    # a streamed episode runs its own two workers beside the robot, in real time: one episode at a time
+    workers = 1 if args.stream else args.workers or (os.cpu_count() or 1)
     out = Path(args.out)
     rows = run_benchmark(
         specs, out, workers=workers, use_ray=args.ray, ray_address=args.ray_address, progress=not args.quiet

@@ -40,12 +40,14 @@ class EpisodeSpec:
     checks: bool = True
     width: int = 640
     height: int = 480
+    stream: str | None = None  # None: stage by stage; "open" / "closed": streamed, open or closed loop
 
     @property
     def key(self) -> str:
-        return json.dumps(
-            {"task": self.task, "seed": self.seed, "providers": self.providers, "options": self.options}, sort_keys=True
-        )
+        k: dict[str, Any] = {"task": self.task, "seed": self.seed, "providers": self.providers, "options": self.options}
+        if self.stream:
+            k["stream"] = self.stream
+        return json.dumps(k, sort_keys=True)
 
 
 def machine_info() -> dict[str, Any]:
@@ -100,7 +102,13 @@ def run_episode(spec: EpisodeSpec) -> dict[str, Any]:
             checks=spec.checks,
         )
         run = Run.create(config, Path(spec.runs_dir))
-        run.run_stages()
+        if spec.stream:
+            from exoactor.pipeline.stream import StreamOptions, stream_run
+
+            row["stream"] = spec.stream
+            stream_run(run, StreamOptions(closed_loop=spec.stream == "closed"))
+        else:
+            run.run_stages()
     except ExoActorError as e:
         row["failure_reason"] = f"{type(e).__name__}: {e}"
     except Exception as e:  # noqa: BLE001 - a crash is this episode's failure, not the benchmark's
@@ -136,6 +144,13 @@ def run_episode(spec: EpisodeSpec) -> dict[str, Any]:
         for key in ("qp_solve_ms_median", "qp_solve_ms_p99", "real_time_factor", "real_time_factor_cpu"):
             if metrics.get(key) is not None:
                 row[key] = metrics[key]
+    if spec.stream:
+        st = _read(run.dir / "stream.json", read_json)
+        keys = ("time_to_first_motion_s", "stall_s", "stalls_after_first_segment", "warm_up_s", "wall_s_per_video_s",
+                "compute_s_per_video_s", "behind_s")  # fmt: skip
+        row["streaming"] = {k: st.get(k) for k in keys}
+        row["streaming"]["stalls"] = len(st.get("stalls", []))
+        row["streaming"]["reimaginations"] = sum(1 for e in st.get("events", []) if e.get("type") == "reimagine")
     if spec.oracle:
         row["oracle"] = _oracle(run, spec)
     return row
@@ -198,13 +213,15 @@ def episodes(
     runs_dir: str = "runs/bench",
     oracle: bool = True,
     checks: bool = True,
+    first_seed: int = 0,
+    stream: str | None = None,
 ) -> list[EpisodeSpec]:
     from exoactor.sim.tasks import get_task
 
     out = []
     for name in tasks:
         task = get_task(name)
-        for seed in range(seeds):
+        for seed in range(first_seed, first_seed + seeds):
             out.append(
                 EpisodeSpec(
                     task=task.name,
@@ -216,6 +233,7 @@ def episodes(
                     runs_dir=runs_dir,
                     oracle=oracle,
                     checks=checks,
+                    stream=stream,
                 )
             )
     return out

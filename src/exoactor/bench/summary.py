@@ -69,6 +69,18 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "median_errors": {k_: v for k_, v in errs.items() if v is not None},
             "tasks": sorted({r["task"] for r in rs}),
         }
+        streamed = [r["streaming"] for r in rs if isinstance(r.get("streaming"), dict)]
+        if streamed:
+            out["tiers"][tier]["streaming"] = {
+                "median_time_to_first_motion_s": _median([s.get("time_to_first_motion_s") for s in streamed]),
+                "episodes_with_stalls_after_first_segment": sum(
+                    1 for s in streamed if s.get("stalls_after_first_segment")
+                ),
+                "median_stall_s": _median([s.get("stall_s") for s in streamed]),
+                "median_wall_s_per_video_s": _median([s.get("wall_s_per_video_s") for s in streamed]),
+                "median_compute_s_per_video_s": _median([s.get("compute_s_per_video_s") for s in streamed]),
+                "reimaginations": sum(int(s.get("reimaginations") or 0) for s in streamed),
+            }
     return out
 
 
@@ -99,6 +111,22 @@ def to_markdown(summary: dict[str, Any]) -> str:
         ref = REFERENCE_S_PER_VIDEO_S.get(st)
         lines.append(f"| {st} | {'-' if v is None else f'{v:.2f}'} | {'-' if ref is None else f'{ref:.1f}'} |")
     lines.append(f"| total | {total:.2f} | {REFERENCE_TOTAL_S_PER_VIDEO_S:.1f} (without execution) |")
+    if any("streaming" in s for s in summary["tiers"].values()):
+        lines += ["", "Streaming (per tier):", ""]
+        lines += [
+            "| tier | median time to first motion | episodes with a stall after the first segment | median stall | "
+            "wall s per video s | compute s per video s | re-imaginations |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for tier, s in summary["tiers"].items():
+            st = s.get("streaming")
+            if st:
+                f = lambda v, u="": "-" if v is None else f"{v:.2f}{u}"  # noqa: E731
+                lines.append(
+                    f"| {tier} | {f(st['median_time_to_first_motion_s'], ' s')} | "
+                    f"{st['episodes_with_stalls_after_first_segment']} of {s['n']} | {f(st['median_stall_s'], ' s')} | "
+                    f"{f(st['median_wall_s_per_video_s'])} | {f(st['median_compute_s_per_video_s'])} | {st['reimaginations']} |"
+                )
     errs = allt.get("median_errors", {})
     if errs:
         lines += ["", "Median errors over all episodes:", "", "| metric | value |", "|---|---|"]

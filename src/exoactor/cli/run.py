@@ -68,7 +68,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         run = Run.create(config, Path(args.runs_dir), progress=progress, log=logger)
     print(f"run: {run.dir}", file=sys.stderr)
     try:
-        run.run_stages()
+        if args.stream or args.closed_loop:
+            from exoactor.pipeline.stream import StreamOptions, stream_run
+
+            opts = StreamOptions(
+                closed_loop=args.closed_loop,
+                retries=args.retries,
+                workers="ray" if args.ray_address else "process",
+                ray_address=args.ray_address,
+            )
+            rec = stream_run(run, opts, log=logger)
+            print(
+                f"streamed: first motion {rec.time_to_first_motion_s} s after the instruction, "
+                f"{len(rec.stalls)} stalls ({rec.stall_s:.2f} s)",
+                file=sys.stderr,
+            )
+        else:
+            run.run_stages()
     finally:
         report = write_report(run.dir)
         print(f"report: {report}", file=sys.stderr)
@@ -132,6 +148,18 @@ def add_parsers(sub: Any) -> None:
         default="warn",
         help="on an implausible imagined motion: record it and go on (warn) or stop before execution (reject)",
     )
+    s.add_argument(
+        "--stream",
+        action="store_true",
+        help="imagine in 2-5 s segments while the robot already performs the first ones",
+    )
+    s.add_argument(
+        "--closed-loop",
+        action="store_true",
+        help="(implies --stream) check each segment's end state; on a miss re-observe and re-imagine the rest",
+    )
+    s.add_argument("--retries", type=int, default=1, help="closed loop: re-imaginations per segment (default 1)")
+    s.add_argument("--ray-address", help="streamed: run the two workers as Ray actors on this cluster")
     s.add_argument("-q", "--quiet", action="store_true")
     add_provider_flags(s, PROVIDER_STAGES)
     s.set_defaults(func=cmd_run)

@@ -191,7 +191,8 @@ class Run:
             link_or_copy(self.dir / n, d / n)
         write_json(d / "done.json", {"outputs": outputs, "stage": stage})
 
-    def _write_status(self, status: str, **extra: Any) -> None:
+    def write_status(self, status: str, **extra: Any) -> None:
+        """run.json: the status (running, finished, failed, interrupted) and the finished stages."""
         write_json(
             self.dir / "run.json",
             {
@@ -207,7 +208,7 @@ class Run:
     def run_stages(self) -> dict[str, StageRecord]:
         """Run every stage up to `config.stop_after`, reusing finished and cached ones."""
         stop = self.config.stop_after
-        self._write_status("running")
+        self.write_status("running")
         current = None
         try:
             for stage in ORDER:
@@ -216,14 +217,14 @@ class Run:
                 if stop is not None and stage == stop:
                     break
         except ExoActorError as e:
-            self._write_status("failed", failed_stage=current, error=str(e), error_type=type(e).__name__)
+            self.write_status("failed", failed_stage=current, error=str(e), error_type=type(e).__name__)
             self.write_timings()
             raise
         except KeyboardInterrupt:
-            self._write_status("interrupted", failed_stage=current)
+            self.write_status("interrupted", failed_stage=current)
             self.write_timings()
             raise
-        self._write_status("finished")
+        self.write_status("finished")
         self.write_timings()
         self.write_metrics()
         return self.records

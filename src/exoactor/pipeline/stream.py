@@ -581,3 +581,94 @@ class _Loop:
             for s in segment_plan(rest, self.opts.min_s, self.opts.max_s)
         ]
         return segs, redo / "human_view.png", rest
+
+
+def stream_run(
+    run: Any, opts: StreamOptions | None = None, log: Callable[[str], None] = lambda msg: None
+) -> StreamRecord:
+    """Stream `run`'s task with its execute provider's streaming session, then write the run's
+    stitched artifacts (video, human and robot motion of the segments the robot performed),
+    ``timings.json`` (with the streaming numbers), ``metrics.json`` and ``run.json``."""
+    from exoactor.errors import ExoActorError, ModelUnavailable
+    from exoactor.stages import registry
+
+    c = run.config
+    prov = registry("execute").create(c.provider("execute"), **c.provider_options("execute"))
+    if not hasattr(prov, "session"):
+        raise ModelUnavailable(f"execute provider '{c.provider('execute')}' cannot stream (it has no session)")
+    run.write_status("running")
+    try:
+        sr = StreamedRun(run, lambda: prov.session(run.ctx("execute")), opts, log)
+        rec = sr.execute()
+    except ExoActorError as e:
+        run.write_status("failed", failed_stage="stream", error=str(e), error_type=type(e).__name__)
+        raise
+    stitch(run.dir, [s for s in rec.segments if not s.get("error")], rec)
+    run.write_status("finished", streamed=True)
+    write_stream_timings(run.dir, rec)
+    run.write_metrics()
+    return rec
+
+
+def stitch(run_dir: Path, segments: list[dict[str, Any]], rec: StreamRecord) -> None:
+    """The performed segments' videos, human and robot motions as the run's video.mp4,
+    human_motion.npz and robot_motion.npz (what the report and `exoactor view` show)."""
+    import numpy as np
+
+    from exoactor.artifacts import Video
+
+    dirs = [run_dir / "segments" / f"{s['segment']:02d}-{s['attempt']}" for s in segments]
+    dirs = [d for d in dirs if (d / "robot_motion.npz").is_file()]
+    if not dirs:
+        return
+    videos = [Video.load(d / "video.mp4") for d in dirs]
+    v0 = videos[0]
+    frames = np.concatenate([v.frames for v in videos])
+    Video(frames=frames, fps=v0.fps, camera=v0.camera, provider=v0.provider, model=v0.model, prompt=v0.prompt,
+          seed=v0.seed, params={"segments": len(videos), "streamed": True}, scene=v0.scene).save(run_dir / "video.mp4")  # fmt: skip
+    humans = [HumanMotion.load(d / "human_motion.npz") for d in dirs]
+    h0 = humans[0]
+    fields = {k: np.concatenate([getattr(h, k) for h in humans]) for k in h0.SPEC if getattr(h0, k) is not None}
+    HumanMotion(fps=h0.fps, source="stream", **fields).save(run_dir / "human_motion.npz")  # type: ignore[arg-type]
+    robots = [RobotMotion.load(d / "robot_motion.npz") for d in dirs]
+    r0 = robots[0]
+    RobotMotion(
+        fps=r0.fps,
+        root_pos=np.concatenate([r.root_pos for r in robots]),
+        root_quat=np.concatenate([r.root_quat for r in robots]),
+        joint_pos=np.concatenate([r.joint_pos for r in robots]),
+        hand_joint_pos=np.concatenate([r.hand_joint_pos for r in robots]),
+        joint_names=r0.joint_names,
+        hand_joint_names=r0.hand_joint_names,
+        source="stream",
+    ).save(run_dir / "robot_motion.npz")
+
+
+def write_stream_timings(run_dir: Path, rec: StreamRecord) -> None:
+    """timings.json of a streamed run: per stage summed over segments, and the streaming numbers."""
+    sums: dict[str, float] = {"imagine": 0.0, "body+hands": 0.0, "retarget": 0.0}
+    for s in rec.segments:
+        sums["imagine"] += s["imagine_s"]
+        sums["body+hands"] += s["estimate_s"]
+        sums["retarget"] += s["retarget_s"]
+    dur = rec.video_s or None
+    stages = {
+        k: {"provider": None, "wall_s": round(v, 4), "compute_s": round(v, 4), "cached": False,
+            "s_per_video_s": round(v / dur, 4) if dur else None}
+        for k, v in sums.items()
+    }  # fmt: skip
+    total = sum(sums.values())
+    j = rec.to_json()
+    write_json(
+        run_dir / "timings.json",
+        {
+            "video_duration_s": dur,
+            "stages": stages,
+            "total_compute_s": round(total, 4),
+            "total_s_per_video_s": round(total / dur, 4) if dur else None,
+            "streamed": True,
+            **{k: j[k] for k in ("time_to_first_motion_s", "stall_s", "stalls_after_first_segment", "warm_up_s",
+                                 "wall_s", "wall_s_per_video_s", "compute_s_per_video_s", "behind_s")},
+        },
+        schema="timings",
+    )  # fmt: skip
