@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from exoactor.artifacts import Camera, HumanMotion, Video
+from exoactor.artifacts import Camera, HumanMotion
 from exoactor.errors import InputError
 from exoactor.stages import BODY, HANDS, StageContext
 
@@ -40,17 +40,29 @@ def estimate_video(
     """Estimate body and hands for a video file; write body_motion.npz, hand_motion.npz,
     human_motion.npz (both on one clock, the input of `exoactor execute`) and overlay.mp4 into `out_dir`.
 
+    The file is read by `estimate.frames.load_video` (a phone video's rotation applied, a 4K one
+    downscaled while decoding).
+
     Returns:
         {"body": path, "hands": path, "motion": path, "overlay": path}.
     """
     from exoactor.artifacts.media import write_video
+    from exoactor.estimate.frames import load_video
     from exoactor.estimate.overlay import draw_overlay
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     cam = load_camera(camera) if camera is not None else None
-    video = Video.load(Path(video_path), camera=cam)
-    if cam is not None and (cam.width, cam.height) != (video.frames.shape[2], video.frames.shape[1]):
+    try:
+        video = load_video(Path(video_path), camera=cam)
+    except InputError as e:
+        raise InputError(f"{camera}: {e}" if camera is not None and "the camera is" in str(e) else str(e)) from None
+    if (
+        cam is not None
+        and (cam.width, cam.height) != (video.frames.shape[2], video.frames.shape[1])
+        and not video.params.get("rotated_deg")
+        and not video.params.get("downscaled_from")
+    ):
         raise InputError(
             f"{camera}: the camera is {cam.width}x{cam.height} but the video is "
             f"{video.frames.shape[2]}x{video.frames.shape[1]}"
