@@ -128,7 +128,7 @@ def hands_from_camera_keypoints(
         kw[f"{s}_keypoints"] = kp
         kw[f"{s}_wrist_quat"] = quat
         kw[f"{s}_state"] = state.astype(np.int8)
-        conf = G.bridge(seen[:, k], proc[:, k].astype(float))
+        conf = G.bridge(seen[:, k], proc[:, k].astype(float)) * (np.asarray(body.valid) > 0)
         kw[f"{s}_confidence"] = np.clip(conf, 0.0, 1.0)
     return HandMotion(
         fps=fps,
