@@ -4,7 +4,8 @@ Every clip is an explicit list of plan steps in a simulated task scene (no plann
 a planner change never changes the benchmark), acted out by an avatar and rendered from the
 scene's robot view (`exoactor.human.clip`). Rendering costs a few seconds per second of video, so
 each clip is saved once (`Video.save`, H.264 like every run's video) under a key made from its
-spec and the source of the code that makes it; a code change renders it again.
+spec, its plan, the scene's objects and camera and the source of the synthetic human; a change
+to any of them renders it again.
 
 * `TUNING`: the clips the estimator is tuned on (walks incl. a >= 5 m walk, a turn in place, a
   squat, a seated phase, pick-and-place), avatars drawn from the clip's seed.
@@ -195,12 +196,13 @@ def _marks(spec: ClipSpec) -> list[SceneObject]:
 
 
 def _code_digest() -> str:
-    """Digest of the source that makes a clip (the synthetic human, the scenes, the artifacts)."""
+    """Digest of the source that makes a clip's person (the synthetic human); the scene enters the
+    key through its objects and camera, so unrelated changes to the simulator do not re-render."""
     import exoactor
 
     root = Path(exoactor.__file__).parent
     h = hashlib.sha256()
-    for sub in ("human", "sim", "artifacts"):
+    for sub in ("human",):
         for p in sorted((root / sub).rglob("*.py")):
             h.update(p.relative_to(root).as_posix().encode())
             h.update(p.read_bytes())
@@ -226,7 +228,14 @@ def load_clip(spec: ClipSpec, width: int = 640, height: int = 480, cache: Path |
         scene.close()
     plan = _plan(spec, obs)
     key_src = json.dumps(
-        {"spec": repr(spec), "plan": plan.model_dump(mode="json"), "size": [width, height], "code": _code_digest()},
+        {
+            "spec": repr(spec),
+            "plan": plan.model_dump(mode="json"),
+            "objects": [o.to_json() for o in obs.objects],
+            "camera": obs.camera.to_json(),
+            "size": [width, height],
+            "code": _code_digest(),
+        },
         sort_keys=True,
     )
     key = hashlib.sha256(key_src.encode()).hexdigest()[:16]

@@ -126,7 +126,7 @@ def detect_landmarks(
 def follow_person(
     frames: NDArray[np.uint8], fps: float, rule: str | int, camera: Camera, robot_xy: Any, min_confidence: float
 ) -> tuple[P.Follower | None, dict[str, Any]]:
-    """Look for several people near the start (and at three more points); a follower when there are."""
+    """Look for several people near the start (and halfway); a follower when there are."""
     import mediapipe as mp
 
     T, H, W = frames.shape[:3]
@@ -141,7 +141,7 @@ def follow_person(
         if start is None:
             return None, info
         seen = len(people)
-        for t in (T // 4, T // 2, 3 * T // 4):
+        for t in (T // 2,):
             if t > start:
                 seen = max(seen, len(P.find_people(detection_image(frames[t]), det)))
     info["people"] = seen

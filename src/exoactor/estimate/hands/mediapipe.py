@@ -159,20 +159,19 @@ class MediaPipeHands:
             ) as tracker:
                 centre: NDArray | None = None
                 last = -(10**9)
+                tries = 0
                 for t in np.flatnonzero(keys[:, k]):
                     if centre is None or t - last > int(0.3 * fps):
                         centre = hd_uv[t, k]
                     size = max(MIN_CROP_PX, int(round(CROP_FOREARMS * max(fore[t, k], 1.0))))
                     tracking = t - last <= int(0.3 * fps)
-                    # the palm detector is sensitive to the hand's size in its input: try a few
-                    # crop sizes until the hand is found (the tracker then follows it)
-                    for f in (1.0,) if tracking else CROP_RETRY:
-                        size_f = max(MIN_CROP_PX, int(round(size * f)))
-                        img, origin, scale = crop(frames[t], centre, size_f)
-                        res = tracker.process(img)
-                        if res.multi_hand_landmarks:
-                            size = size_f
-                            break
+                    # the palm detector is sensitive to the hand's size in its input: while the hand
+                    # is not tracked, successive key frames try successive crop sizes
+                    if not tracking:
+                        size = max(MIN_CROP_PX, int(round(size * CROP_RETRY[tries % len(CROP_RETRY)])))
+                        tries += 1
+                    img, origin, scale = crop(frames[t], centre, size)
+                    res = tracker.process(img)
                     done[0] += 1
                     ctx.progress(done[0], total, "hands (mediapipe)")
                     if not res.multi_hand_landmarks:
@@ -197,6 +196,7 @@ class MediaPipeHands:
                     seen[t, k] = max(score, 1e-3)
                     centre = uv[[0, 5, 9, 13, 17]].mean(0)
                     last = t
+                    tries = 0
 
         if self.workers > 1:
             th = threading.Thread(target=track, args=(0,))
