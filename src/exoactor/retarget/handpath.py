@@ -43,6 +43,7 @@ WRIST_ORIENTATION_GAIN = 10.0  # wrist orientation cost multiplier at full weigh
 ELBOW_RELAX = 0.9  # without a posture hint the elbow position cost drops by this share at full weight
 ELBOW_GAIN = 2.0  # with one (the reach IK's elbow) its cost rises by this factor
 STAND_BLEND_S = 1.0
+PREGRASP_RISE = 0.12  # m: the reach ends this far above the pre-grasp, then descends to it
 STAND_PELVIS_HEIGHT = (
     C.DEFAULT_PELVIS_HEIGHT
 )  # m, the walking controllers' standing height (the reach is checked there)
@@ -118,12 +119,18 @@ def _grasp_track(sch: Schedule, tr: HandTrack, human_pos: F, fps: float) -> None
     f_pre = _frames(tm["contact"] - APPROACH_S, fps, T)
     t = np.arange(T) / fps
     pre, grasp = g.pregrasp(), g.hand()
-    # reach: the weight ramps in while the target is the pre-grasp
+    # reach: the weight ramps in while the target is above the pre-grasp (the fingers pass over the
+    # object, not through it, whatever the human's hand did), then down to the pre-grasp and in
+    above = HandPose(pre.pos + np.array([0.0, 0.0, PREGRASP_RISE]), pre.quat)
     sl = slice(f_reach, f_pre)
-    tr.pos[sl], tr.quat[sl] = pre.pos, pre.quat
+    tr.pos[sl], tr.quat[sl] = above.pos, above.quat
     tr.weight[sl] = _mj((t[sl] - t[f_reach]) / max(t[f_pre - 1] - t[f_reach], 1e-3)) if f_pre > f_reach else 1.0
-    sl = slice(f_pre, f["contact"])
-    tr.pos[sl], tr.quat[sl] = _lerp_pose(pre, grasp, _mj((t[sl] - tm["contact"] + APPROACH_S) / APPROACH_S))
+    f_down = _frames(tm["contact"] - 0.5 * APPROACH_S, fps, T)
+    sl = slice(f_pre, f_down)
+    tr.pos[sl], tr.quat[sl] = _lerp_pose(above, pre, _mj((t[sl] - t[f_pre]) / max(0.5 * APPROACH_S, 1e-3)))
+    tr.weight[sl] = 1.0
+    sl = slice(f_down, f["contact"])
+    tr.pos[sl], tr.quat[sl] = _lerp_pose(pre, grasp, _mj((t[sl] - t[f_down]) / max(0.5 * APPROACH_S, 1e-3)))
     tr.weight[sl] = 1.0
     tr.command[f_reach : f["contact"]] = OPEN
     end_hold = f["release"]

@@ -48,7 +48,7 @@ F = NDArray[np.float64]
 
 SETTLE_S = 1.0
 REACH_S = 1.2
-APPROACH_S = 0.8
+APPROACH_S = 1.0
 CLOSE_S = 0.6
 LIFT_S = 0.8
 LIFT_HEIGHT = 0.10
