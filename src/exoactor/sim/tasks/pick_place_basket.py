@@ -8,7 +8,7 @@ import mujoco
 import numpy as np
 
 from exoactor.sim.tasks import objects as O
-from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task
+from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task, predicate
 from exoactor.sim.tasks.checks import tilt_deg, to_local
 
 TABLE = (0.5, 1.0, 0.68)
@@ -68,6 +68,7 @@ class Monitor(BottleEpisode, SuccessMonitor):
         if not self.final:
             return False, {"reason": "never updated"}
         f = dict(self.final)
+        f["predicates"] = [predicate("bottle_in_basket", f["in_basket"], "==", True)]
         if not f["in_basket"]:
             f["reason"] = (
                 f"bottle not in the basket: {f['bottle_basket_distance_m']:.3f} m from its centre"

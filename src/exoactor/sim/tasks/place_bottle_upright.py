@@ -8,7 +8,7 @@ import mujoco
 import numpy as np
 
 from exoactor.sim.tasks import objects as O
-from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task
+from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task, predicate
 from exoactor.sim.tasks.pick_place_basket import TABLE, BottleEpisode
 
 MAX_TILT_DEG = 20.0
@@ -30,6 +30,10 @@ class Monitor(BottleEpisode, SuccessMonitor):
         if not self.final:
             return False, {"reason": "never updated"}
         f = dict(self.final)
+        f["predicates"] = [
+            predicate("bottle_in_basket", f["in_basket"], "==", True),
+            predicate("bottle_tilt_deg", f["bottle_tilt_deg"], "<", MAX_TILT_DEG, "deg"),
+        ]
         ok = bool(f["in_basket"] and f["bottle_tilt_deg"] < MAX_TILT_DEG)
         if not f["in_basket"]:
             f["reason"] = f"bottle not in the basket: {f['bottle_basket_distance_m']:.3f} m from its centre"
