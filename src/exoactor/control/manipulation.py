@@ -51,6 +51,7 @@ PREGRASP_S = 1.5
 PREGRASP_M = 0.07
 SQUEEZE_DEPTH_M = 0.02
 MOVE_IN_S = 0.4
+CARRY_MAX_M = 0.4  # a held box is raised at most this much (held low, close to the body)
 CONTACT_REACH_M = 0.2  # a hand passing this close to a small object meant to touch it
 CONTACT_WINDOW_S = 1.5
 PALM_CENTRE = np.array([0.0385, 0.0, 0.0])  # the palm's centre in its body frame (the "<side>_palm" site)
@@ -209,9 +210,11 @@ def _box_grasps(rf: ReferenceFrames, hold: NDArray[np.int64], objects: list[Scen
                     g = float(np.clip((t - pre0) / max(0.5 * fps, 1), 0.0, 1.0))
                     inward = float(np.clip((t - (a - MOVE_IN_S * fps)) / (MOVE_IN_S * fps), 0.0, 1.0))
                     p = face + n * (PREGRASP_M - inward * (PREGRASP_M + SQUEEZE_DEPTH_M))
-                elif t < b:  # held: carried by the reference's hand motion
+                elif t < b:  # held: carried by the reference's hand motion (up to CARRY_MAX_M higher)
                     g = 1.0
-                    p = face - n * SQUEEZE_DEPTH_M + (rf.palm_pos[t].mean(axis=0) - mid_a)
+                    carry = rf.palm_pos[t].mean(axis=0) - mid_a
+                    carry[2] = min(carry[2], CARRY_MAX_M)
+                    p = face - n * SQUEEZE_DEPTH_M + carry
                 else:  # released: out, then back to the reference
                     g = float(np.clip(1.0 - (t - b) / max(MOVE_IN_S * fps, 1), 0.0, 1.0))
                     p = face + n * PREGRASP_M + (rf.palm_pos[b - 1].mean(axis=0) - mid_a)

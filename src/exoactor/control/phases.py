@@ -9,8 +9,9 @@ Per frame (see :func:`detect_phases`):
   pose relative to the pelvis (> 0.15 m), hands closed, or the pelvis on a seat. Short foot
   shuffles inside a crouch are absorbed (the feet stay planted). Stance without work is walking
   with a zero command (the policy stands).
-* **step**: a swing whose sole passes over an obstacle (or rises above ``HIGH_STEP_M``) — the
-  stepping controller places the feet; the walking before and after stays walking.
+* **step**: a swing whose sole passes over a known obstacle (or, with no objects known at all,
+  rises above ``HIGH_STEP_M``) — the stepping controller places the feet; the walking before and
+  after stays walking.
 * **seated** (a flag on stance frames): the pelvis over a seat's footprint, low.
 
 The plan's atomic actions, when given, cross-check the result (``notes``): a plan with
@@ -156,9 +157,12 @@ def detect_phases(
                 swing[a:b] = True
             if moved < SWING_MIN_M or not len(path):
                 continue
-            # over a known obstacle; without obstacles, a swing that rises well above its floor
+            # over a known obstacle; with no objects known at all, a swing that rises well above
+            # its floor (in a known scene without obstacles a high swing is noise: walking)
             floor = float(min(rf.sole[a0, s, 2], rf.sole[b1, s, 2]))
-            if swing_over_obstacle(path, objects) if has_obstacles else path[:, 2].max() - floor > HIGH_STEP_M:
+            if has_obstacles:
+                high[a:b] |= swing_over_obstacle(path, objects)
+            elif not objects and path[:, 2].max() - floor > HIGH_STEP_M:
                 high[a:b] = True
     moving = swing | (speed > WALK_SPEED) | (yaw_rate > TURN_RATE)
     # work: legs beyond the policy, pelvis low, hands busy, seated
@@ -179,6 +183,8 @@ def detect_phases(
             if rf.root_pos[t, 2] < top + SEATED_ABOVE_M and _in_footprint(rf.root_pos[t], o, SEAT_MARGIN_M):
                 seated[t] = True
     work = legs | low | hands | closed | seated
+    # nobody walks seated or in a deep crouch: foot motion there is a shuffle or estimation noise
+    moving &= ~(seated | (legs & low))
     # shuffles inside a crouch are absorbed into the stance
     crouch = _dilate(legs | low | seated, int(0.2 * fps))
     for a, b in _runs(moving & ~high):

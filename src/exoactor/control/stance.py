@@ -39,7 +39,7 @@ class StanceConfig:
     """Weights, gains and output mode of :class:`StanceController`."""
 
     output: str = "torque"  # "torque" | "pd"
-    com_weight: float = 100.0
+    com_weight: float = 500.0
     com_kp: float = 60.0
     com_margin: float = 0.045  # m kept inside the support polygon
     min_pelvis_height: float = 0.0  # m (a deep squat; the rollout calls a pelvis below 0.30 m a fall)

@@ -44,7 +44,7 @@ LAND_S = 0.4
 CENTRE_S = 1.0
 COM_DROP_M = 0.06  # lower the CoM during single support: more reach for the swing leg
 SHIFT_TOL_M = 0.015  # the swing starts once the CoM is this close to its goal over the stance foot ...
-SHIFT_WAIT_S = 1.0  # ... or this much after the shift's time
+SHIFT_WAIT_S = 0.7  # ... or this much after the shift's time
 LAND_TILT = 0.04  # rad: a foot lands (gets its contact back) flat ...
 LAND_HEIGHT_M = 0.012  # ... with its sole this low
 SINGLE_SUPPORT_COM_SCALE = 10.0
@@ -54,7 +54,8 @@ TRAIL_PITCH = 0.5  # rad, toe down  # rad: the trailing leg folds its knee to li
 INWARD_M = 0.012  # the CoM goes over the stance foot's inner half (less ankle roll: its range is +-15 deg)
 SINGLE_SUPPORT_MARGIN_M = 0.005  # CoM margin inside one foot (5.6 cm wide)
 STEP_WIDTH_M = 0.20  # feet centre to centre after placement steps  # the CoM task's weight x this on one foot: balance before the swing
-QUICK = 0.55  # phase durations of a short placement step, relative to a step over an obstacle
+OBSTACLE_PACE = 0.8  # phase durations of a step over an obstacle (x SHIFT_S, SWING_S, LAND_S)
+QUICK = 0.4  # phase durations of a short placement step, relative to a step over an obstacle
 PLACE_CLEARANCE_M = 0.05
 PLACE_TOL_M = 0.025  # a foot closer than this to its placement is not moved
 PLACE_MAX_STEP_M = 0.2  # longer moves take several steps
@@ -172,7 +173,7 @@ class Stepper:
     def from_plan(plan: StepPlan) -> Stepper:
         phases: list[_Phase] = []
         for i, h in enumerate(plan.footholds):
-            k = QUICK if h.quick else 1.0
+            k = QUICK if h.quick else OBSTACLE_PACE
             phases += [
                 _Phase("shift", SHIFT_S * k, h.side, i),
                 _Phase("swing", SWING_S * k, h.side, i),

@@ -21,6 +21,7 @@ F = NDArray[np.float64]
 
 MIN_COM_Z = 0.36  # m: below this the G1 is no longer squatting but sitting on its heels
 SURFACE_PRESS_M = 0.005  # palm target this far below the surface: keeps the hand in contact
+GRASP_ROT_SCALE = 0.3  # a palm's place on a box face matters more than its exact angle
 
 
 def planted_feet(rf: ReferenceFrames, smooth_s: float = 0.4) -> F:
@@ -98,5 +99,6 @@ def stance_targets(
             vel = (1.0 - g) * vel + g * rf.velocity(intent.grasp_pos[:, s], j)
             qa = intent.grasp_quat[j, s] if g > 0.5 else qa
             point = g * PALM_CENTRE
-        t.hands[s] = HandTarget(pos=pos, quat=qa, vel=vel, w_pos=hand_weights[0], w_rot=hand_weights[1], point=point)
+        w_rot = hand_weights[1] * (GRASP_ROT_SCALE if intent is not None and intent.grasp_weight[j, s] > 0.5 else 1.0)
+        t.hands[s] = HandTarget(pos=pos, quat=qa, vel=vel, w_pos=hand_weights[0], w_rot=w_rot, point=point)
     return t

@@ -105,14 +105,17 @@ class PathFollower:
         cmd = policy_inverse(v) if speed > 0 else np.zeros(2)
         return np.array([cmd[0], cmd[1], wz])
 
-    def command(self, k: int, pos: F, yaw: float) -> F:
-        """(3,) vx, vy (robot heading frame, m/s) and yaw rate (rad/s) at control step ``k``.
+    def command(self, k: int, pos: F, yaw: float, horizon: int | None = None) -> F:
+        """(3,) vx, vy (robot heading frame, m/s) and yaw rate (rad/s) at control step ``k``;
+        the preview never reads past frame ``horizon`` (e.g. where the walking ends).
 
         The reference is read ``preview_s`` ahead (the policy takes ~0.4 s to get going). While
         it moves, or while the robot lags more than ``lag_path_m`` behind it along the path, the
         robot follows the path's shape (:meth:`_along_path`: a corner is walked round, not cut);
         otherwise the time-indexed P law below closes in on the reference's position."""
         j = min(k + int(round(self.preview_s * self.fps)), len(self.xy) - 1)
+        if horizon is not None:
+            j = max(min(j, horizon), min(k, len(self.xy) - 1))
         self._update_progress(pos)
         lag = float(self.s[j] - self.s[self.progress])
         ref_still = np.linalg.norm(self.vel[j]) < self.still_speed and abs(self.yaw_rate[j]) < self.still_yaw_rate

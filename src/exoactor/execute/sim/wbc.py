@@ -41,6 +41,7 @@ from exoactor.robot.g1 import constants as C
 from exoactor.stages import EXECUTE, StageContext
 
 F = NDArray[np.float64]
+SEAT_AIM_M = 0.04  # the pelvis sits this far in front of the seat's centre
 SETTLE_MAX_S = 2.0  # hand over after this even if a foot is still off the floor
 MAX_STANCE_WIDTH_M = 0.27  # feet centres across; wider, the QP cannot take a quasi-static step
 
@@ -56,7 +57,7 @@ class WbcOptions:
     approach_tol_m: float = 0.1  # the policy walks this close; QP steps place the feet from there
     approach_min_m: float = 0.12  # closer than this, the QP steps alone place the feet
     settle_s: float = 0.3
-    squeeze_n: float = 35.0
+    squeeze_n: float = 40.0
     checkpoint: str = "ppo"
 
     def __post_init__(self) -> None:
@@ -183,8 +184,8 @@ class WbcController:
                 self.approach_time = 0
                 events.append({"type": "approach" if far else "stop", "segment": seg.kind, "start_s": seg.start / FPS})
                 advance = False
-            else:
-                cmd = self.follower.command(self.j, pos, yaw)
+            else:  # walk; never preview into the stance or step-over that follows
+                cmd = self.follower.command(self.j, pos, yaw, horizon=seg.end - 1 if seg.end < T else None)
         if self.mode == "approach":
             advance = False
             target, target_yaw = self._placement(self.seg)
@@ -353,7 +354,11 @@ class WbcController:
 
     def _placement_tol(self, seg: Any) -> float:
         """Placement error (m) beyond which QP steps correct the policy's stop."""
-        return 0.06 if self._precise(seg) else 0.25
+        if seg.kind == "step":
+            return 0.06
+        if (self.intent.hold[seg.start : seg.end] >= 0).any():
+            return 0.04
+        return 0.12 if self._precise(seg) else 0.25
 
     @staticmethod
     def _stepper(plan: Any) -> Any:
@@ -411,7 +416,25 @@ class WbcController:
         anchor = frame_anchor(self.ref_feet[j], self.robot_feet)
         targets = stance_targets(self.rf, j, anchor, self.intent)
         self.scene.over_edges(self.stance.dyn, targets, self.objects)
+        reaching = [bool(self.intent.grasp_weight[j, s] > 0 and self.intent.hold[j] < 0) for s in range(2)]
+        self.scene.around_boxes(self.stance.dyn, targets, self.objects, reaching)
+        if self.phases.seated[j : j + 25].any() and targets.pelvis_pos is not None:
+            self._onto_seat(targets, float(self.phases.seated[j : j + 25].mean()))
         return targets
+
+    def _onto_seat(self, targets: Any, w: float) -> None:
+        """Sitting down, the pelvis aims at the seat's middle (the seat did not move with the
+        robot's drift; a pelvis landing on the front edge slides off)."""
+        from exoactor.control.phases import seat_tops
+
+        seats = seat_tops(self.objects)
+        if not seats:
+            return
+        seat, _ = min(seats, key=lambda st: float(np.linalg.norm(st[0].pos[:2] - targets.pelvis_pos[:2])))
+        yaw = float(quat_to_yaw(seat.quat))
+        aim = seat.pos[:2] + SEAT_AIM_M * np.array([np.cos(yaw), np.sin(yaw)])
+        targets.pelvis_pos = targets.pelvis_pos.copy()
+        targets.pelvis_pos[:2] = (1 - w) * targets.pelvis_pos[:2] + w * aim
 
     def metrics(self) -> dict[str, Any]:
         from exoactor.control.tsid import solve_stats

@@ -126,6 +126,24 @@ class SceneContacts:
                     h.pos = np.array([h.pos[0], h.pos[1], top + EDGE_ABOVE_M + 0.02])
                     h.vel = np.zeros(3)
 
+    def around_boxes(self, dyn: Any, targets: StanceTargets, objects: list[SceneObject], grasping: list[bool]) -> None:
+        """A palm on its way to a box's side face but still over the box is sent over its top
+        first (out, then down the side), instead of being pressed onto the lid."""
+        from exoactor.control.manipulation import PALM_CENTRE, box_distance, over_footprint
+
+        for s in range(2):
+            h = targets.hands[s]
+            if h is None or not grasping[s]:
+                continue
+            palm = dyn.body_pos(dyn.palm_bodies[s]) + dyn.body_mat(dyn.palm_bodies[s]) @ PALM_CENTRE
+            for o in objects:
+                if o.kind not in ("graspable", "container") or box_distance(h.pos, o) > 0.12:
+                    continue
+                top = float(o.pos[2] + 0.5 * o.size[2])
+                if over_footprint(palm, o, -0.02) and palm[2] < top + 0.1:
+                    h.pos = np.array([palm[0], palm[1], top + 0.12])  # up first, in place
+                    h.vel = np.zeros(3)
+
     def apply_payload(self, stance: StanceController, targets: StanceTargets, hold: int, squeeze: float) -> None:
         """A held object's weight and the squeeze reaction at the palms (ramped in over 0.5 s)."""
         if hold < 0 or hold >= len(self.objects) or self.objects[hold].name not in self.object_bodies:
