@@ -164,7 +164,12 @@ STAGE_LIST: tuple[StageSpec, ...] = (
         outputs=("object_poses.json",),
         protocol=PerceiveProvider,
         default="sim",
-        modules=("exoactor.perceive.sim", "exoactor.perceive.file", "exoactor.perceive.none"),
+        modules=(
+            "exoactor.perceive.sim",
+            "exoactor.perceive.file",
+            "exoactor.perceive.apriltag",
+            "exoactor.perceive.none",
+        ),
     ),
     _spec(
         name="plan",
