@@ -1,12 +1,20 @@
-"""Execution benchmark: the ``loco+arms`` controller on reference motions (no rendering).
+"""Execution benchmark: a controller's physical ability, apart from imagination and estimation.
 
-For each reference motion (E1's ``reference_motions()`` retargeted to the G1, plus three simple
-G1 references built directly: walk 2 m, turn 90 deg, reach with both arms) the controller runs
-on an empty floor; the JSON records falls, tracking errors (hands, feet, pelvis; hands relative
-to the pelvis on upper-body segments), root drift from the reference path, foot sliding, the
-reference frames beyond the policy (squat/sit segments; also run with ``pd_mode=True``) and the real-time factor of control + physics on one
-CPU core (rendering excluded), with the machine, library versions and date. For comparison the same motions also run with
-``pd_mode=True`` and with the ``wbt`` adapter on holosoma's dancing tracking policy.
+Two parts, both with the default controller (``wbc``) and ``loco+arms`` for comparison:
+
+* **reference motions** (no rendering, an empty floor): E1's ``reference_motions()`` retargeted
+  to the G1 (OMOMO box clips and a climbing clip among them) plus three G1 references built
+  directly (walk 2 m, turn 90 deg, reach with both arms). Recorded: falls, tracking errors
+  (hands, feet, pelvis; hands relative to the pelvis on upper-body segments), root drift, foot
+  sliding, the real-time factor of control + physics (wall and this thread's CPU time) and the
+  QP's solve time (median, p99);
+* **scripted references** (:mod:`exoactor.bench.scripted`): one hand-made G1 reference per
+  task, run in the task's scene for seeds 0..4 with the task's monitor: success, falls and the
+  failed predicate with its margin.
+
+The wbc also runs the scripted references with PD + feed-forward output (``output="pd"``)
+beside its default torque output: the comparison of the two output modes. The JSON records
+the machine, library versions and date.
 """
 
 from __future__ import annotations
@@ -21,7 +29,12 @@ from typing import Any
 import numpy as np
 
 DEFAULT_OUT = Path("benchmarks/results/execution.json")
-TARGETS = {"falls_on_walk_and_reach": 0, "hand_error_upper_body_mm_mean": 80.0, "real_time_factor": 1.0}
+TARGETS = {
+    "falls_on_reference_motions": 0,
+    "omomo_hand_error_upper_body_mm_mean": 80.0,
+    "scripted_successes_per_A_task": 4,
+    "real_time_factor_cpu": 2.0,
+}
 KEYS = (
     "hand_error_mm_mean",
     "hand_error_upper_body_mm_mean",
@@ -36,6 +49,7 @@ KEYS = (
     "foot_sliding_m_s",
     "grasp_height_error_mm_mean",
 )
+SCRIPTED_SEEDS = 5
 
 
 def simple_references() -> dict[str, Any]:
@@ -55,30 +69,95 @@ def simple_references() -> dict[str, Any]:
     return out
 
 
-def evaluate(name: str, rm: Any, checkpoint: str = "ppo", pd_mode: bool = False, wbt: bool = False) -> dict[str, Any]:
-    from exoactor.execute.sim.metrics import execution_metrics
-    from exoactor.execute.sim.loco_arms import LocoArmsController
-    from exoactor.execute.sim.rollout import rollout
-    from exoactor.execute.sim.wbt import WbtController
+def _controller(name: str, objects: list[Any] | None = None, **options: Any) -> Any:
+    if name == "wbc":
+        from exoactor.execute.sim.wbc import WbcController
 
-    ctrl: Any = WbtController(checkpoint) if wbt else LocoArmsController(checkpoint, pd_mode=pd_mode)
+        return WbcController(objects or [], None, **options)
+    if name == "loco+arms":
+        from exoactor.execute.sim.loco_arms import LocoArmsController
+
+        return LocoArmsController("ppo")
+    raise ValueError(f"unknown controller {name!r}")
+
+
+def _numbers(ro: Any, ctrl: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "real_time_factor": round(ro.sim_s / max(ro.control_s, 1e-9), 2),
+        "real_time_factor_cpu": round(ro.sim_s / max(ro.cpu_s, 1e-9), 2),
+    }
+    own = getattr(ctrl, "metrics", None)
+    if callable(own):
+        m = own()
+        out.update({k: m[k] for k in ("qp_solves", "qp_solve_ms_median", "qp_solve_ms_p99") if k in m})
+    return out
+
+
+def evaluate(name: str, rm: Any, controller: str = "wbc") -> dict[str, Any]:
+    """One reference motion on the empty floor."""
+    from exoactor.execute.sim.metrics import execution_metrics
+    from exoactor.execute.sim.rollout import rollout
+
+    ctrl = _controller(controller)
     ro = rollout(rm, ctrl, None, video=False)
     m = execution_metrics(rm, ro.bodies, ro.foot_contact, ro.root_quat)
-    row: dict[str, Any] = {"motion": name, "seconds": round(rm.n_frames / 50.0, 2), "fell": ro.fell}
-    row["fall_time_s"] = ro.fall_time
+    row: dict[str, Any] = {"motion": name, "controller": controller, "seconds": round(rm.n_frames / 50.0, 2)}
+    row.update({"fell": ro.fell, "fall_time_s": ro.fall_time})
     row.update({k: (round(m[k], 4) if isinstance(m[k], float) else m[k]) for k in KEYS})
-    if not wbt:
-        row["pd_mode_fraction"] = round(float(np.mean([x == "pd" for x in ctrl.modes])), 3)
-    row["real_time_factor"] = round(ro.sim_s / max(ro.control_s, 1e-9), 2)
-    row["events"] = ro.events[:6]
+    row.update(_numbers(ro, ctrl))
+    row["events"] = [e for e in ro.events if e.get("type") not in ("phase",)][:8]
     return row
 
 
-def run(out: Path | str | None = DEFAULT_OUT, names: list[str] | None = None) -> dict[str, Any]:
-    """Benchmark loco+arms on the reference motions; writes JSON to ``out`` (None: don't)."""
-    from exoactor.bench.harness import machine_info
+def scripted(task: str, seed: int, controller: str = "wbc", **options: Any) -> dict[str, Any]:
+    """A task's scripted reference in its scene: the monitor's verdict and why."""
+    from exoactor.bench.scripted import scripted_reference
+    from exoactor.execute.sim.rollout import episode_failure, rollout
+    from exoactor.execute.sim.wbc import task_objects
 
-    rows = []
+    rm = scripted_reference(task, seed)
+    ctrl = _controller(controller, task_objects(task, seed), **options)
+    ro = rollout(rm, ctrl, task, seed=seed, video=False)
+    row: dict[str, Any] = {"task": task, "seed": seed, "controller": controller, **options}
+    row.update({"success": bool(ro.success), "fell": ro.fell, "failure_reason": episode_failure(ro)})
+    row.update(_numbers(ro, ctrl))
+    return row
+
+
+def _scripted_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    from exoactor.sim.tasks import get_task
+
+    out: dict[str, Any] = {}
+    for r in rows:
+        t = out.setdefault(r["task"], {"tier": get_task(r["task"]).tier, "successes": 0, "falls": 0, "episodes": 0})
+        t["episodes"] += 1
+        t["successes"] += int(r["success"] and not r["fell"])
+        t["falls"] += int(r["fell"])
+    return out
+
+
+def _stats(rows: list[dict[str, Any]], key: str) -> dict[str, float | None]:
+    v = np.array([r[key] for r in rows if r.get(key) is not None], dtype=float)
+    if not len(v):
+        return {"median": None, "p99": None, "min": None}
+    return {
+        "median": round(float(np.median(v)), 4),
+        "p99": round(float(np.percentile(v, 99)), 4),
+        "min": round(float(v.min()), 4),
+    }
+
+
+def run(
+    out: Path | str | None = DEFAULT_OUT,
+    names: list[str] | None = None,
+    scripted_tasks: list[str] | None = None,
+    seeds: int = SCRIPTED_SEEDS,
+) -> dict[str, Any]:
+    """Run the execution benchmark; writes JSON to ``out`` (None: don't)."""
+    from exoactor.bench.harness import machine_info
+    from exoactor.bench.scripted import SCRIPTS
+
+    rows: list[dict[str, Any]] = []
     refs: dict[str, Any] = dict(simple_references())
     try:
         from exoactor.bench.reference_motions import reference_motions
@@ -90,32 +169,43 @@ def run(out: Path | str | None = DEFAULT_OUT, names: list[str] | None = None) ->
             refs[n].extra["retarget_s"] = time.perf_counter() - t0
     except Exception as e:  # noqa: BLE001 - the benchmark reports what it could run
         rows.append({"motion": "reference_motions", "error": f"{type(e).__name__}: {e}"})
-    for n, rm in refs.items():
-        rows.append(evaluate(n, rm))
-    ok: list[dict[str, Any]] = [r for r in rows if "error" not in r]
-    # the alternative for squat/sit segments: PD on the reference without balance (pd_mode=True)
-    pd_rows = [evaluate(n, rm, pd_mode=True) for n, rm in refs.items()]
-    # the wbt adapter with holosoma's dancing policy (not trained on these motions), for comparison
-    wbt_rows = [evaluate(n, rm, wbt=True) for n, rm in refs.items()]
+    wbc = rows + [evaluate(n, rm, "wbc") for n, rm in refs.items()]
+    loco = [evaluate(n, rm, "loco+arms") for n, rm in refs.items()]
+    ok = [r for r in wbc if "error" not in r]
+    tasks = list(SCRIPTS) if scripted_tasks is None else scripted_tasks
+    scr = [scripted(t, s) for t in tasks for s in range(seeds)]
+    scr_pd = [scripted(t, s, output="pd") for t in tasks for s in range(seeds)]
+    scr_loco = [scripted(t, s, "loco+arms") for t in tasks for s in range(seeds)]
+    omomo = [r for r in ok if r["motion"].startswith("omomo")]
     summary: dict[str, Any] = {
+        "controller": "wbc",
         "motions": len(ok),
-        "falls": sum(r["fell"] for r in ok),
+        "falls": sum(bool(r["fell"]) for r in ok),
         "fell": [r["motion"] for r in ok if r["fell"]],
-        "real_time_factor_min": min((r["real_time_factor"] for r in ok), default=None),
-        "pd_mode_falls": sum(r["fell"] for r in pd_rows),
-        "pd_mode_fell": [r["motion"] for r in pd_rows if r["fell"]],
-        "wbt_falls": sum(r["fell"] for r in wbt_rows),
-        "wbt_fell": [r["motion"] for r in wbt_rows if r["fell"]],
+        "omomo_hand_error_upper_body_mm_mean": {r["motion"]: r["hand_error_upper_body_mm_mean"] for r in omomo},
+        "real_time_factor_cpu": _stats(ok + scr, "real_time_factor_cpu"),
+        "real_time_factor_wall": _stats(ok + scr, "real_time_factor"),
+        "qp_solve_ms_median": _stats(ok + scr, "qp_solve_ms_median"),
+        "qp_solve_ms_p99": _stats(ok + scr, "qp_solve_ms_p99"),
+        "scripted": _scripted_summary(scr),
+        "scripted_pd_output": _scripted_summary(scr_pd),
+        "loco_arms": {
+            "falls": sum(bool(r["fell"]) for r in loco),
+            "fell": [r["motion"] for r in loco if r["fell"]],
+            "scripted": _scripted_summary(scr_loco),
+        },
     }
     result = {
         "benchmark": "execution",
-        "controller": "loco+arms (holosoma ppo_g1_29dof)",
+        "controller": "wbc (locomotion policy + whole-body QP), loco+arms for comparison",
         "machine": machine_info(),
         "targets": TARGETS,
         "summary": summary,
-        "motions": rows,
-        "pd_mode_motions": pd_rows,
-        "wbt_motions": wbt_rows,
+        "motions": wbc,
+        "loco_arms_motions": loco,
+        "scripted": scr,
+        "scripted_pd_output": scr_pd,
+        "scripted_loco_arms": scr_loco,
     }
     if out is not None:
         out = Path(out)
@@ -125,12 +215,13 @@ def run(out: Path | str | None = DEFAULT_OUT, names: list[str] | None = None) ->
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="exoactor bench execution", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="exoactor bench execution", description=(__doc__ or "").splitlines()[0])
     ap.add_argument("file", nargs="?", default=None, help="output JSON (same as --out)")
     ap.add_argument("--out", default=str(DEFAULT_OUT))
     ap.add_argument("--motions", nargs="*", default=None, help="reference motion names (default: all)")
+    ap.add_argument("--scripted", nargs="*", default=None, help="tasks with scripted references (default: all)")
     a = ap.parse_args(list(argv) if argv is not None else None)
-    res = run(a.file or a.out, a.motions)
+    res = run(a.file or a.out, a.motions, a.scripted)
     print(json.dumps(res["summary"], indent=2))
     return 0
 
