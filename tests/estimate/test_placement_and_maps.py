@@ -11,7 +11,7 @@ import pytest
 from exoactor.artifacts import BodyMotion, Camera, HumanMotion, Video
 from exoactor.artifacts.motion import J
 from exoactor.estimate.mp33 import MP, W_MP33_TO_SMPL24, CameraAxesMap, fit_camera_axes_map
-from exoactor.estimate.placement import ANKLE_HEIGHT, floor_depth_scale
+from exoactor.estimate.placement import ANKLE_PER_LEG, floor_depth_scale, leg_length
 
 DATA = Path(__file__).parent / "data"
 
@@ -30,8 +30,15 @@ def test_depth_comes_from_the_planted_ankle_on_the_floor() -> None:
     T = 40
     rng = np.random.default_rng(0)
     world = rng.normal(0, 0.2, (T, 33, 3)) + [0.0, 0.0, 1.0]
-    world[:, MP["left_ankle"]] = [0.1, 0.0, ANKLE_HEIGHT]  # planted
-    world[:, MP["right_ankle"]] = np.c_[np.full(T, -0.1), np.linspace(-0.3, 0.3, T), np.full(T, 0.25)]  # swinging
+    world[:, MP["left_hip"]] = [0.1, 0.0, 0.9]
+    world[:, MP["left_knee"]] = [0.1, 0.05, 0.5]
+    world[:, MP["right_hip"]] = [-0.1, 0.0, 0.9]
+    world[:, MP["right_knee"]] = [-0.1, 0.05, 0.5]
+    world[:, MP["left_ankle"]] = [0.1, 0.0, 0.0]  # planted (its height set below from the legs)
+    world[:, MP["right_ankle"]] = np.c_[np.full(T, -0.1), np.linspace(-0.3, 0.3, T), np.full(T, 0.3)]  # swinging
+    world[:, MP["right_ankle"], 2] = 0.3
+    for _ in range(30):  # the planted ankle's height is a share of the legs, which reach down to it
+        world[:, MP["left_ankle"], 2] = ANKLE_PER_LEG * leg_length(world, np.ones(T, bool))
     true_cam = cam.world_to_cam(world)
     s_true = 1.25  # MediaPipe thinks the person is 25 % smaller (and so nearer) than they are
     vis = np.ones((T, 33))

@@ -45,38 +45,55 @@ def body_hand_uv(video: Video, body: BodyMotion, camera: Camera) -> tuple[NDArra
     return wr, hd
 
 
-#: weight of the hand's own direction (wrist -> middle knuckle) against the forearm's in the wrist frame
-HAND_X_WEIGHT = 0.5
+#: how many pixels a palm (wrist -> middle knuckle) must span before its own orientation is trusted
+#: fully; below PALM_PX_MIN not at all. A 9 cm palm 4.5 m away in a 640 x 480 frame spans ~12 px, and
+#: MediaPipe's roll of such a hand is mostly noise (or the mirror image); in a close-up it spans 60+ px.
+PALM_PX_MIN = 15.0
+PALM_PX_FULL = 75.0
 
 
-def wrist_frames(rel: NDArray | None, seen: NDArray, body: BodyMotion, side: str, fps: float) -> F:
+def palm_weight(palm_px: NDArray) -> F:
+    """(...,) trust in a detected hand's own orientation, from its palm's length in pixels (...,)."""
+    return np.clip((np.asarray(palm_px, dtype=np.float64) - PALM_PX_MIN) / (PALM_PX_FULL - PALM_PX_MIN), 0.0, 1.0)
+
+
+def relaxed_thumb(x: NDArray, body: BodyMotion) -> F:
+    """(T, 3) where a relaxed hand's thumb points: forwards, and upwards as the hand reaches forwards."""
+    Rb = quat_to_mat(body.root_quat)
+    fwd, up = Rb[:, :, 0], np.array([0.0, 0.0, 1.0])
+    return fwd + np.maximum(np.sum(x * fwd, -1, keepdims=True), 0.0) * up
+
+
+def wrist_frames(rel: NDArray | None, weight: NDArray, body: BodyMotion, side: str, fps: float) -> F:
     """(T, 3, 3) wrist frames (columns x, y, z) from the palm plane and the forearm.
 
-    x (wrist -> middle knuckle) blends the forearm's direction with the hand's own where the hand
-    was seen (a small monocular hand is least sure of exactly this); y (towards the thumb) is the
-    palm's knuckle line, interpolated over frames where the hand was not seen, and for a hand never
-    seen the relaxed one: thumb forward, palm towards the body; z = x cross y.
+    x (wrist -> middle knuckle) and y (towards the thumb) blend the hand's own axes, where it was
+    seen, with the forearm's direction and the relaxed hand's thumb (`relaxed_thumb`), by `weight`
+    (T,) in [0, 1]: how far the detected hand can be trusted (`palm_weight`, times its detection
+    confidence). z = x cross y.
 
     Args:
         rel: (T, 21, 3) world keypoints relative to the wrist (bridged), or None (never seen).
-        seen: (T,) detection confidence (0 = not seen).
+        weight: (T,) trust in the hand's own orientation (0 = not seen).
     """
     j = body.joints
     fx = j[:, J[f"{side}_wrist"]] - j[:, J[f"{side}_elbow"]]
     fx = fx / np.maximum(np.linalg.norm(fx, axis=-1, keepdims=True), 1e-9)
-    ok = np.asarray(seen) > 0
-    if rel is not None and ok.any():
+    w = np.clip(np.asarray(weight, dtype=np.float64), 0.0, 1.0)[:, None]
+    if rel is not None and w.any():
+        w = G.smooth(G.bridge(w, (w[:, 0] > 0).astype(float)), fps, 2.0)
         hx = rel[:, 9] - rel[:, 0]
         hx = hx / np.maximum(np.linalg.norm(hx, axis=-1, keepdims=True), 1e-9)
-        w = HAND_X_WEIGHT * ok[:, None]
         x = (1 - w) * fx + w * hx
-        y = G.bridge(rel[:, 5] - rel[:, 17], ok.astype(float))
-        y = G.smooth(y, fps, 4.0)
+        x = x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)
+        hy = rel[:, 5] - rel[:, 17]
+        hy = hy / np.maximum(np.linalg.norm(hy, axis=-1, keepdims=True), 1e-9)
+        prior = relaxed_thumb(x, body)
+        prior = prior / np.maximum(np.linalg.norm(prior, axis=-1, keepdims=True), 1e-9)
+        y = G.smooth(w * hy + (1 - w) * prior, fps, 4.0)
     else:
         x = fx
-        fwd = quat_to_mat(body.root_quat)[:, :, 0]  # the body's forward
-        y = fwd.copy()
-    x = x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)
+        y = relaxed_thumb(x, body)
     y = y - np.sum(y * x, -1, keepdims=True) * x
     bad = np.linalg.norm(y, axis=-1) < 1e-6
     y[bad] = np.cross(x[bad], np.array([0.0, 0.0, 1.0])) + 1e-3
@@ -92,6 +109,7 @@ def hands_from_camera_keypoints(
     fps: float,
     seconds: float = 0.0,
     processed: NDArray | None = None,
+    trust: NDArray | None = None,
 ) -> HandMotion:
     """World HandMotion from wrist-relative camera-frame keypoints.
 
@@ -102,6 +120,8 @@ def hands_from_camera_keypoints(
         camera: the camera with a pose (world_from_camera).
         processed: (T,) or (T, 2) frames the detector ran on (default all); the confidence of the
             others is interpolated from them.
+        trust: (T, 2) trust in each detected hand's own orientation (default: fully trusted where
+            seen, for metric hand models); see `wrist_frames`.
     """
     T = kp_cam.shape[0]
     proc = np.ones((T, 2), dtype=bool) if processed is None else np.asarray(processed, dtype=bool)
@@ -117,7 +137,8 @@ def hands_from_camera_keypoints(
             rel = G.smooth(rel, fps, 8.0)
             flex = G.bridge(HG.finger_flexion_deg(rel).mean(-1), ok.astype(float))
             state = HG.smoothed_grasp_state(flex, fps)
-            frames = wrist_frames(rel, seen[:, k], body, s, fps)
+            t_k = (ok.astype(float) if trust is None else np.asarray(trust)[:, k]) * ok
+            frames = wrist_frames(rel, t_k, body, s, fps)
             # the keypoints turned into the fused wrist frame, so hand shape and orientation agree
             own = quat_to_mat(HG.wrist_quat_from_keypoints(rel))
             rot = frames @ np.swapaxes(own, -1, -2)

