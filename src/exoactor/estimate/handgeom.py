@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from exoactor.artifacts.motion import CLOSED, HALF, OPEN
-from exoactor.geometry import mat_to_quat, quat_to_mat
+from exoactor.geometry import quat_to_mat
 
 F = NDArray[np.float64]
 
@@ -27,17 +27,14 @@ def wrist_quat_from_keypoints(kp: NDArray) -> F:
     """The wrist frame (..., 4) wxyz from keypoints (..., 21, 3).
 
     x: wrist -> middle-finger knuckle; y: towards the thumb side (index knuckle minus pinky
-    knuckle, orthogonalised); z = x cross y. This is the convention of the synthetic ground
-    truth (`exoactor.human.skeleton.wrist_quat_from_keypoints`), so errors are comparable.
+    knuckle, orthogonalised); z = x cross y. One function with the synthetic ground truth
+    (`exoactor.human.skeleton.wrist_quat_from_keypoints`), so errors are comparable.
     """
+    from exoactor.human.skeleton import wrist_quat_from_keypoints as frame
+
     kp = np.asarray(kp, dtype=np.float64)
-    x = kp[..., 9, :] - kp[..., 0, :]
-    x = x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)
-    y = kp[..., 5, :] - kp[..., 17, :]
-    y = y - np.sum(y * x, -1, keepdims=True) * x
-    y = y / np.maximum(np.linalg.norm(y, axis=-1, keepdims=True), 1e-9)
-    z = np.cross(x, y)
-    return mat_to_quat(np.stack([x, y, z], axis=-1))
+    flat = kp.reshape(-1, 21, 3)
+    return frame(flat, "").reshape(kp.shape[:-2] + (4,))
 
 
 def finger_flexion_deg(kp: NDArray) -> F:

@@ -7,6 +7,8 @@
 - `render`: the body as MuJoCo meshes inside a task scene, rendered from the robot's camera.
 - `avatar`: who the person is for a seed (shape, outfit, pace), shared by `embody sim` and
   `imagine synthetic`; `ground_truth()` packs the motion shown as a HumanMotion.
+- `clip`: the one avatar -> motion -> pose -> render chain (`perform`, `perform_in_view`,
+  `HumanClip.render`, `HumanClip.ground_truth`), used by embody, imagine and the benchmarks.
 
 Heavy dependencies (torch, anny, mujoco) are imported by the submodules, not here.
 """

@@ -43,6 +43,18 @@ def _pose(mp: Any, static: bool, min_confidence: float) -> Any:
     )
 
 
+def _read(res: Any, W: int, H: int) -> tuple[list, list, list] | None:
+    """A MediaPipe Pose result as (uv (33, 2) pixels, local (33, 3) metres, visibility (33,)), or None."""
+    if res.pose_landmarks is None or res.pose_world_landmarks is None:
+        return None
+    lm = res.pose_landmarks.landmark
+    return (
+        [(p.x * W, p.y * H) for p in lm],
+        [(p.x, p.y, p.z) for p in res.pose_world_landmarks.landmark],
+        [p.visibility for p in lm],
+    )
+
+
 def detect_landmarks(
     frames: NDArray[np.uint8],
     keyframes: NDArray[np.bool_],
@@ -74,12 +86,10 @@ def detect_landmarks(
         with _pose(mp, False, min_confidence) as pose:
             for t in part:
                 img = follower.frame(frames[t]) if follower is not None else frames[t]
-                res = pose.process(detection_image(img))
-                if res.pose_landmarks is not None and res.pose_world_landmarks is not None:
+                got = _read(pose.process(detection_image(img)), W, H)
+                if got is not None:
                     found[t] = True
-                    uv[t] = [(p.x * W, p.y * H) for p in res.pose_landmarks.landmark]
-                    local[t] = [(p.x, p.y, p.z) for p in res.pose_world_landmarks.landmark]
-                    vis[t] = [p.visibility for p in res.pose_landmarks.landmark]
+                    uv[t], local[t], vis[t] = got
                 if follower is not None:
                     follower.update(uv[t] if found[t] else None, vis[t])
                 done[0] += 1
@@ -105,12 +115,10 @@ def detect_landmarks(
         with _STATIC_LOCK:
             for t in np.flatnonzero(probe):
                 img = follower.frame(frames[t]) if follower is not None else frames[t]
-                res = det.process(detection_image(img))
-                if res.pose_landmarks is not None and res.pose_world_landmarks is not None:
+                got = _read(det.process(detection_image(img)), W, H)
+                if got is not None:
                     found[t] = True
-                    uv[t] = [(p.x * W, p.y * H) for p in res.pose_landmarks.landmark]
-                    local[t] = [(p.x, p.y, p.z) for p in res.pose_world_landmarks.landmark]
-                    vis[t] = [p.visibility for p in res.pose_landmarks.landmark]
+                    uv[t], local[t], vis[t] = got
         keyframes |= probe
         idx = np.flatnonzero(keyframes)
     uv, local, vis, _ = unswap_legs(uv, local, vis, found & keyframes)

@@ -7,6 +7,8 @@ from numpy.typing import NDArray
 
 from exoactor.artifacts.motion import SIDES, SMPL24_PARENTS, J
 from exoactor.estimate import grounding as G
+from exoactor.physcheck import PhysThresholds
+from exoactor.physcheck.checks import PALM as _PALM
 
 F = NDArray[np.float64]
 
@@ -15,10 +17,10 @@ PARENTS = np.array(SMPL24_PARENTS)
 LEGS = tuple((J[f"{s}_hip"], J[f"{s}_knee"], J[f"{s}_ankle"], J[f"{s}_foot"]) for s in SIDES)
 #: per arm: shoulder, elbow, wrist, hand joint indices
 ARMS = tuple((J[f"{s}_shoulder"], J[f"{s}_elbow"], J[f"{s}_wrist"], J[f"{s}_hand"]) for s in SIDES)
-#: hand keypoints pushed out of objects (the palm: wrist, thumb base, knuckles), as the physics check judges
-PALM = (0, 1, 5, 9, 13, 17)
-#: kinds of object a closed hand carries (as the physics check's graspable kinds)
-CARRIED_KINDS = ("graspable", "container", "tool", "")
+#: hand keypoints pushed out of objects (the palm), and kinds of object a closed hand carries: as the
+#: physics check judges them
+PALM = _PALM
+CARRIED_KINDS = PhysThresholds().graspable_kinds
 
 
 def bone_lengths(joints: F, valid: NDArray | None = None) -> F:

@@ -12,6 +12,7 @@ real position, grasped objects follow the hand.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -266,6 +267,17 @@ class SynthesizerCore:
             self.obj_pos[name] = traj[-1].copy()
             self.moved.add(name)
 
+    def _emit_here(self, n: int, **kw: Any) -> None:
+        """Record n frames standing where the person stands (feet and heading held); see `_emit`."""
+        self._emit(
+            n,
+            np.tile(self.xy, (n, 1)),
+            np.full(n, self.heading),
+            np.tile(self.feet, (n, 1, 1)),
+            np.tile(self.foot_yaw, (n, 1)),
+            **kw,
+        )
+
     def still(self, seconds: float) -> Choreography:
         """Stand still for `seconds` (the embodied view is its first frame)."""
         self._hold(seconds)
@@ -273,12 +285,8 @@ class SynthesizerCore:
 
     def _hold(self, seconds: float) -> None:
         n = self._n(seconds)
-        self._emit(
+        self._emit_here(
             n,
-            np.tile(self.xy, (n, 1)),
-            np.full(n, self.heading),
-            np.tile(self.feet, (n, 1, 1)),
-            np.tile(self.foot_yaw, (n, 1)),
         )
 
     def _blend_hands(self, n: int, goals: list[NDArray | None], trunk: NDArray, drop: NDArray) -> list[NDArray | None]:
@@ -330,8 +338,7 @@ class SynthesizerCore:
         gr = None if grip is None else self.grip + (grip - self.grip) * u[:, None]
         hands = self._blend_hands(n, goals if goals is not None else list(self.hands), tr, dr)
         hp = self.head_pitch + ((0.35 if trunk > 0.1 or goals else 0.1) - self.head_pitch) * u
-        self._emit(n, np.tile(self.xy, (n, 1)), np.full(n, self.heading), np.tile(self.feet, (n, 1, 1)), np.tile(self.foot_yaw, (n, 1)),
-                   drop=dr, back=bk, trunk=tr, hands=hands, grip=gr, head_pitch=hp)  # fmt: skip
+        self._emit_here(n, drop=dr, back=bk, trunk=tr, hands=hands, grip=gr, head_pitch=hp)
 
     # -- the whole plan -----------------------------------------------------------------------
     def run(self, plan: Plan, lead_in: float = 0.5, lead_out: float = 0.6) -> Choreography:

@@ -138,12 +138,8 @@ class Manipulation(Locomotion):
         hands[k] = hand
         other = self.hands[1 - k]
         hands[1 - k] = None if other is None else np.tile(other, (n, 1))
-        self._emit(
+        self._emit_here(
             n,
-            np.tile(self.xy, (n, 1)),
-            np.full(n, self.heading),
-            np.tile(self.feet, (n, 1, 1)),
-            np.tile(self.foot_yaw, (n, 1)),
             hands=hands,
         )
         if self.held[k]:
@@ -184,12 +180,8 @@ class Manipulation(Locomotion):
         )
         hands: list[NDArray | None] = [None, None]
         hands[k] = hand
-        self._emit(
+        self._emit_here(
             n,
-            np.tile(self.xy, (n, 1)),
-            np.full(n, self.heading),
-            np.tile(self.feet, (n, 1, 1)),
-            np.tile(self.foot_yaw, (n, 1)),
             hands=hands,
         )
 

@@ -56,8 +56,7 @@ class MotionSynthesizer(Manipulation):
         bk = back * u
         trunk = 0.5 * np.sin(np.pi * u) + 0.1 * u
         hands = self._blend_hands(n, [None, None], trunk, drop)
-        self._emit(n, np.tile(self.xy, (n, 1)), np.full(n, self.heading), np.tile(self.feet, (n, 1, 1)), np.tile(self.foot_yaw, (n, 1)),
-                   drop=drop, back=bk, trunk=trunk, hands=hands)  # fmt: skip
+        self._emit_here(n, drop=drop, back=bk, trunk=trunk, hands=hands)
         self.sitting = True
 
     def crawl_under(self, step: PlanStep) -> None:
@@ -65,7 +64,10 @@ class MotionSynthesizer(Manipulation):
         c = np.asarray(o.pos[:2], dtype=np.float64)
         f = yaw_vec(self.heading)
         n = self._n(0.8)
-        self._emit(n, np.tile(self.xy, (n, 1)), np.full(n, self.heading), np.tile(self.feet, (n, 1, 1)), np.tile(self.foot_yaw, (n, 1)),
-                   drop=self.drop + (0.3 - self.drop) * ease(np.linspace(0, 1, n)), trunk=self.trunk + (1.0 - self.trunk) * ease(np.linspace(0, 1, n)))  # fmt: skip
+        self._emit_here(
+            n,
+            drop=self.drop + (0.3 - self.drop) * ease(np.linspace(0, 1, n)),
+            trunk=self.trunk + (1.0 - self.trunk) * ease(np.linspace(0, 1, n)),
+        )
         self._walk_path([c + f * (near_face_distance(o, f) + 0.5)], self.heading)
         self._stand(0.8)
