@@ -210,8 +210,10 @@ class StanceController:
         else:
             self.pelvis.weight_pos = np.zeros(3)
         if t.pelvis_quat is not None:
+            # the heading is the pelvis's; its lean is left mostly to the QP: the waist (50 N m,
+            # +-0.52 rad) saturates if the torso's lean has to come from it alone
             self.pelvis.set(quat=t.pelvis_quat)
-            self.pelvis.weight_rot = np.full(3, cfg.pelvis_rot_weight)
+            self.pelvis.weight_rot = np.array([0.1, 0.1, 1.0]) * cfg.pelvis_rot_weight
         else:
             self.pelvis.weight_rot = np.zeros(3)
         self.torso.set(quat=t.torso_quat)

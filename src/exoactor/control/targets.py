@@ -16,12 +16,16 @@ from numpy.typing import NDArray
 from exoactor.control.manipulation import PALM_CENTRE, HandIntent
 from exoactor.control.reference import Anchor, ReferenceFrames
 from exoactor.control.stance import HandTarget, StanceTargets
+from exoactor.geometry import axis_angle_to_quat, quat_mul, quat_to_mat
 
 F = NDArray[np.float64]
 
 MIN_COM_Z = 0.36  # m: below this the G1 is no longer squatting but sitting on its heels
 SURFACE_PRESS_M = 0.005  # palm target this far below the surface: keeps the hand in contact
-GRASP_ROT_SCALE = 0.3  # a palm's place on a box face matters more than its exact angle
+GRASP_ROT_SCALE = 0.3
+MAX_TILT = np.radians(
+    45.0
+)  # the torso and pelvis lean at most this much (the rollout's fall rule is 60 deg)  # a palm's place on a box face matters more than its exact angle
 
 
 def planted_feet(rf: ReferenceFrames, smooth_s: float = 0.4) -> F:
@@ -43,6 +47,24 @@ def planted_feet(rf: ReferenceFrames, smooth_s: float = 0.4) -> F:
                 x = np.pad(out[:, s, a], (n // 2, n - 1 - n // 2), mode="edge")
                 out[:, s, a] = np.convolve(x, k, mode="valid")
     return out
+
+
+def cap_tilt(quat: F, max_tilt: float) -> F:
+    """``quat`` (wxyz) with its tilt from upright (the angle of its z axis from the world's z)
+    limited to ``max_tilt`` rad, the heading kept."""
+    q = np.asarray(quat, dtype=np.float64)
+    R = quat_to_mat(q)
+    z = R[:, 2]
+    tilt = float(np.arccos(np.clip(z[2], -1.0, 1.0)))
+    if tilt <= max_tilt:
+        return q
+    axis = np.cross([0.0, 0.0, 1.0], z)
+    n = float(np.linalg.norm(axis))
+    if n < 1e-9:
+        return q
+    # rotate back about the tilt axis by the excess
+    back = axis_angle_to_quat(-axis / n * (tilt - max_tilt))
+    return np.asarray(quat_mul(back, q))
 
 
 def frame_anchor(ref_feet: F, robot_feet: F) -> Anchor:
@@ -67,8 +89,8 @@ def stance_targets(
         com=com,
         com_vel=anchor.vector(rf.velocity(rf.com, j)),
         pelvis_pos=anchor.point(rf.root_pos[j]),
-        pelvis_quat=anchor.quat(rf.root_quat[j]),
-        torso_quat=anchor.quat(rf.torso_quat[j]),
+        pelvis_quat=cap_tilt(anchor.quat(rf.root_quat[j]), MAX_TILT),
+        torso_quat=cap_tilt(anchor.quat(rf.torso_quat[j]), MAX_TILT),
         posture=rf.joint_pos[j].copy(),
     )
     if not hands:

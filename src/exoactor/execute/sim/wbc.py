@@ -418,6 +418,7 @@ class WbcController:
         self.scene.over_edges(self.stance.dyn, targets, self.objects)
         reaching = [bool(self.intent.grasp_weight[j, s] > 0 and self.intent.hold[j] < 0) for s in range(2)]
         self.scene.around_boxes(self.stance.dyn, targets, self.objects, reaching)
+        self.scene.press_surfaces(self.stance.dyn, targets, [bool(self.intent.on_surface[j, s]) for s in range(2)])
         if self.phases.seated[j : j + 25].any() and targets.pelvis_pos is not None:
             self._onto_seat(targets, float(self.phases.seated[j : j + 25].mean()))
         return targets

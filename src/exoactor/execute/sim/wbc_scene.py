@@ -30,6 +30,7 @@ SITTING_BODIES = (
     "right_hip_yaw_link",
 )
 HOLD_RAMP_S = 0.5
+PRESS_N = 8.0  # a hand wiping a table presses this hard
 
 
 class SceneContacts:
@@ -58,6 +59,17 @@ class SceneContacts:
                 mujoco.mj_kinematics(model, data)
                 self.seat_top = float(max(data.geom_xpos[g][2] + model.geom_size[g][2] for g in ids))
         self.object_bodies = {o.name: model.body(o.name).id for o in objects if _has_body(model, o.name)}
+        self.surface_geoms = frozenset(
+            g
+            for o in objects
+            if o.kind == "surface"
+            for g in range(model.ngeom)
+            if model.geom(g).name == f"{o.name}_top"
+        )
+        palms = [model.body(b).id for b in ("left_hand_palm_link", "right_hand_palm_link")]
+        self.hand_geoms = [
+            frozenset(g for g in robot if _descends(model, int(model.geom_bodyid[g]), palms[s])) for s in range(2)
+        ]
         self.hold_since: float | None = None
         self.feet_idx = feet
 
@@ -144,6 +156,25 @@ class SceneContacts:
                     h.pos = np.array([palm[0], palm[1], top + 0.12])  # up first, in place
                     h.vel = np.zeros(3)
 
+    def press_surfaces(self, dyn: Any, targets: StanceTargets, pressing: list[bool]) -> None:
+        """A hand meant to be on a surface that touches it presses with ``PRESS_N`` and no more:
+        its target stays at its height (sliding along the top) and the surface's push is a known
+        force of the QP, instead of a position target inside the table that lifts the robot off
+        its feet (the QP does not see the table)."""
+        from exoactor.control.contacts import ExternalForce
+
+        for s in range(2):
+            h = targets.hands[s]
+            if h is None or not pressing[s] or not self.surface_geoms:
+                continue
+            if self._touching(self.hand_geoms[s], self.surface_geoms):
+                palm = dyn.body_pos(dyn.palm_bodies[s]) + dyn.body_mat(dyn.palm_bodies[s]) @ h.point
+                h.pos = np.array([h.pos[0], h.pos[1], float(palm[2]) - 0.002])
+                h.vel = np.array([h.vel[0], h.vel[1], 0.0])
+                targets.payload.append(
+                    ExternalForce(name=f"press_{s}", body=dyn.palm_bodies[s], force=np.array([0.0, 0.0, PRESS_N]))
+                )
+
     def apply_payload(self, stance: StanceController, targets: StanceTargets, hold: int, squeeze: float) -> None:
         """A held object's weight and the squeeze reaction at the palms (ramped in over 0.5 s)."""
         if hold < 0 or hold >= len(self.objects) or self.objects[hold].name not in self.object_bodies:
@@ -157,9 +188,17 @@ class SceneContacts:
         mass = float(self.model.body_subtreemass[body])
         dyn = stance.dyn
         centre = 0.5 * (dyn.body_pos(dyn.palm_bodies[0]) + dyn.body_pos(dyn.palm_bodies[1]))
-        targets.payload = payload_forces(dyn, ramp * mass, ramp * squeeze, centre)
+        targets.payload = targets.payload + payload_forces(dyn, ramp * mass, ramp * squeeze, centre)
         targets.payload_mass = ramp * mass
         targets.payload_com = centre
+
+
+def _descends(model: Any, body: int, ancestor: int) -> bool:
+    while body > 0:
+        if body == ancestor:
+            return True
+        body = int(model.body_parentid[body])
+    return False
 
 
 def _has_body(model: Any, name: str) -> bool:
