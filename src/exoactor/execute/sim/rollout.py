@@ -20,10 +20,7 @@ reference clock to wait for the robot) extends the episode by that much, within 
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -31,20 +28,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from exoactor.artifacts import Execution, RobotMotion
-from exoactor.execute.sim.metrics import TRACKED_BODIES, execution_metrics
-from exoactor.geometry import quat_to_yaw, yaw_quat
-from exoactor.robot.g1 import constants as C
+from exoactor.execute.sim.metrics import execution_metrics
+from exoactor.execute.sim.simulation import FALL_HEIGHT, FPS, PHYSICS_STEPS, Floor, Recording, Simulation
+from exoactor.geometry import quat_to_yaw
 from exoactor.stages import StageContext
 
 F = NDArray[np.float64]
 
-FPS = 50.0
-PHYSICS_STEPS = 4  # 4 x 0.005 s per 20 ms control step
-FALL_HEIGHT = 0.45  # m, pelvis below this with a knee, hip, hand or the torso on the floor: fallen
-FALL_FLOOR_HEIGHT = 0.30  # m, pelvis below this: fallen whatever touches the floor (a deep squat keeps it ~0.4)
-FALL_TILT_DEG = 60.0
-FALL_HOLD_S = 0.2
-STOP_AFTER_FALL_S = 1.0
 CATCH_UP_MAX_S = 5.0  # extra time to reach the reference's last root position (m) ...
 CATCH_UP_TOL_M = 0.10  # ... within this distance (the path follower restarts walking beyond start_err = 0.10 m)
 SETTLE_S = 1.0
@@ -64,60 +54,18 @@ class Controller(Protocol):
         """Write ``data.ctrl`` for control step ``k``; return new events (``t`` is filled in)."""
 
 
-@dataclass
-class Rollout:
-    """What :func:`rollout` recorded (50 Hz, T frames)."""
-
-    time: F
-    root_pos: F
-    root_quat: F
-    joint_pos: F
-    hand_joint_pos: F
-    bodies: dict[str, F]  # TRACKED_BODIES key -> (T, 3)
-    foot_contact: NDArray[np.bool_]  # (T, 2)
-    events: list[dict[str, Any]]
-    fell: bool
-    fall_time: float | None
-    success: bool | None
-    success_details: dict[str, Any]
-    frames: NDArray[np.uint8] | None
-    control_s: float
-    render_s: float
-    sim_s: float
-    cpu_s: float = 0.0  # CPU time of this thread in control + physics (a loaded machine's wall time is not)
-
-
-class _Floor:
-    """The G1 on an empty floor (no task), with a free camera following the pelvis."""
-
-    def __init__(self) -> None:
-        import mujoco
-
-        from exoactor.robot.g1.model import g1_model
-
-        self.model = g1_model()
-        self.data = mujoco.MjData(self.model)
-        mujoco.mj_resetDataKeyframe(self.model, self.data, self.model.key("stand").id)
-        self.model.light_castshadow[:] = 0
-        self._renderer: Any = None
-        self.task = None
-
-    def render(self, width: int, height: int) -> NDArray[np.uint8]:
-        import mujoco
-
-        if self._renderer is None:
-            self._renderer = mujoco.Renderer(self.model, height=height, width=width)
-            self._cam = mujoco.MjvCamera()
-            self._cam.type = mujoco.mjtCamera.mjCAMERA_FREE
-            self._cam.distance, self._cam.azimuth, self._cam.elevation = 3.0, -140.0, -15.0
-        p = self.data.xpos[self.model.body(C.ROOT_BODY).id]
-        self._cam.lookat[:] = [p[0], p[1], 0.7]
-        self._renderer.update_scene(self.data, camera=self._cam)
-        return self._renderer.render().copy()
-
-    def close(self) -> None:
-        if self._renderer is not None:
-            self._renderer.close()
+Rollout = Recording  # what :func:`rollout` returns (the Simulation's recording)
+__all__ = [
+    "FALL_HEIGHT",
+    "FPS",
+    "PHYSICS_STEPS",
+    "Floor",
+    "Rollout",
+    "episode_failure",
+    "execute_reference",
+    "package_execution",
+    "rollout",
+]
 
 
 def rollout(
@@ -132,163 +80,42 @@ def rollout(
     every: int = 2,
     max_seconds: float | None = None,
     progress: Callable[[int, int, str], None] | None = None,
-) -> Rollout:
+) -> Recording:
     """Simulate ``controller`` following ``rm`` in a task scene (or on an empty floor: None)."""
-    os.environ.setdefault("MUJOCO_GL", "egl")
-    import mujoco
-
-    from exoactor.robot.g1.model import hand_qpos_indices, joint_qpos_indices
-
-    monitor = None
-    if scene_name is not None:
-        from exoactor.sim.scene import ROBOT_VIEW, build_scene
-
-        scene: Any = build_scene(scene_name, seed)
-        scene.set_shadows(False)
-        monitor = scene.task.monitor()
-        limit = float(scene.task.time_limit_s)
-    else:
-        scene = _Floor()
-        limit = float("inf")
-    model, data = scene.model, scene.data
+    sim = Simulation(scene_name, seed, video=video, width=width, height=height, every=every)
     try:
-        root = model.joint(C.ROOT_JOINT)
-        rq, rv = int(root.qposadr[0]), int(root.dofadr[0])
-        data.qpos[rq : rq + 3] = [rm.root_pos[0, 0], rm.root_pos[0, 1], C.DEFAULT_PELVIS_HEIGHT]
-        data.qpos[rq + 3 : rq + 7] = yaw_quat(quat_to_yaw(np.asarray(rm.root_quat[0], dtype=np.float64)))
-        data.qvel[rv : rv + 6] = 0.0
-        mujoco.mj_forward(model, data)
-        qadr = joint_qpos_indices(model)
-        hadr = hand_qpos_indices(model)
-        body_ids = {k: model.body(b).id for k, b in TRACKED_BODIES.items()}
-        torso = model.body("torso_link").id
-        foot_bodies = [model.body(TRACKED_BODIES["left_foot"]).id, model.body(TRACKED_BODIES["right_foot"]).id]
-        floor = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_GEOM, "floor")
-        robot_root = model.body(C.ROOT_BODY).id
-        controller.setup(model, data, rm)
-
+        sim.place(rm.root_pos[0, :2], float(quat_to_yaw(np.asarray(rm.root_quat[0], dtype=np.float64))))
+        controller.setup(sim.model, sim.data, rm)
         duration = rm.n_frames / FPS + SETTLE_S
-        cap = min(limit, max_seconds if max_seconds is not None else float("inf"))
+        cap = min(sim.time_limit_s, max_seconds if max_seconds is not None else float("inf"))
         cap_frames = int(round(cap * FPS)) if np.isfinite(cap) else 1 << 30
         n = max(1, int(round(min(duration, cap) * FPS)))
         # the policy walks slower than people: let it finish the path (bounded), then stop
         travels = float(np.linalg.norm(rm.root_pos[-1, :2] - rm.root_pos[0, :2])) > 0.3
         n_max = max(n, int(round(min(duration + CATCH_UP_MAX_S, cap) * FPS))) if travels else n
         final_xy = np.asarray(rm.root_pos[-1, :2], dtype=np.float64)
-        rec: dict[str, list[Any]] = {k: [] for k in ("root_pos", "root_quat", "joint_pos", "hand", "contact")}
-        bodies: dict[str, list[F]] = {k: [] for k in body_ids}
-        events: list[dict[str, Any]] = []
-        frames = []
-        fell, fall_time, down_since, stop_at = False, None, None, None
-        control_s = render_s = cpu_s = 0.0
-        cos_tilt = np.cos(np.radians(FALL_TILT_DEG))
-        substep = getattr(controller, "physics_step", None)
         caught_up_event = False
-        k = -1
         while True:
-            k += 1
-            t = k / FPS
+            k = sim.k
             # a controller that paused its reference clock (waiting for the robot) gets that time
             delay = int(round(min(float(getattr(controller, "clock_delay_s", 0.0)), MAX_CLOCK_DELAY_S) * FPS))
             n_k, n_max_k = min(n + delay, cap_frames), min(n_max + delay, cap_frames)
             if k >= max(n_k, n_max_k):
                 break
-            if k >= n_k and np.linalg.norm(data.qpos[rq : rq + 2] - final_xy) <= CATCH_UP_TOL_M:
+            if k >= n_k and np.linalg.norm(sim.root_xy() - final_xy) <= CATCH_UP_TOL_M:
                 break
             if k >= n_k and not caught_up_event:
                 caught_up_event = True
-                events.append(
-                    {
-                        "t": round(t, 3),
-                        "type": "catch_up",
-                        "distance_m": round(float(np.linalg.norm(data.qpos[rq : rq + 2] - final_xy)), 3),
-                    }
-                )
-            t0 = time.perf_counter()
-            c0 = time.thread_time()
-            # record the state at t
-            rec["root_pos"].append(data.qpos[rq : rq + 3].copy())
-            rec["root_quat"].append(data.qpos[rq + 3 : rq + 7].copy())
-            rec["joint_pos"].append(data.qpos[qadr].copy())
-            rec["hand"].append(data.qpos[hadr].copy())
-            for key, b in body_ids.items():
-                bodies[key].append(data.xpos[b].copy())
-            contact = [False, False]
-            body_on_floor = False  # a robot part other than the feet touches the floor
-            for c in data.contact[: data.ncon]:
-                g1, g2 = int(c.geom1), int(c.geom2)
-                b1, b2 = model.geom_bodyid[g1], model.geom_bodyid[g2]
-                for s, fb in enumerate(foot_bodies):
-                    if (b1 == fb and (g2 == floor or floor < 0)) or (b2 == fb and (g1 == floor or floor < 0)):
-                        contact[s] = True
-                other = b2 if g1 == floor else b1 if g2 == floor else -1
-                if other >= 0 and other not in foot_bodies and model.body_rootid[other] == robot_root:
-                    body_on_floor = True
-            rec["contact"].append(contact)
-            if monitor is not None:
-                monitor.update(scene, t)
-            # fall detection
-            pelvis_z = data.qpos[rq + 2]
-            up = data.xmat[torso].reshape(3, 3)[2, 2]
-            if not fell:
-                low = pelvis_z < FALL_FLOOR_HEIGHT or (pelvis_z < FALL_HEIGHT and body_on_floor)
-                if low or up < cos_tilt:
-                    down_since = t if down_since is None else down_since
-                    if t - down_since >= FALL_HOLD_S - 1e-9:
-                        fell, fall_time = True, down_since
-                        events.append({"t": round(down_since, 3), "type": "fell", "pelvis_z": float(pelvis_z)})
-                        stop_at = t + STOP_AFTER_FALL_S
-                else:
-                    down_since = None
-            for ev in controller.control(k, model, data):
-                events.append({"t": round(t, 3), **ev})
-            if substep is None:
-                mujoco.mj_step(model, data, nstep=PHYSICS_STEPS)
-            else:  # a controller that acts between the physics steps (a 100-200 Hz QP)
-                for i in range(PHYSICS_STEPS):
-                    for ev in substep(i, model, data):
-                        events.append({"t": round(t + i * model.opt.timestep, 3), **ev})
-                    mujoco.mj_step(model, data)
-            control_s += time.perf_counter() - t0
-            cpu_s += time.thread_time() - c0
-            if not np.all(np.isfinite(data.qpos)):
-                events.append({"t": round(t, 3), "type": "diverged"})
-                fell, fall_time = True, fall_time if fall_time is not None else t
-                break
-            if video and k % every == 0:
-                t1 = time.perf_counter()
-                frames.append(scene.render(ROBOT_VIEW, width, height) if scene_name else scene.render(width, height))
-                render_s += time.perf_counter() - t1
+                dist = round(float(np.linalg.norm(sim.root_xy() - final_xy)), 3)
+                sim.events.append({"t": round(sim.t, 3), "type": "catch_up", "distance_m": dist})
+            sim.step(controller)
             if progress is not None and (k % 50 == 0 or k == n_k - 1):
                 progress(k + 1, n_k, "simulate")
-            if stop_at is not None and t >= stop_at:
+            if sim.done:
                 break
-        success, details = (None, {})
-        if monitor is not None:
-            success, details = monitor.result()
-            success = bool(success)
-        T = len(rec["root_pos"])
-        return Rollout(
-            time=np.arange(T) / FPS,
-            root_pos=np.array(rec["root_pos"]),
-            root_quat=np.array(rec["root_quat"]),
-            joint_pos=np.array(rec["joint_pos"]),
-            hand_joint_pos=np.array(rec["hand"]),
-            bodies={k: np.array(v) for k, v in bodies.items()},
-            foot_contact=np.array(rec["contact"], dtype=bool),
-            events=events,
-            fell=fell,
-            fall_time=fall_time,
-            success=success,
-            success_details=details,
-            frames=np.stack(frames) if frames else None,
-            control_s=control_s,
-            render_s=render_s,
-            sim_s=T / FPS,
-            cpu_s=cpu_s,
-        )
+        return sim.recording()
     finally:
-        scene.close()
+        sim.close()
 
 
 def episode_failure(ro: Rollout) -> str | None:
@@ -325,6 +152,16 @@ def execute_reference(
     ro = rollout(
         rm, controller, ctx.scene, seed=ctx.seed, video=video, width=width, height=height, progress=ctx.progress
     )
+    return package_execution(rm, ro, controller, ctx)
+
+
+def package_execution(
+    rm: RobotMotion, ro: Recording, controller: Any, ctx: StageContext, extra: dict[str, Any] | None = None
+) -> Execution:
+    """A recording as an Execution: the video (``execution.mp4`` in ``ctx.work_dir``), tracking
+    metrics against ``rm``, the monitor's verdict and the controller's own numbers."""
+    work = Path(ctx.work_dir)
+    work.mkdir(parents=True, exist_ok=True)
     video_name = None
     if ro.frames is not None:
         from exoactor.artifacts.media import write_video
@@ -373,5 +210,5 @@ def execute_reference(
         fell=ro.fell,
         metrics=metrics,
         video=video_name,
-        extra={"reference_frames": rm.n_frames},
+        extra={"reference_frames": rm.n_frames, **(extra or {})},
     )
