@@ -160,6 +160,11 @@ class GraspingHands:
             self.log.append({"frame": jj, **e})
         return events
 
+    def extend(self, ref: InteractionReference, hand_joint_pos: F) -> None:
+        """A longer reference while running (streaming): the hands keep what they hold."""
+        self.ref = ref
+        self.hand_ref = np.asarray(hand_joint_pos, dtype=np.float64)
+
     def payload(self) -> float:
         """Total held mass (kg) over both hands."""
         return float(sum(h.payload() for h in self.hands.values()))

@@ -173,19 +173,39 @@ class GraspingController:
 
     def setup(self, model: Any, data: Any, rm: RobotMotion) -> None:
         self.base.setup(model, data, rm)
+        self.model = model
+        self.ref = None
+        self._attach(rm)
+
+    def extend(self, rm: RobotMotion) -> None:
+        """A longer reference while running (streaming): the wrapped controller extends its own;
+        the hands keep what they hold and get the longer annotations."""
+        self.base.extend(rm)
+        self._attach(rm)
+
+    def _attach(self, rm: RobotMotion) -> None:
+        model = self.model
         self.rm = rm
-        self.ref = InteractionReference.from_motion(rm)
-        if self.ref is None:
+        ref = InteractionReference.from_motion(rm)
+        if ref is None:
+            if self.ref is not None:  # a later segment without contacts: keep the hands, open
+                self.ref = InteractionReference({s: _empty_side(rm.n_frames) for s in C.HAND_SIDES}, [], [])
+                self.hands.extend(self.ref, rm.hand_joint_pos)
             return
-        self.hands = GraspingHands(model, self.ref, rm.hand_joint_pos, self.config)
-        self.base.grasp_hands = self.hands  # a whole-body controller reads the payload from it
-        self.servos = {s: WristServo(model, s) for s in C.HAND_SIDES} if self.servo_on else {}
-        self.recorder = GraspRecorder(model, self.ref)
-        self.wrist_errors: list[float] = []
+        if self.ref is None:
+            self.hands = GraspingHands(model, ref, rm.hand_joint_pos, self.config)
+            self.base.grasp_hands = self.hands  # a whole-body controller reads the payload from it
+            self.servos = {s: WristServo(model, s) for s in C.HAND_SIDES} if self.servo_on else {}
+            self.recorder = GraspRecorder(model, ref)
+            self.wrist_errors: list[float] = []
+            self._legs_held = False
+        else:
+            self.hands.extend(ref, rm.hand_joint_pos)
+            self.recorder.ref = ref
+        self.ref = ref
         self.working = np.zeros(rm.n_frames, dtype=bool)
         for side in C.HAND_SIDES:
             self.working |= self.ref.sides[side].weight > HOLD_LEGS_WEIGHT
-        self._legs_held = False
         follower = getattr(self.base, "follower", None)
         if self.hold_legs and follower is not None and hasattr(follower, "command"):
             walk = follower.command
@@ -248,6 +268,13 @@ class GraspingController:
         if name == "base":
             raise AttributeError(name)
         return getattr(self.base, name)
+
+
+def _empty_side(n: int) -> Any:
+    """A hand with nothing to do for `n` frames (open, no wrist target)."""
+    from exoactor.control.grasping import SideReference
+
+    return SideReference(np.zeros(n, dtype=np.int8), np.zeros((n, 3)), np.tile([1.0, 0.0, 0.0, 0.0], (n, 1)), np.zeros(n))
 
 
 def object_tilt_deg(quat: F) -> float:

@@ -98,6 +98,15 @@ class LocoArmsController:
         self.commands: list[F] = []
         self.modes: list[str] = []
 
+    def extend(self, rm: RobotMotion) -> None:
+        """A longer reference while running (streaming): its path and leg modes are recomputed; the
+        policy's state, the gait and the reference clock go on."""
+        walking = self.follower.walking
+        self.rm = rm
+        self.follower = PathFollower(rm.root_pos, rm.root_quat, **self.follower_opts)
+        self.follower.walking = walking
+        self.pd = pd_mode_mask(rm.joint_pos) if self.pd_mode else np.zeros(rm.n_frames, dtype=bool)
+
     def _set_mode(self, model: Any, mode: str) -> list[dict[str, Any]]:
         from exoactor.robot.g1.model import set_gains
 
@@ -163,3 +172,10 @@ class LocoArms:
             raise missing_package("mujoco", "sim", "loco+arms") from None
         ctrl = LocoArmsController(self.checkpoint, pd_mode=self.pd_mode)
         return execute_reference(robot, ctrl, ctx, video=self.video, width=self.width, height=self.height)
+
+    def session(self, ctx: StageContext) -> Any:
+        """The robot in ``ctx.scene`` for a streamed run (references appended while it runs)."""
+        from exoactor.execute.sim.session import SimSession
+
+        ctrl = LocoArmsController(self.checkpoint, pd_mode=self.pd_mode)
+        return SimSession(ctrl, ctx.scene, ctx.seed, ctx, video=self.video)

@@ -159,6 +159,32 @@ class WbcController:
         self.resteps = 0
         self.restep_t = 0
 
+    def extend(self, rm: RobotMotion) -> None:
+        """A longer reference while running (streaming): the frames, phases, hand intent, planted
+        feet and step plans are recomputed on it; the mode, the QP and the reference clock go on."""
+        from exoactor.control.manipulation import hand_intent
+        from exoactor.control.phases import detect_phases
+        from exoactor.control.reference import reference_frames
+        from exoactor.control.stepping import plan_steps
+        from exoactor.control.targets import planted_feet
+
+        walking = self.follower.walking
+        self.rm = rm
+        self.follower = PathFollower(rm.root_pos, rm.root_quat)
+        self.follower.walking = walking
+        self.rf = reference_frames(rm)
+        self.phases = detect_phases(self.rf, self.objects, self.actions)
+        self.intent = hand_intent(self.rf, self.objects)
+        self.ref_feet = planted_feet(self.rf)
+        self.step_plans = {
+            g.start: plan_steps(self.rf, g.start, g.end, self.ref_feet, self.objects)
+            for g in self.phases.segments
+            if g.kind == "step"
+        }
+        if self.mode == "walk":  # a stance already under way keeps its segment; walking looks again
+            self.seg = self.phases.segment_at(min(self.j, self.rf.n_frames - 1))
+        self.pending.append({"type": "phase", "segments": self.phases.summary(), "notes": self.phases.notes})
+
     @property
     def clock_delay_s(self) -> float:
         """How far the reference clock lags the episode's (approach, settle, blends, slow steps)."""
@@ -488,6 +514,13 @@ class Wbc:
         actions = plan_actions(robot)
         ctrl = WbcController(objects, actions, **self.options)
         return execute_reference(robot, ctrl, ctx, video=self.video, width=self.width, height=self.height)
+
+    def session(self, ctx: StageContext) -> Any:
+        """The robot in ``ctx.scene`` for a streamed run (references appended while it runs)."""
+        from exoactor.execute.sim.session import SimSession
+
+        ctrl = WbcController(task_objects(ctx.scene, ctx.seed), None, **self.options)
+        return SimSession(ctrl, ctx.scene, ctx.seed, ctx, video=self.video)
 
 
 def task_objects(scene: str | None, seed: int) -> list[SceneObject]:
