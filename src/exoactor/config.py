@@ -29,6 +29,8 @@ class RunConfig:
         video_retries: how many times an imagined video that fails its sanity checks is regenerated.
         checks: run the sanity checks on imagined videos and the physics check on estimated motion.
         physcheck: "warn" (record a failed physics check and go on) or "reject" (stop before execution).
+        cleanup: clean the estimated motion before the check (constant bones, planted feet on the
+            floor, hands out of the perceived objects; see exoactor.estimate.cleanup).
         stop_after: run the stages up to and including this one (None = all).
     """
 
@@ -43,6 +45,7 @@ class RunConfig:
     video_retries: int = 1
     checks: bool = True
     physcheck: str = "warn"
+    cleanup: bool = True
     stop_after: str | None = None
 
     def __post_init__(self) -> None:

@@ -14,7 +14,9 @@ import os
 import re
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
+from typing import Any
 
 #: lines from native logging that never help a user
 NOISE = re.compile(
@@ -34,24 +36,43 @@ def quiet_native_logs() -> None:
         absl_logging.set_verbosity(absl_logging.ERROR)
 
 
+_lock = threading.Lock()
+_shared: dict[str, Any] = {"depth": 0, "saved": -1, "tmp": None, "lists": []}
+
+
 @contextlib.contextmanager
 def native_stderr_filtered() -> Iterator[list[str]]:
     """Redirect descriptor 2 to a file for the block; afterwards write back the lines that are not
-    native-log noise. Yields the list that receives the dropped lines (for tests and --verbose)."""
+    native-log noise. Yields the list that receives the dropped lines (for tests and --verbose).
+
+    Thread-safe and re-entrant: descriptor 2 is one per process, so overlapping blocks (a streamed
+    run estimates in worker threads) share one redirection, undone when the last block ends."""
     dropped: list[str] = []
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile(mode="w+b") as tmp:
-        os.dup2(tmp.fileno(), 2)
-        try:
-            yield dropped
-        finally:
+    with _lock:
+        if _shared["depth"] == 0:
             sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            tmp.seek(0)
-            kept: list[str] = []
-            for line in tmp.read().decode("utf-8", "replace").splitlines(keepends=True):
-                (dropped if NOISE.match(line) else kept).append(line)
-            if kept:
-                os.write(2, "".join(kept).encode())
+            tmp = tempfile.TemporaryFile(mode="w+b")
+            _shared.update(saved=os.dup(2), tmp=tmp, lists=[])
+            os.dup2(tmp.fileno(), 2)
+        _shared["depth"] += 1
+        _shared["lists"].append(dropped)
+    try:
+        yield dropped
+    finally:
+        with _lock:
+            _shared["depth"] -= 1
+            if _shared["depth"] == 0:
+                sys.stderr.flush()
+                os.dup2(_shared["saved"], 2)
+                os.close(_shared["saved"])
+                tmp = _shared["tmp"]
+                tmp.seek(0)
+                kept: list[str] = []
+                noise: list[str] = []
+                for line in tmp.read().decode("utf-8", "replace").splitlines(keepends=True):
+                    (noise if NOISE.match(line) else kept).append(line)
+                tmp.close()
+                for lst in _shared["lists"]:
+                    lst.extend(noise)
+                if kept:
+                    os.write(2, "".join(kept).encode())

@@ -226,11 +226,11 @@ STAGE_LIST: tuple[StageSpec, ...] = (
     ),
     _spec(
         name="motion",
-        summary="body and hands on one clock, the physics check and the overlay video",
+        summary="body and hands on one clock, cleaned (feet, bones, hands out of objects), the physics check and the overlay video",
         inputs=("body", "hands"),
         outputs=("human_motion.npz",),
-        optional_outputs=("overlay.mp4", "physcheck.json", "physcheck.png"),
-        config_keys=("checks", "video_retries", "physcheck"),
+        optional_outputs=("overlay.mp4", "physcheck.json", "physcheck.png", "cleanup.json"),
+        config_keys=("checks", "video_retries", "physcheck", "cleanup"),
     ),
     _spec(
         name="retarget",

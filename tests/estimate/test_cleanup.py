@@ -182,3 +182,10 @@ def test_bad_motions_are_input_errors(walk: HumanMotion) -> None:
     j[3, 0, 0] = np.nan
     with pytest.raises(InputError, match="non-finite"):
         clean_motion(replace(walk, joints=j))
+
+
+def test_a_skeleton_without_extent_is_kept_as_estimated(walk: HumanMotion) -> None:
+    flat = replace(walk, joints=np.zeros_like(walk.joints) + walk.joints[:, :1])  # every joint at the pelvis
+    out, rep = clean_motion(flat)
+    assert rep.skipped is not None and "bones under 1 cm" in rep.skipped
+    assert np.array_equal(out.joints, flat.joints)

@@ -168,11 +168,12 @@ def _oracle(run: Any, spec: EpisodeSpec) -> dict[str, Any] | None:
     gt_path = run.dir / "video_ground_truth.npz"
     if not gt_path.is_file():
         return None
-    from exoactor.artifacts import HumanMotion
+    from exoactor.artifacts import HumanMotion, Plan
     from exoactor.pipeline.runners import execute_human_motion
 
     try:
         gt = HumanMotion.load(gt_path)
+        plan_path = run.dir / "plan.json"  # which objects the steps act on (grasp segments)
         work = run.dir / "work" / "oracle_execute"
         ex = execute_human_motion(
             gt,
@@ -182,6 +183,7 @@ def _oracle(run: Any, spec: EpisodeSpec) -> dict[str, Any] | None:
             work_dir=work,
             retargeter=spec.providers.get("retarget", DEFAULTS["retarget"]),
             retarget_options=spec.options.get("retarget", {}),
+            plan=Plan.load(plan_path) if plan_path.is_file() else None,
             **spec.options.get("execute", {}),
         )
         ex.save(work / "execution.npz")

@@ -64,6 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             stop_after=args.stop_after,
             checks=not args.no_checks,
             physcheck=args.physcheck,
+            cleanup=not args.no_cleanup,
         ).with_providers(**providers)
         run = Run.create(config, Path(args.runs_dir), progress=progress, log=logger)
     print(f"run: {run.dir}", file=sys.stderr)
@@ -142,6 +143,11 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--height", type=int, default=480)
     s.add_argument("--stop-after", metavar="STAGE", help=f"stop after this stage ({', '.join(ORDER)})")
     s.add_argument("--no-checks", action="store_true", help="skip the video sanity checks and the physics check")
+    s.add_argument(
+        "--no-cleanup",
+        action="store_true",
+        help="execute the estimated motion as estimated (no foot planting, bone lengths or hand-object cleanup)",
+    )
     s.add_argument(
         "--physcheck",
         choices=("warn", "reject"),

@@ -29,6 +29,7 @@ from exoactor.artifacts import (
     Video,
 )
 from exoactor.errors import ProviderError
+from exoactor.logs import native_stderr_filtered
 from exoactor.stages import DEFAULTS, StageContext, registry
 
 Log = Callable[[str], None]
@@ -118,12 +119,14 @@ def _video_checker() -> Callable[[Video, HumanView], Any] | None:
 
 
 def body(prov: Any, video: Video, ctx: StageContext) -> BodyMotion:
-    b: BodyMotion = prov.estimate_body(video, ctx)
+    with native_stderr_filtered():  # MediaPipe / TF-Lite log to descriptor 2 below Python's logging
+        b: BodyMotion = prov.estimate_body(video, ctx)
     return b
 
 
 def hands(prov: Any, video: Video, body_motion: BodyMotion, ctx: StageContext) -> HandMotion:
-    h: HandMotion = prov.estimate_hands(video, body_motion, ctx)
+    with native_stderr_filtered():
+        h: HandMotion = prov.estimate_hands(video, body_motion, ctx)
     return h
 
 
@@ -133,6 +136,7 @@ class MotionResult:
 
     motion: HumanMotion
     physcheck: Any | None = None  # exoactor.physcheck.PhysReport
+    cleanup: Any | None = None  # exoactor.estimate.cleanup.CleanupReport
 
 
 def motion(
@@ -141,13 +145,20 @@ def motion(
     objects: Sequence[SceneObject] = (),
     *,
     physcheck: str | None = "warn",
+    cleanup: bool = True,
     log: Log = _quiet,
 ) -> MotionResult:
-    """Body and hands on one clock, then the physics check (`physcheck`: None skips it;
-    "reject" raises ProviderError on an implausible motion; "warn" records and goes on)."""
+    """Body and hands on one clock, cleaned (`cleanup`: constant bones, planted feet on the floor,
+    hands out of `objects`), then the physics check (`physcheck`: None skips it; "reject" raises
+    ProviderError on an implausible motion; "warn" records and goes on)."""
     joined = HumanMotion.combine(body_motion, hand_motion)
+    report = None
+    if cleanup:
+        from exoactor.estimate.cleanup import clean_motion
+
+        joined, report = clean_motion(joined, list(objects))
     if physcheck is None:
-        return MotionResult(joined)
+        return MotionResult(joined, cleanup=report)
     from exoactor.physcheck import check_motion
 
     rep = check_motion(joined, list(objects))
@@ -155,7 +166,7 @@ def motion(
         log("motion: physics check failed: " + "; ".join(rep.reasons))
         if physcheck == "reject":
             raise ProviderError("the imagined motion is physically implausible: " + "; ".join(rep.reasons))
-    return MotionResult(joined, rep)
+    return MotionResult(joined, rep, report)
 
 
 def retarget(prov: Any, human: HumanMotion, objects: ObjectPoses, plan: Plan | None, ctx: StageContext) -> RobotMotion:

@@ -93,9 +93,15 @@ def motion(run: Run) -> dict[str, Any]:
     c = run.config
     b = BodyMotion.load(run.dir / "body_motion.npz")
     h = HandMotion.load(run.dir / "hand_motion.npz")
-    res = runners.motion(b, h, _observation(run).objects, physcheck=c.physcheck if c.checks else None, log=run.log)
+    res = runners.motion(
+        b, h, _observation(run).objects, physcheck=c.physcheck if c.checks else None, cleanup=c.cleanup, log=run.log
+    )
     res.motion.save(run.dir / "human_motion.npz")
     extra: dict[str, Any] = {}
+    if res.cleanup is not None:
+        import json
+
+        (run.dir / "cleanup.json").write_text(json.dumps(res.cleanup.to_json(), indent=1))
     if res.physcheck is not None:
         from exoactor.physcheck import plot_report
 

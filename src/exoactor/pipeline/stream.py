@@ -87,6 +87,8 @@ class ExecutionSession(Protocol):
     def observe(self) -> Observation:
         """The robot's view now (for re-imagination)."""
 
+    # optional: ``stopped`` (bool) — the robot fell or the physics diverged; the stream ends there
+
     def finish(self) -> Execution:
         """Stop and package what the robot did."""
 
@@ -111,6 +113,7 @@ class SegmentJob:
     steps_to: int = 0
     prev_video: str = ""  # the previous segment's video (its last frame starts this one)
     out_dir: str = ""
+    cleanup: bool = True  # clean the estimated motion (RunConfig.cleanup)
 
     def __post_init__(self) -> None:
         if not self.out_dir:
@@ -189,7 +192,7 @@ def estimate_segment(job: SegmentJob, imagined: SegmentResult) -> SegmentResult:
         body = runners.body(_worker_provider("body", job), video, ctx)
         hands = runners.hands(_worker_provider("hands", job), video, body, ctx)
         objects = ObjectPoses.load(Path(job.objects_path))
-        human = runners.motion(body, hands, objects.scene_objects(), physcheck=None).motion
+        human = runners.motion(body, hands, objects.scene_objects(), physcheck=None, cleanup=job.cleanup).motion
         human.save(out / "human_motion.npz")
         res.human_motion = str(out / "human_motion.npz")
         t1 = time.perf_counter()
@@ -343,6 +346,7 @@ class StreamedRun:
             objects_path=str(self.dir / "object_poses.json"),
             first=first,
             scene=c.scene,
+            cleanup=c.cleanup,
             steps_from=seg.first_step - plan_offset(plan, self.dir),
             prev_video=str(Path(prev.out_dir) / "video.mp4") if prev is not None else "",
         )
@@ -451,6 +455,9 @@ class _Loop:
             if self.judge_finished():
                 continue  # the closed loop started a new imagination
             self.append_ready()
+            if getattr(self.session, "stopped", False):  # the robot fell: stop streaming
+                rec.events.append({"t": round(sr.now(), 3), "type": "stopped", "reason": "the robot fell"})
+                break
             if self.session.step():
                 self.on_motion()
             elif self.next_to_append >= len(self.queue) and self.done >= len(self.appended):

@@ -70,6 +70,9 @@ def clean_motion(
     if motion.n_frames == 0 or not np.isfinite(motion.joints).all():
         raise InputError("clean_motion: the motion has no frames or non-finite joints")
     st = settings or CleanupSettings()
+    if float(np.max(bone_lengths(motion.joints, motion.valid))) < 0.01:  # every bone under 1 cm: not a person
+        rep0 = CleanupReport(skipped="the skeleton has no extent (bones under 1 cm); the motion is kept as estimated")
+        return motion, rep0
     fps = float(motion.fps)
     T = motion.n_frames
     rep = CleanupReport(gaps=[[a, b] for a, b in runs(np.asarray(motion.valid) <= 0)])
@@ -204,4 +207,9 @@ def clean_motion(
         moved = np.abs(hands[s] - getattr(motion, f"{s}_keypoints")).max() > 0
         if moved:  # a translated hand keeps its orientation; a re-posed arm does too (wrist frame from the hand)
             kw[f"{s}_wrist_quat"] = wrist_quat_from_keypoints(hands[s])
-    return replace(motion, **kw), rep
+    out = replace(motion, **kw)
+    if not (np.isfinite(out.joints).all() and all(np.isfinite(hands[s]).all() for s in SIDES)):
+        # a degenerate skeleton (zero-length bones) the geometry above cannot work on: keep the estimate
+        rep.skipped = "the skeleton is degenerate (non-finite after cleaning); the motion is kept as estimated"
+        return replace(motion, extra={**motion.extra, "cleanup": rep.to_json()}), rep
+    return out, rep

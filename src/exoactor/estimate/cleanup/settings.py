@@ -53,6 +53,7 @@ class CleanupReport:
         glitch_samples: (frame, joint) samples replaced because the joint jumped (`repair_glitches`).
         balance_frames / balance_shift_max_m: frames where the upper body was moved over the feet, and the most.
         empty_grasps_opened: closed-hand stretches with no graspable object within reach, opened.
+        skipped: why nothing was changed (a degenerate skeleton), or None.
     """
 
     contacts: dict[str, int] = field(default_factory=dict)
@@ -69,6 +70,7 @@ class CleanupReport:
     balance_frames: int = 0
     balance_shift_max_m: float = 0.0
     empty_grasps_opened: int = 0
+    skipped: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}

@@ -274,7 +274,9 @@ def _empty_side(n: int) -> Any:
     """A hand with nothing to do for `n` frames (open, no wrist target)."""
     from exoactor.control.grasping import SideReference
 
-    return SideReference(np.zeros(n, dtype=np.int8), np.zeros((n, 3)), np.tile([1.0, 0.0, 0.0, 0.0], (n, 1)), np.zeros(n))
+    return SideReference(
+        np.zeros(n, dtype=np.int8), np.zeros((n, 3)), np.tile([1.0, 0.0, 0.0, 0.0], (n, 1)), np.zeros(n)
+    )
 
 
 def object_tilt_deg(quat: F) -> float:

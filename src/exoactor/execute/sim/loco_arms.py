@@ -154,28 +154,44 @@ class LocoArms:
     """Locomotion policy + upper-body PD (the default execute provider).
 
     Options: ``checkpoint`` ("ppo" | "fastsac"), ``video`` (True), ``width``/``height`` (320x240),
-    ``pd_mode`` (False; True: PD-on-reference without balance for squat/sit segments).
+    ``pd_mode`` (False; True: PD-on-reference without balance for squat/sit segments), ``grasp``
+    (True: Dex3 grasps and a wrist servo on the reference's contact segments, legs held while a hand works).
     """
 
     def __init__(
-        self, checkpoint: str = "ppo", video: bool = True, width: int = 320, height: int = 240, pd_mode: bool = False
+        self,
+        checkpoint: str = "ppo",
+        video: bool = True,
+        width: int = 320,
+        height: int = 240,
+        pd_mode: bool = False,
+        grasp: bool = True,
     ) -> None:
         if width < 16 or height < 16:
             raise InputError(f"loco+arms: video size {width}x{height} is too small")
         self.checkpoint, self.video, self.width, self.height = checkpoint, bool(video), int(width), int(height)
         self.pd_mode = bool(pd_mode)
+        self.grasp = bool(grasp)
+
+    def _controller(self) -> Any:
+        ctrl = LocoArmsController(self.checkpoint, pd_mode=self.pd_mode)
+        if not self.grasp:
+            return ctrl
+        from exoactor.execute.sim.grasp_metrics import GraspingController
+
+        return GraspingController(ctrl)  # Dex3 grasps on the contact segments, wrist servo, legs held
 
     def execute(self, robot: RobotMotion, human: HumanMotion | None, ctx: StageContext) -> Execution:
         try:
             import mujoco  # noqa: F401
         except ImportError:
             raise missing_package("mujoco", "sim", "loco+arms") from None
-        ctrl = LocoArmsController(self.checkpoint, pd_mode=self.pd_mode)
+        ctrl = self._controller()
         return execute_reference(robot, ctrl, ctx, video=self.video, width=self.width, height=self.height)
 
     def session(self, ctx: StageContext) -> Any:
         """The robot in ``ctx.scene`` for a streamed run (references appended while it runs)."""
         from exoactor.execute.sim.session import SimSession
 
-        ctrl = LocoArmsController(self.checkpoint, pd_mode=self.pd_mode)
+        ctrl = self._controller()
         return SimSession(ctrl, ctx.scene, ctx.seed, ctx, video=self.video)

@@ -186,6 +186,8 @@ class SimSession:
         """The robot fell (and its grace second passed) or the physics diverged: nothing more to do."""
         return bool(self.sim.done)
 
+    stopped = done  # the streaming loop's name for it (ExecutionSession)
+
     def finish(self) -> Execution:
         rec = self.sim.recording()
         self.sim.close()

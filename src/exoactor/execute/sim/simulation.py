@@ -249,7 +249,7 @@ class Simulation:
             root_pos=np.array(self.rec["root_pos"]).reshape(T, 3),
             root_quat=np.array(self.rec["root_quat"]).reshape(T, 4),
             joint_pos=np.array(self.rec["joint_pos"]).reshape(T, C.NUM_JOINTS),
-            hand_joint_pos=np.array(self.rec["hand"]).reshape(T, -1),
+            hand_joint_pos=np.array(self.rec["hand"]).reshape(T, 2, 7),
             bodies={k: np.array(v).reshape(T, 3) for k, v in self.bodies.items()},
             foot_contact=np.array(self.rec["contact"], dtype=bool).reshape(T, 2),
             events=list(self.events),

@@ -269,6 +269,28 @@ class WbcController:
         self.commands.append(used)
         return events
 
+    def _grasp_payload(self, data: Any, targets: Any) -> None:
+        """What the Dex3 hands hold (the grasping wrapper's hands, see
+        :class:`~exoactor.execute.sim.grasp_metrics.GraspingController`) weighs on their palms, unless
+        the two-hand hold above already accounts for it."""
+        hands = getattr(self, "grasp_hands", None)
+        if hands is None or self.hold_on >= 0:
+            return
+        from exoactor.control.contacts import ExternalForce
+
+        dyn = self.stance.dyn
+        for side, point, force in hands.payload_forces(data):
+            s = C.HAND_SIDES.index(side)
+            targets.payload = targets.payload + [
+                ExternalForce(name=f"{side}_palm", body=dyn.palm_bodies[s], force=force)
+            ]
+            mass = -float(force[2]) / 9.81
+            if mass > 0:
+                total = targets.payload_mass + mass
+                prev = targets.payload_com if targets.payload_com is not None else point
+                targets.payload_com = (targets.payload_mass * np.asarray(prev) + mass * np.asarray(point)) / total
+                targets.payload_mass = total
+
     def physics_step(self, i: int, model: Any, data: Any) -> list[dict[str, Any]]:
         """The QP between physics steps (at ``qp_hz``), blended with the walking command."""
         if self.alpha <= 0.0 or self.mode not in ("blend_in", "stance", "step", "blend_out"):
@@ -282,6 +304,7 @@ class WbcController:
         else:
             targets = self._targets_now()
         self.scene.apply_payload(self.stance, targets, self.hold_on, self.opts.squeeze_n)
+        self._grasp_payload(data, targets)
         out = self.stance.step(targets, dt)
         if out.fallback:
             self.fallbacks += 1
@@ -490,18 +513,32 @@ class Wbc:
     """Whole-body control (see the module docstring).
 
     Options: ``output`` ("torque" | "pd"), ``qp_hz`` (100), ``blend_s`` (0.3), ``approach_s`` (4),
-    ``squeeze_n`` (35), ``checkpoint`` ("ppo"), ``video`` (True), ``width``/``height`` (320x240).
+    ``squeeze_n`` (35), ``checkpoint`` ("ppo"), ``video`` (True), ``width``/``height`` (320x240),
+    ``grasp`` (True: Dex3 grasps on the reference's contact segments, with grasp metrics).
     """
 
-    def __init__(self, video: bool = True, width: int = 320, height: int = 240, **options: Any) -> None:
+    def __init__(
+        self, video: bool = True, width: int = 320, height: int = 240, grasp: bool = True, **options: Any
+    ) -> None:
         if width < 16 or height < 16:
             raise InputError(f"wbc: video size {width}x{height} is too small")
         self.video, self.width, self.height = bool(video), int(width), int(height)
+        self.grasp = bool(grasp)
         try:
             WbcOptions(**options)
         except TypeError as e:
             raise InputError(f"wbc: {e}") from None
         self.options = options
+
+    def _controller(self, objects: list[SceneObject], actions: Any) -> Any:
+        ctrl = WbcController(objects, actions, **self.options)
+        if not self.grasp:
+            return ctrl
+        from exoactor.execute.sim.grasp_metrics import GraspingController
+
+        # the Dex3 hands close on what the reference's contact segments hold; the QP places the wrists
+        # (no wrist servo) and decides when the legs move (no path-follower hold)
+        return GraspingController(ctrl, servo=False, hold_legs=False)
 
     def execute(self, robot: RobotMotion, human: HumanMotion | None, ctx: StageContext) -> Execution:
         try:
@@ -512,14 +549,14 @@ class Wbc:
         check_reference(robot)  # a reference no controller can start from is an InputError, before anything
         objects = task_objects(ctx.scene, ctx.seed)
         actions = plan_actions(robot)
-        ctrl = WbcController(objects, actions, **self.options)
+        ctrl = self._controller(objects, actions)
         return execute_reference(robot, ctrl, ctx, video=self.video, width=self.width, height=self.height)
 
     def session(self, ctx: StageContext) -> Any:
         """The robot in ``ctx.scene`` for a streamed run (references appended while it runs)."""
         from exoactor.execute.sim.session import SimSession
 
-        ctrl = WbcController(task_objects(ctx.scene, ctx.seed), None, **self.options)
+        ctrl = self._controller(task_objects(ctx.scene, ctx.seed), None)
         return SimSession(ctrl, ctx.scene, ctx.seed, ctx, video=self.video)
 
 
