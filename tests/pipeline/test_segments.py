@@ -58,3 +58,11 @@ def test_bad_bounds_are_config_errors() -> None:
     plan = plan_rules(Instruction(text="walk to the table"))
     with pytest.raises(ConfigError, match="min_s <= max_s"):
         segment_plan(plan, min_s=5.0, max_s=2.0)
+
+
+def test_the_first_segment_is_the_first_step_alone_even_when_short() -> None:
+    plan = plan_rules(Instruction(text="pick up the bottle and put it in the basket"))
+    steps = [s.model_copy(update={"duration_s": 0.8}) if i == 0 else s for i, s in enumerate(plan.steps)]
+    segs = segment_plan(plan.model_copy(update={"steps": steps}))
+    assert [s.action for s in segs[0].steps] == ["walk_to"] and segs[0].nominal_s == 0.8
+    assert [s.action for s in segs[1].steps] == ["bend", "reach", "grasp", "lift"]

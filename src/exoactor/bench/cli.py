@@ -18,8 +18,12 @@ def add_parsers(sub: Any) -> None:
         "bench",
         help="benchmark: tasks x seeds x providers end to end (or: bench summary FILE, bench estimation, bench execution, bench unitree)",
     )
-    s.add_argument("action", nargs="?", default="run", choices=("run", "summary", "estimation", "execution", "unitree"))
-    s.add_argument("file", nargs="?", help="for `summary`: the results .jsonl")
+    s.add_argument(
+        "action", nargs="?", default="run", choices=("run", "summary", "estimation", "execution", "unitree", "targets")
+    )
+    s.add_argument(
+        "file", nargs="?", help="for `summary`: the results .jsonl; for `targets`: the results folder; else the output"
+    )
     s.add_argument("--tier", default="all", help="B, A, S or all")
     s.add_argument("--tasks", nargs="*", help="task names (default: every task of --tier)")
     s.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1 per task (from --first-seed)")
@@ -48,6 +52,10 @@ def run_bench_cli(args: argparse.Namespace) -> int:
 
         estimation.main([] if not args.file else [args.file])
         return 0
+    if args.action == "targets":
+        from exoactor.bench import targets
+
+        return targets.main(args.file)
     if args.action == "unitree":
         from exoactor.bench import realtime
 

@@ -50,6 +50,7 @@ KEYS = (
     "grasp_height_error_mm_mean",
 )
 SCRIPTED_SEEDS = 5
+S_SCRIPTED = ("pick_place_basket", "place_bottle_upright")  # keyframed demonstrations, retargeted
 
 
 def simple_references() -> dict[str, Any]:
@@ -70,14 +71,15 @@ def simple_references() -> dict[str, Any]:
 
 
 def _controller(name: str, objects: list[Any] | None = None, **options: Any) -> Any:
+    """The controller the execute provider `name` runs (its grasping hands included)."""
     if name == "wbc":
-        from exoactor.execute.sim.wbc import WbcController
+        from exoactor.execute.sim.wbc import Wbc
 
-        return WbcController(objects or [], None, **options)
+        return Wbc(**options)._controller(objects or [], None)
     if name == "loco+arms":
-        from exoactor.execute.sim.loco_arms import LocoArmsController
+        from exoactor.execute.sim.loco_arms import LocoArms
 
-        return LocoArmsController("ppo")
+        return LocoArms(**options)._controller()
     raise ValueError(f"unknown controller {name!r}")
 
 
@@ -110,12 +112,25 @@ def evaluate(name: str, rm: Any, controller: str = "wbc") -> dict[str, Any]:
 
 
 def scripted(task: str, seed: int, controller: str = "wbc", **options: Any) -> dict[str, Any]:
-    """A task's scripted reference in its scene: the monitor's verdict and why."""
-    from exoactor.bench.scripted import scripted_reference
+    """A task's scripted reference in its scene: the monitor's verdict and why.
+
+    B and A tasks have a hand-made G1 reference (`exoactor.bench.scripted`); the S tasks a
+    G1-sized keyframed demonstration (`exoactor.bench.scripted_manipulation`) retargeted onto the
+    scene's objects (true poses: the scripted row measures the robot, not perception)."""
+    from exoactor.bench.scripted import SCRIPTS, scripted_reference
     from exoactor.execute.sim.rollout import episode_failure, rollout
     from exoactor.execute.sim.wbc import task_objects
 
-    rm = scripted_reference(task, seed)
+    if task in SCRIPTS:
+        rm = scripted_reference(task, seed)
+    else:
+        from exoactor.bench import scripted_manipulation as sm
+        from exoactor.pipeline.runners import known_object_poses, provider, retarget
+        from exoactor.stages import StageContext
+
+        hm, plan = sm.scripted_reference(task, seed)
+        ctx = StageContext(work_dir=Path("."), seed=seed, scene=task)
+        rm = retarget(provider("retarget", None), hm, known_object_poses(task, seed), plan, ctx)
     ctrl = _controller(controller, task_objects(task, seed), **options)
     ro = rollout(rm, ctrl, task, seed=seed, video=False)
     row: dict[str, Any] = {"task": task, "seed": seed, "controller": controller, **options}
@@ -133,6 +148,8 @@ def _scripted_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
         t["episodes"] += 1
         t["successes"] += int(r["success"] and not r["fell"])
         t["falls"] += int(r["fell"])
+        if not (r["success"] and not r["fell"]):
+            t.setdefault("failures", []).append(f"seed {r['seed']}: {r.get('failure_reason')}")
     return out
 
 
@@ -172,9 +189,10 @@ def run(
     wbc = rows + [evaluate(n, rm, "wbc") for n, rm in refs.items()]
     loco = [evaluate(n, rm, "loco+arms") for n, rm in refs.items()]
     ok = [r for r in wbc if "error" not in r]
-    tasks = list(SCRIPTS) if scripted_tasks is None else scripted_tasks
+    tasks = [*SCRIPTS, *S_SCRIPTED] if scripted_tasks is None else scripted_tasks
     scr = [scripted(t, s) for t in tasks for s in range(seeds)]
-    scr_pd = [scripted(t, s, output="pd") for t in tasks for s in range(seeds)]
+    # PD + feed-forward output beside torque, on the tasks without grasps (the choice it informs)
+    scr_pd = [scripted(t, s, output="pd") for t in tasks if t in SCRIPTS for s in range(seeds)]
     scr_loco = [scripted(t, s, "loco+arms") for t in tasks for s in range(seeds)]
     omomo = [r for r in ok if r["motion"].startswith("omomo")]
     summary: dict[str, Any] = {

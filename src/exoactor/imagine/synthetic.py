@@ -27,7 +27,8 @@ class SyntheticImaginer:
 
     Options:
         fps: frames per second (30).
-        quality: "fast" (default) or "high" rendering (see `AvatarRenderer`).
+        quality: "fast" (default), "draft" (no shadows; what a streamed run uses) or "high"
+            rendering (see `AvatarRenderer`).
         vary: draw body shape, outfit and pace from the seed (True) or use the average person.
         lead_in_s, lead_out_s: still frames before and after the actions.
     """
@@ -45,13 +46,19 @@ class SyntheticImaginer:
     ) -> None:
         if not 5 <= fps <= 120:
             raise ConfigError(f"imagine synthetic: fps must be between 5 and 120, not {fps}")
-        if quality not in ("fast", "high"):
-            raise ConfigError(f"imagine synthetic: quality must be 'fast' or 'high', not {quality!r}")
+        if quality not in ("draft", "fast", "high"):
+            raise ConfigError(f"imagine synthetic: quality must be 'draft', 'fast' or 'high', not {quality!r}")
         self.fps = float(fps)
         self.quality = quality
         self.vary = bool(vary)
         self.lead_in_s = float(lead_in_s)
         self.lead_out_s = float(lead_out_s)
+
+    def warm_up(self, seed: int = 0, scene: str | None = None) -> None:
+        """Load the body model (torch, anny: ~5 s) before the instruction arrives (a streamed run)."""
+        from exoactor.human.avatar import Avatar, make_body
+
+        make_body(Avatar.for_seed(seed, vary=self.vary))
 
     def imagine(self, view: HumanView, plan: Plan, ctx: StageContext) -> Video:
         from exoactor.human.avatar import Avatar

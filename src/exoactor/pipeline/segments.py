@@ -5,7 +5,9 @@ Segments end on step boundaries. Steps are grouped in order until a segment last
 `min_s` (by the steps' durations; the planner's timing hint for the action when a step gives none) without
 passing `max_s`, except that a bend, reach or grasp is never cut from the step that completes it
 (such a chain, or a single step, longer than `max_s` is a segment of its own) and the last
-segment may be shorter than `min_s` when joining it to the previous one would pass `max_s`. The expected end state is the net effect of the
+segment may be shorter than `min_s` when joining it to the previous one would pass `max_s`. The first
+segment is the first step alone (with the steps a bend/reach/grasp needs): the time to the robot's
+first motion grows with it. The expected end state is the net effect of the
 segment's steps on top of the previous segments' (a bottle grasped and then placed in the same
 segment is expected in its container, not in the hand).
 """
@@ -103,7 +105,8 @@ def segment_plan(plan: Plan, min_s: float = 2.0, max_s: float = 5.0) -> list[Seg
     cur_s = 0.0
     for atom in atoms:
         a_s = sum(step_s(plan.steps[i]) for i in atom)
-        if cur and cur_s >= min_s and cur_s + a_s > max_s:
+        # the first segment is the first atom alone: the robot starts as soon as that is imagined
+        if cur and (not groups or (cur_s >= min_s and cur_s + a_s > max_s)):
             groups.append(cur)
             cur, cur_s = [], 0.0
         cur += atom

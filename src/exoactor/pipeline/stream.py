@@ -223,16 +223,33 @@ def _worker_provider(stage: str, job: SegmentJob) -> Any:
     return _PROVIDERS[key]
 
 
-def warm_up(providers: dict[str, str], options: dict[str, dict[str, Any]], stages: Sequence[str]) -> float:
-    """Import and construct the providers of `stages` in this (worker) process; returns the seconds it took."""
+def warm_up(
+    providers: dict[str, str],
+    options: dict[str, dict[str, Any]],
+    stages: Sequence[str],
+    seed: int = 0,
+    scene: str | None = None,
+) -> float:
+    """Import and construct the providers of `stages` in this (worker) process, and let those with a
+    ``warm_up(seed, scene)`` load their models; returns the seconds it took."""
     t0 = time.perf_counter()
-    job = SegmentJob(run_dir="", index=0, attempt=0, seed=0, providers=providers, options=options, plan_path="",
-                     view_path="", objects_path="", first=True, scene=None, out_dir="/")  # fmt: skip
+    job = SegmentJob(run_dir="", index=0, attempt=0, seed=seed, providers=providers, options=options, plan_path="",
+                     view_path="", objects_path="", first=True, scene=scene, out_dir="/")  # fmt: skip
     for s in stages:
         prov = _worker_provider(s, job)
         if hasattr(prov, "warm_up"):
-            prov.warm_up()
+            prov.warm_up(seed=seed, scene=scene)
     return time.perf_counter() - t0
+
+
+#: what a streamed run asks of a provider unless the user set it: the synthetic imaginer renders at
+#: the rate and quality the estimators use (15 fps, no shadows), so imagination keeps ahead of the robot
+STREAM_OPTIONS: dict[tuple[str, str], dict[str, Any]] = {("imagine", "synthetic"): {"fps": 15.0, "quality": "draft"}}
+
+
+def stream_provider_options(stage: str, provider: str, options: dict[str, Any]) -> dict[str, Any]:
+    """`options` with the streaming defaults of `provider` filled in (the user's values win)."""
+    return {**STREAM_OPTIONS.get((stage, provider), {}), **options}
 
 
 # ---- the orchestration ------------------------------------------------------------------------------
@@ -340,7 +357,7 @@ class StreamedRun:
             attempt=attempt,
             seed=c.seed + 1000 * attempt,
             providers={s: c.provider(s) for s in self.STAGES},
-            options={s: c.provider_options(s) for s in self.STAGES},
+            options={s: stream_provider_options(s, c.provider(s), c.provider_options(s)) for s in self.STAGES},
             plan_path="",
             view_path=str(view_path),
             objects_path=str(self.dir / "object_poses.json"),
@@ -369,12 +386,14 @@ class StreamedRun:
         try:
             c = run.config
             providers = {s: c.provider(s) for s in self.STAGES}
-            options = {s: c.provider_options(s) for s in self.STAGES}
+            options = {s: stream_provider_options(s, c.provider(s), c.provider_options(s)) for s in self.STAGES}
             warm = [
-                imaginer.submit(warm_up, providers, options, ("imagine",)),
-                estimator.submit(warm_up, providers, options, ("body", "hands", "retarget")),
+                imaginer.submit(warm_up, providers, options, ("imagine",), c.seed, c.scene),
+                estimator.submit(warm_up, providers, options, ("body", "hands", "retarget"), c.seed, c.scene),
             ]
-            for stage in ("observe", "perceive"):  # the robot already sees its scene
+            # the robot already sees its scene; the human view depends on nothing else (not on the
+            # instruction), so it is made while the robot waits for one
+            for stage in ("observe", "perceive", "embody"):
                 run.run_stage(stage)
             session = self.make_session()
             for f in warm:
@@ -442,8 +461,7 @@ class _Loop:
     def go(self) -> StreamRecord:
         sr, rec = self.sr, self.rec
         sr._t0 = time.perf_counter()
-        for stage in ("plan", "embody"):
-            sr.run.run_stage(stage)
+        sr.run.run_stage("plan")
         plan = Plan.load(sr.dir / "plan.json")
         segs = segment_plan(plan, self.opts.min_s, self.opts.max_s)
         rec.events.append({"t": round(sr.now(), 3), "type": "planned", "segments": len(segs)})

@@ -44,6 +44,17 @@ class MinkRetargeter:
         if smooth_hz is not None:
             self.options["smooth_hz"] = float(smooth_hz)
 
+    def warm_up(self, seed: int = 0, scene: str | None = None) -> None:
+        """Import the solver and retarget a 6-frame standing clip once (imports, model, IK set-up:
+        ~4 s a streamed run's first segment would otherwise wait for)."""
+        try:
+            from exoactor.retarget.solver import fk_human_motion, retarget
+            from exoactor.retarget.targets import ik_model
+        except ImportError:
+            return  # retarget() names what to install
+        model = ik_model()
+        retarget(fk_human_motion(model, model.qpos0.copy()), fps=FPS, **self.options)
+
     def retarget(self, motion: HumanMotion, objects: ObjectPoses, plan: Plan | None, ctx: StageContext) -> RobotMotion:
         try:
             from exoactor.retarget.solver import retarget

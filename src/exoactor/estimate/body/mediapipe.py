@@ -242,6 +242,13 @@ class MediaPipeBody:
         self.robot_xy = robot_xy
         self.workers = int(workers)
 
+    def warm_up(self, seed: int = 0, scene: str | None = None) -> None:
+        """Import MediaPipe and make the single-image pose model before the first clip (a streamed run)."""
+        try:
+            _static_pose(self.min_confidence)
+        except ImportError:
+            pass  # estimate_body names what to install
+
     def estimate_body(self, video: Video, ctx: StageContext) -> BodyMotion:
         frames = check_frames(video)
         fps = float(video.fps)

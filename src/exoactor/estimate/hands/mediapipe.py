@@ -124,6 +124,13 @@ class MediaPipeHands:
         self.min_confidence = float(min_confidence)
         self.workers = max(1, int(workers))
 
+    def warm_up(self, seed: int = 0, scene: str | None = None) -> None:
+        """Import MediaPipe (~1-2 s) before the first clip arrives (a streamed run)."""
+        import contextlib
+
+        with contextlib.suppress(ImportError):
+            import mediapipe  # noqa: F401
+
     def estimate_hands(self, video: Video, body: BodyMotion, ctx: StageContext) -> HandMotion:
         try:
             import mediapipe as mp

@@ -1,0 +1,43 @@
+"""`exoactor bench targets`: the issues' targets judged from result files, with the failures named."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from exoactor.bench.targets import evaluate, to_markdown
+
+
+def _row(task: str, tier: str, seed: int, ok: bool, fell: bool = False, oracle: bool = True, **extra: object) -> dict:
+    return {
+        "task": task,
+        "tier": tier,
+        "seed": seed,
+        "success": ok,
+        "fell": fell,
+        "failure_reason": None if ok else "lift_m 0.05 < 0.2 (by 0.15 m)",
+        "oracle": {"success": oracle, "failure_reason": None if oracle else "fell at t=3.0 s"},
+        "metrics": {"pelvis_error_mm_mean": 120.0},
+        **extra,
+    }
+
+
+def test_targets_are_judged_and_misses_name_their_predicates(tmp_path: Path) -> None:
+    rows = [_row("walk_to_table", "B", s, True) for s in range(5)]
+    rows += [_row("lift_box", "A", s, s < 3, fell=s == 4, oracle=s < 4) for s in range(5)]
+    rows += [_row("pick_place_basket", "S", s, s < 2, oracle=s < 3) for s in range(5)]
+    (tmp_path / "bench.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    res = evaluate(tmp_path)
+    by = {t["target"]: t for t in res["targets"]}
+    assert by["oracle (ground-truth motion) B = 100 %"]["met"] is True
+    assert by["oracle A >= 85 %"]["met"] is False and by["oracle A >= 85 %"]["measured"] == "80 % of 5"
+    assert by["end to end A >= 70 %"]["met"] is False  # 3 of 5
+    fails = by["end to end A >= 70 %"]["failures"]
+    assert fails == ["lift_box seed 3: lift_m 0.05 < 0.2 (by 0.15 m)", "lift_box seed 4: lift_m 0.05 < 0.2 (by 0.15 m)"]
+    assert by["end to end falls <= 5 %"]["measured"] == "7 % of 15" and by["end to end falls <= 5 %"]["met"] is False
+    assert (
+        by["oracle S >= 60 %"]["met"] is True and by["end to end S >= 40 % (default perception noise)"]["met"] is True
+    )
+    assert by["pelvis tracking error median <= 150 mm on B"]["met"] is True
+    md = to_markdown(res)
+    assert "| #11 | oracle A >= 85 % | 80 % of 5 | **no** |" in md and "lift_box seed 4" in md
