@@ -249,7 +249,7 @@ STAGE_LIST: tuple[StageSpec, ...] = (
         optional_outputs=("execution.mp4",),
         config_keys=("scene",),
         protocol=ExecuteProvider,
-        default="loco+arms",
+        default="wbc",
         modules=(
             "exoactor.execute.sim.kinematic",
             "exoactor.execute.sim.loco_arms",

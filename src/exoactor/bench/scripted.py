@@ -212,7 +212,9 @@ def lift_box(objects: list[SceneObject]) -> RobotMotion:
     box = _obj(objects, "box")
     yaw = float(np.arctan2(box.pos[1], box.pos[0]))
     feet = box.pos[:2] - (0.5 * box.size[0] + 0.04 + 0.09) * np.array([np.cos(yaw), np.sin(yaw)])
-    reach = pose(hip_pitch=-1.25, knee=1.85, ankle_pitch=-0.62, waist_pitch=0.45, shoulder_pitch=-0.75, elbow=0.2)
+    # a deep squat with the torso leant in: the palms reach the box's sides at its top edge (within the
+    # controller's hold distance); the knees alone cannot bring them down to a 30 cm box
+    reach = pose(hip_pitch=-1.7, knee=2.3, ankle_pitch=-0.65, waist_pitch=0.5, shoulder_pitch=-0.4, elbow=0.1)
     up = pose(shoulder_pitch=-0.9, elbow=0.9)
     at = (feet[0], feet[1], yaw)
     return build(
