@@ -41,3 +41,29 @@ def test_targets_are_judged_and_misses_name_their_predicates(tmp_path: Path) -> 
     assert by["pelvis tracking error median <= 150 mm on B"]["met"] is True
     md = to_markdown(res)
     assert "| #11 | oracle A >= 85 % | 80 % of 5 | **no** |" in md and "lift_box seed 4" in md
+
+
+def test_streaming_targets_compare_closed_with_open_loop(tmp_path: Path) -> None:
+    def streamed(task: str, tier: str, ok: bool, ttfm: float, stalls: int) -> dict:
+        s = {"time_to_first_motion_s": ttfm, "stalls_after_first_segment": stalls, "stall_s": 2.0 * stalls,
+             "compute_s_per_video_s": 2.5}  # fmt: skip
+        return {
+            "task": task,
+            "tier": tier,
+            "seed": 0,
+            "success": ok,
+            "failure_reason": None if ok else "x",
+            "streaming": s,
+        }
+
+    open_ = [streamed("walk_to_table", "B", True, 5.0, 1), streamed("lift_box", "A", False, 7.0, 0),
+             streamed("sit_on_chair", "A", True, 6.0, 0)]  # fmt: skip
+    closed = [streamed("lift_box", "A", True, 7.0, 0), streamed("sit_on_chair", "A", True, 6.0, 0)]
+    for name, rows in (("open", open_), ("closed", closed)):
+        (tmp_path / f"bench_stream_{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    by = {t["target"]: t for t in evaluate(tmp_path)["targets"]}
+    assert by["time to first motion <= 3 s median over the 9 tasks"]["measured"] == "6.0 s (of 3)"
+    assert by["no stall after the first segment on B tasks"]["met"] is False
+    loop = by["closed loop >= open loop + 15 points on A + S"]
+    assert loop["met"] is True and loop["measured"] == "open 50 % of 2, closed 100 % of 2"
+    assert by["compute per second of video <= 1 (the robot kept moving at >= 1x real time)"]["met"] is False

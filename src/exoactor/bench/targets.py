@@ -36,6 +36,15 @@ def _failures(rows: list[dict[str, Any]], limit: int = 8) -> list[str]:
     return out[:limit]
 
 
+def _median(values: list[float]) -> float | None:
+    v = sorted(values)
+    return v[len(v) // 2] if v else None
+
+
+def _streaming(rows: list[dict[str, Any]], key: str) -> list[float]:
+    return [float(r["streaming"][key]) for r in rows if (r.get("streaming") or {}).get(key) is not None]
+
+
 def _tier(rows: list[dict[str, Any]], tier: str) -> list[dict[str, Any]]:
     return [r for r in rows if r.get("tier") == tier]
 
@@ -78,12 +87,13 @@ def evaluate(results: Path = RESULTS) -> dict[str, Any]:
             [f"{r['task']} seed {r['seed']}: {str(r.get('failure_reason'))[:160]}" for r in falls if r.get("fell")][:8],
         )
     )
-    pel = sorted(
-        float(r["metrics"]["pelvis_error_mm_mean"])
-        for r in tiers["B"]
-        if (r.get("metrics") or {}).get("pelvis_error_mm_mean") is not None
+    med = _median(
+        [
+            float(r["metrics"]["pelvis_error_mm_mean"])
+            for r in tiers["B"]
+            if (r.get("metrics") or {}).get("pelvis_error_mm_mean") is not None
+        ]
     )
-    med = pel[len(pel) // 2] if pel else None
     items.append(
         _item(
             11,
@@ -161,12 +171,8 @@ def evaluate(results: Path = RESULTS) -> dict[str, Any]:
     streams = {m: results / f"bench_stream_{m}.jsonl" for m in ("open", "closed")}
     if streams["open"].is_file():
         op = read_rows(streams["open"])
-        ttfm = sorted(
-            float(r["streaming"]["time_to_first_motion_s"])
-            for r in op
-            if (r.get("streaming") or {}).get("time_to_first_motion_s") is not None
-        )
-        med = ttfm[len(ttfm) // 2] if ttfm else None
+        ttfm = _streaming(op, "time_to_first_motion_s")
+        med = _median(ttfm)
         items.append(
             _item(
                 13,
@@ -188,12 +194,7 @@ def evaluate(results: Path = RESULTS) -> dict[str, Any]:
                 ],
             )
         )
-        comp = sorted(
-            float(r["streaming"]["compute_s_per_video_s"])
-            for r in op
-            if (r.get("streaming") or {}).get("compute_s_per_video_s") is not None
-        )
-        cmed = comp[len(comp) // 2] if comp else None
+        cmed = _median(_streaming(op, "compute_s_per_video_s"))
         items.append(
             _item(
                 13,

@@ -115,7 +115,12 @@ def _video_checker() -> Callable[[Video, HumanView], Any] | None:
         from exoactor.imagine.checks import check_video
     except ImportError:
         return None
-    return check_video
+
+    def checked(video: Video, view: HumanView) -> Any:
+        with native_stderr_filtered():  # the person check runs MediaPipe
+            return check_video(video, view)
+
+    return checked
 
 
 def body(prov: Any, video: Video, ctx: StageContext) -> BodyMotion:
