@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from exoactor.artifacts import Execution, HumanMotion, HumanView, Observation, Plan, RobotMotion
 from exoactor.artifacts.io import write_json
 from exoactor.errors import ConfigError
+from exoactor.logs import native_stderr_filtered
 from exoactor.pipeline.segments import Expectation, Segment, segment_plan
 
 
@@ -235,10 +236,11 @@ def warm_up(
     t0 = time.perf_counter()
     job = SegmentJob(run_dir="", index=0, attempt=0, seed=seed, providers=providers, options=options, plan_path="",
                      view_path="", objects_path="", first=True, scene=scene, out_dir="/")  # fmt: skip
-    for s in stages:
-        prov = _worker_provider(s, job)
-        if hasattr(prov, "warm_up"):
-            prov.warm_up(seed=seed, scene=scene)
+    with native_stderr_filtered():  # MediaPipe logs while its models load
+        for s in stages:
+            prov = _worker_provider(s, job)
+            if hasattr(prov, "warm_up"):
+                prov.warm_up(seed=seed, scene=scene)
     return time.perf_counter() - t0
 
 
