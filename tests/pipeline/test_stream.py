@@ -192,3 +192,27 @@ def test_stream_run_writes_the_stitched_artifacts_timings_and_report(view: Path,
     assert read_json(run.dir / "metrics.json")["controller"] == "t_execute"
     page = write_report(run.dir).read_text()
     assert "time to first motion" in page and "imagined video" in page
+
+
+def test_a_resumed_stream_keeps_its_finished_segments(view: Path, fake_plugins: Path, tmp_path: Path) -> None:
+    from exoactor.pipeline.stream import DONE_NAME
+
+    def imagined() -> int:
+        p = fake_plugins / "calls.txt"
+        return p.read_text().split().count("imagine") if p.is_file() else 0
+
+    run = _run(view, tmp_path)
+    StreamedRun(run, lambda: FakeRobot(view), StreamOptions(workers="inline", realtime=False)).execute()
+    assert imagined() == 4
+    # as if the run had been killed while segment 3 was estimated: its record was never written
+    (run.dir / "segments" / "03-0" / DONE_NAME).unlink()
+    robot = FakeRobot(view)
+    again = Run.resume(run.dir)
+    rec = StreamedRun(again, lambda: robot, StreamOptions(workers="inline", realtime=False)).execute()
+    assert imagined() == 5  # only segment 3 was imagined again
+    assert [s["segment"] for s in rec.segments] == [0, 1, 2, 3] and robot.done == 4
+    assert [s["imagine_s"] == 0.0 for s in rec.segments] == [True, True, True, False]
+    # a changed input (the view) is not reused
+    (run.dir / "segments" / "00-0" / DONE_NAME).write_text('{"key": "stale", "result": {}}')
+    StreamedRun(Run.resume(run.dir), lambda: FakeRobot(view), StreamOptions(workers="inline", realtime=False)).execute()
+    assert imagined() == 6

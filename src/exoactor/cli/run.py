@@ -69,7 +69,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         run = Run.create(config, Path(args.runs_dir), progress=progress, log=logger)
     print(f"run: {run.dir}", file=sys.stderr)
     try:
-        if args.stream or args.closed_loop:
+        # a streamed run resumes streamed (its finished segments are kept)
+        if args.stream or args.closed_loop or (args.resume and (run.dir / "segments").is_dir()):
             from exoactor.pipeline.stream import StreamOptions, stream_run
 
             opts = StreamOptions(

@@ -139,6 +139,47 @@ class SegmentResult:
 
 # ---- the work done in the workers ----------------------------------------------------------------
 
+#: a finished segment's record: a resumed run reuses the segment when its key is unchanged
+DONE_NAME = "segment_done.json"
+_PATH_FIELDS = ("run_dir", "out_dir", "plan_path", "full_plan_path", "view_path", "objects_path", "prev_video")
+
+
+def job_key(job: SegmentJob) -> str:
+    """The content of everything a segment is made from: its plans, the view, the objects, the
+    previous segment's video, the providers, their options, the seed and exoactor's code."""
+    import hashlib
+    import json
+
+    from exoactor.pipeline.run import code_digest
+
+    h = hashlib.sha256(code_digest().encode())
+    for name in _PATH_FIELDS[2:]:
+        p = getattr(job, name)
+        h.update(name.encode())
+        if p and Path(p).is_file():
+            h.update(Path(p).read_bytes())
+    rest = {k: v for k, v in asdict(job).items() if k not in _PATH_FIELDS}
+    h.update(json.dumps(rest, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def _finished(job: SegmentJob) -> SegmentResult | None:
+    """The segment as a previous (killed) run of this run directory finished it, if nothing changed."""
+    import json
+
+    path = Path(job.out_dir) / DONE_NAME
+    try:
+        done = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if done.get("key") != job_key(job):
+        return None
+    res = SegmentResult(**{k: v for k, v in done["result"].items() if k in SegmentResult.__dataclass_fields__})
+    if not all(Path(p).is_file() for p in (res.video, res.human_motion, res.robot_motion)):
+        return None
+    res.imagine_s = res.estimate_s = res.retarget_s = 0.0  # nothing was computed this time
+    return res
+
 
 def imagine_segment(job: SegmentJob) -> SegmentResult:
     """Imagine one segment into `job.out_dir/video.mp4` (in the imagination worker).
@@ -153,6 +194,9 @@ def imagine_segment(job: SegmentJob) -> SegmentResult:
 
     out = Path(job.out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    kept = _finished(job)
+    if kept is not None:  # a resumed run: this segment was finished before the run was killed
+        return kept
     t0 = time.perf_counter()
     res = SegmentResult(job.index, job.attempt)
     try:
@@ -183,7 +227,7 @@ def estimate_segment(job: SegmentJob, imagined: SegmentResult) -> SegmentResult:
     from exoactor.stages import StageContext
 
     res = imagined
-    if res.error:
+    if res.error or res.robot_motion:  # failed, or kept from before a resume
         return res
     out = Path(job.out_dir)
     try:
@@ -202,6 +246,7 @@ def estimate_segment(job: SegmentJob, imagined: SegmentResult) -> SegmentResult:
         robot.save(out / "robot_motion.npz")
         res.robot_motion = str(out / "robot_motion.npz")
         res.retarget_s = time.perf_counter() - t1
+        write_json(out / DONE_NAME, {"key": job_key(job), "result": asdict(res)}, schema="segment_done")
     except Exception as e:  # noqa: BLE001
         res.error = f"estimate/retarget: {type(e).__name__}: {e}"
     return res
