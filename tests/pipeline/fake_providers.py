@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from playback import PlaybackRobot
 
 from exoactor.artifacts import (
     BodyMotion,
@@ -146,47 +147,8 @@ class TExecute:
         )  # fmt: skip
 
 
-class TSession:
+class TSession(PlaybackRobot):
     """A stand-in robot for streamed runs: plays appended references frame by frame at 50 Hz."""
-
-    fps = 50.0
-
-    def __init__(self) -> None:
-        self.refs: list[RobotMotion] = []
-        self.k = self.steps = self.done = self.moved = 0
-
-    def append(self, robot: RobotMotion, human: HumanMotion | None) -> None:
-        self.refs.append(robot)
-
-    def step(self) -> bool:
-        self.steps += 1
-        if self.done < len(self.refs):
-            self.k += 1
-            self.moved += 1
-            if self.k >= self.refs[self.done].n_frames:
-                self.done, self.k = self.done + 1, 0
-            return True
-        return False
-
-    def time_s(self) -> float:
-        return self.steps / self.fps
-
-    def finished_segments(self) -> int:
-        return self.done
-
-    def check(self, expect: list) -> list:
-        return []
-
-    def observe(self) -> Observation:
-        raise NotImplementedError
-
-    def finish(self) -> Execution:
-        T = max(self.moved, 1)
-        return Execution(
-            fps=50.0, time=np.arange(T) / 50.0, root_pos=np.zeros((T, 3)), root_quat=np.tile([1.0, 0, 0, 0], (T, 1)),
-            joint_pos=np.zeros((T, 29)), hand_joint_pos=np.zeros((T, 2, 7)), controller="t_execute", kinematic=True,
-            success=None,
-        )  # fmt: skip
 
 
 def _session(self: TExecute, ctx: StageContext) -> TSession:

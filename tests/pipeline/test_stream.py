@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from playback import PlaybackRobot
 
-from exoactor.artifacts import Camera, Execution, Observation, RobotMotion
+from exoactor.artifacts import Camera, Observation, RobotMotion
 from exoactor.artifacts.io import read_json
 from exoactor.config import RunConfig
 from exoactor.pipeline import Run
@@ -35,40 +36,20 @@ class _Verdict:
         return f"{self.kind}: {'met' if self.ok else 'missed'}"
 
 
-class FakeRobot:
+class FakeRobot(PlaybackRobot):
     """Plays appended references frame by frame at 50 Hz; misses the expectations it is told to."""
 
-    fps = 50.0
+    name = "fake"
 
     def __init__(self, view: Path, misses: int = 0) -> None:
-        self.refs: list[RobotMotion] = []
-        self.k = 0  # frame in the current reference
-        self.steps = 0
-        self.done = 0
-        self.moved = 0
+        super().__init__()
         self.misses = misses
         self.view = view
         self.checked: list[list[str]] = []
 
     def append(self, robot, human) -> None:
         assert human is not None and robot.n_frames == human.n_frames
-        self.refs.append(robot)
-
-    def step(self) -> bool:
-        self.steps += 1
-        if self.done < len(self.refs):
-            self.k += 1
-            self.moved += 1
-            if self.k >= self.refs[self.done].n_frames:
-                self.done, self.k = self.done + 1, 0
-            return True
-        return False
-
-    def time_s(self) -> float:
-        return self.steps / self.fps
-
-    def finished_segments(self) -> int:
-        return self.done
+        super().append(robot, human)
 
     def check(self, expect):
         self.checked.append([e.kind for e in expect])
@@ -78,12 +59,6 @@ class FakeRobot:
 
     def observe(self) -> Observation:
         return Observation.load(self.view)
-
-    def finish(self) -> Execution:
-        T = max(self.moved, 1)
-        return Execution(fps=50.0, time=np.arange(T) / 50.0, root_pos=np.zeros((T, 3)),
-                         root_quat=np.tile([1.0, 0, 0, 0], (T, 1)), joint_pos=np.zeros((T, 29)),
-                         hand_joint_pos=np.zeros((T, 2, 7)), controller="fake", kinematic=True, success=None)  # fmt: skip
 
 
 @pytest.fixture()
