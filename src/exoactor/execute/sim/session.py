@@ -182,11 +182,9 @@ class SimSession:
         return obs
 
     @property
-    def done(self) -> bool:
+    def stopped(self) -> bool:
         """The robot fell (and its grace second passed) or the physics diverged: nothing more to do."""
         return bool(self.sim.done)
-
-    stopped = done  # the streaming loop's name for it (ExecutionSession)
 
     def finish(self) -> Execution:
         rec = self.sim.recording()

@@ -113,29 +113,15 @@ class WbcController:
     def setup(self, model: Any, data: Any, rm: RobotMotion) -> None:
         from exoactor.control.actuation import JointActuation, JointCommand
         from exoactor.control.dynamics import RobotDynamics
-        from exoactor.control.manipulation import hand_intent
-        from exoactor.control.phases import detect_phases
-        from exoactor.control.reference import reference_frames
         from exoactor.control.stance import StanceConfig, StanceController
-        from exoactor.control.stepping import plan_steps
-        from exoactor.control.targets import planted_feet
         from exoactor.execute.sim.wbc_scene import SceneContacts
 
-        self.rm = rm
         self.pending = check_reference(rm)
         self.dyn = RobotDynamics(model, data)
         self.actuation = JointActuation(model, self.dyn.act)
         self.walker.setup(model)
         self.follower = PathFollower(rm.root_pos, rm.root_quat)
-        self.rf = reference_frames(rm)
-        self.phases = detect_phases(self.rf, self.objects, self.actions)
-        self.intent = hand_intent(self.rf, self.objects)
-        self.ref_feet = planted_feet(self.rf)
-        self.step_plans = {
-            g.start: plan_steps(self.rf, g.start, g.end, self.ref_feet, self.objects)
-            for g in self.phases.segments
-            if g.kind == "step"
-        }
+        self._read_reference(rm)
         self.stance = StanceController(self.dyn, StanceConfig(output=self.opts.output))
         self.scene = SceneContacts(model, data, self.objects)
         self.JointCommand = JointCommand
@@ -159,19 +145,16 @@ class WbcController:
         self.resteps = 0
         self.restep_t = 0
 
-    def extend(self, rm: RobotMotion) -> None:
-        """A longer reference while running (streaming): the frames, phases, hand intent, planted
-        feet and step plans are recomputed on it; the mode, the QP and the reference clock go on."""
+    def _read_reference(self, rm: RobotMotion) -> None:
+        """What the controller reads off a reference: its frames, phases, hand intent, planted feet
+        and the plans of its step-over segments."""
         from exoactor.control.manipulation import hand_intent
         from exoactor.control.phases import detect_phases
         from exoactor.control.reference import reference_frames
         from exoactor.control.stepping import plan_steps
         from exoactor.control.targets import planted_feet
 
-        walking = self.follower.walking
         self.rm = rm
-        self.follower = PathFollower(rm.root_pos, rm.root_quat)
-        self.follower.walking = walking
         self.rf = reference_frames(rm)
         self.phases = detect_phases(self.rf, self.objects, self.actions)
         self.intent = hand_intent(self.rf, self.objects)
@@ -181,6 +164,14 @@ class WbcController:
             for g in self.phases.segments
             if g.kind == "step"
         }
+
+    def extend(self, rm: RobotMotion) -> None:
+        """A longer reference while running (streaming): the frames, phases, hand intent, planted
+        feet and step plans are recomputed on it; the mode, the QP and the reference clock go on."""
+        walking = self.follower.walking
+        self.follower = PathFollower(rm.root_pos, rm.root_quat)
+        self.follower.walking = walking
+        self._read_reference(rm)
         if self.mode == "walk":  # a stance already under way keeps its segment; walking looks again
             self.seg = self.phases.segment_at(min(self.j, self.rf.n_frames - 1))
         self.pending.append({"type": "phase", "segments": self.phases.summary(), "notes": self.phases.notes})
