@@ -60,6 +60,29 @@ def test_seated_when_the_pelvis_is_low_over_a_seat() -> None:
     assert any("sit_down" in n for n in ph2.notes) and any("step_over" in n for n in ph2.notes)
 
 
+def test_working_at_a_table_is_stance_even_when_it_fills_the_clip() -> None:
+    """A hand that wipes a waist-high table for most of a clip is work, not the arm's rest pose:
+    the rest comes from the G1's standing pose, and a palm on a table counts as work."""
+    T = 400  # 8 s: stand 1 s, right arm forward onto the table 1 s, wipe side to side 5 s, stand 1 s
+    off = np.zeros((T, 29))
+    reach = ramp(T, 50, 100) - ramp(T, 350, 390)
+    off[:, 22] = -0.9 * reach  # right shoulder pitch: forward
+    off[:, 25] = -0.5 * reach  # right elbow: straighter
+    wipe = np.where((np.arange(T) >= 100) & (np.arange(T) < 350), np.sin(np.arange(T) / 50 * 2 * np.pi), 0.0)
+    off[:, 14] = 0.3 * wipe  # waist yaw: the hand sweeps across the top
+    rm = simple_reference(np.zeros((T, 2)), np.zeros(T), off)
+    rf = reference_frames(rm)
+    palm = rf.palm_pos[200, 1]
+    table = _obj("table", "surface", (palm[0] + 0.2, 0.0, 0.5 * (palm[2] - 0.01)), (0.5, 1.0, palm[2] - 0.01))
+    ph = detect_phases(rf, [table])
+    stance = [g for g in ph.segments if g.kind == "stance"]
+    assert len(stance) == 1 and stance[0].start <= 110 and stance[0].end >= 340
+    assert ph.labels[10] == "walk" and ph.labels[-5] == "walk"  # standing at rest: the policy stands
+    # without the table the forward arm alone is work too (rest = the standing pose, not the median)
+    ph2 = detect_phases(rf, [])
+    assert all(ph2.labels[j] == "stance" for j in range(120, 330, 10))
+
+
 def test_anchor_maps_the_reference_feet_onto_the_robot() -> None:
     ref = np.array([[0.0, 0.1, 0.0], [0.0, -0.1, 0.0]])
     yaw = 0.3

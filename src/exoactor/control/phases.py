@@ -6,7 +6,9 @@ Per frame (see :func:`detect_phases`):
   turns (> 0.3 rad/s). Walking is left to the locomotion policy.
 * **stance**: both feet planted while the body works: legs beyond the policy's range (knees
   > 0.9 rad, hips flexed < -0.8 rad, pelvis 6 cm below standing), hands away from their rest
-  pose relative to the pelvis (> 0.15 m), hands closed, or the pelvis on a seat. Short foot
+  pose relative to the pelvis (> 0.15 m; the rest is the G1's standing pose, adapted to how the
+  reference hangs its arms), a palm at a table, bottle, box or basket (< 5 cm), hands closed, or
+  the pelvis on a seat. Short foot
   shuffles inside a crouch are absorbed (the feet stay planted). Stance without work is walking
   with a zero command (the policy stands).
 * **step**: a swing whose sole passes over a known obstacle (or, with no objects known at all,
@@ -43,6 +45,8 @@ HIP_WORK = -0.8  # rad
 PELVIS_DROP_M = 0.06
 HAND_WORK_M = 0.15
 HAND_CLOSED = 0.5
+HAND_AT_OBJECT_M = 0.05  # a palm this close to a table, bottle, box or basket is working there
+REST_ADAPT_M = 0.10  # upright palms this close to the standing pose's are the reference's rest
 HIGH_STEP_M = 0.09  # m, sole height of a swing that is a step over something
 MIN_STANCE_S = 0.6
 MIN_WALK_S = 0.3
@@ -174,6 +178,7 @@ def detect_phases(
     hands = np.zeros(T, dtype=bool)
     for s in range(2):
         hands |= np.linalg.norm(_pelvis_local(rf, rf.palm_pos[:, s]) - rest[s], axis=1) > HAND_WORK_M
+    hands |= _hands_at_objects(rf, objects)
     from exoactor.robot.g1 import constants as C
 
     closed = (C.hand_closure(rf.hand_joint_pos) > HAND_CLOSED).any(axis=1)
@@ -225,14 +230,53 @@ def _pelvis_local(rf: ReferenceFrames, p: F) -> F:
 
 
 def _hand_rest_offsets(rf: ReferenceFrames) -> F:
-    """(2, 3) where the palms hang at rest relative to the pelvis: the median of the frames where
-    the reference stands upright (or of all frames)."""
+    """(2, 3) where the palms hang at rest relative to the pelvis: the G1's standing pose, adapted to
+    how this reference holds its arms at rest (the median of its upright frames whose palm is within
+    ``REST_ADAPT_M`` of the standing pose's). A reference that works with a hand most of the time
+    (wiping) keeps the standing pose as its rest, not the working pose."""
     up = rf.root_pos[:, 2] > np.percentile(rf.root_pos[:, 2], 90) - 0.03
-    out = np.zeros((2, 3))
+    nominal = _standing_palm_offsets()
+    out = nominal.copy()
     for s in range(2):
         loc = _pelvis_local(rf, rf.palm_pos[:, s])
-        out[s] = np.median(loc[up] if up.any() else loc, axis=0)
+        near = up & (np.linalg.norm(loc - nominal[s], axis=1) <= REST_ADAPT_M)
+        if near.sum() >= max(3, int(0.05 * len(loc))):
+            out[s] = np.median(loc[near], axis=0)
     return out
+
+
+_STANDING: dict[str, F] = {}
+
+
+def _hands_at_objects(rf: ReferenceFrames, objects: Sequence[SceneObject]) -> NDArray[np.bool_]:
+    """(T,) a palm within ``HAND_AT_OBJECT_M`` of a surface, graspable object or container: on a
+    waist-high table a working hand is barely further from its rest pose than ``HAND_WORK_M``."""
+    from exoactor.control.manipulation import box_distance
+
+    objs = [o for o in objects if o.kind in ("graspable", "container", "surface")]
+    out = np.zeros(rf.n_frames, dtype=bool)
+    for t in range(rf.n_frames):
+        out[t] = any(box_distance(rf.palm_pos[t, s], o) < HAND_AT_OBJECT_M for s in range(2) for o in objs)
+    return out
+
+
+def _standing_palm_offsets() -> F:
+    """(2, 3) the palms relative to the pelvis in the G1's default standing pose (pelvis yaw frame)."""
+    if "palms" not in _STANDING:
+        import mujoco
+
+        from exoactor.control.dynamics import PALM_BODIES
+        from exoactor.control.reference import _fk_model
+        from exoactor.robot.g1 import constants as C
+        from exoactor.robot.g1.model import joint_qpos_indices
+
+        model = _fk_model()
+        data = mujoco.MjData(model)
+        data.qpos[joint_qpos_indices(model)] = C.DEFAULT_JOINT_POS
+        mujoco.mj_kinematics(model, data)
+        pelvis = data.xpos[model.body(C.ROOT_BODY).id]
+        _STANDING["palms"] = np.array([data.xpos[model.body(b).id] - pelvis for b in PALM_BODIES])
+    return _STANDING["palms"]
 
 
 def _segments(label: list[str], rf: ReferenceFrames) -> list[Segment]:
