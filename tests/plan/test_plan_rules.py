@@ -44,6 +44,12 @@ BENCHMARK = {
     ],
     "wipe the table": [("walk_to", "table", None), ("reach", "table", None), ("wipe", "table", None)],
     "step over the low obstacle": [("walk_to", "obstacle", None), ("step_over", "obstacle", None)],
+    # "stand on X" is a place to go to: the person ends on the mark, not just past the bar
+    "step over the yellow bar and stand on the red mark": [
+        ("walk_to", "obstacle", None),
+        ("step_over", "obstacle", None),
+        ("walk_to", "goal", None),
+    ],
     "pick up the bottle and put it in the basket": PICK_PLACE,
     "place the bottle upright in the basket": PICK_PLACE,
 }

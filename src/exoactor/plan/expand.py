@@ -227,7 +227,9 @@ class Grammar:
         if around is not None or "around" in c.particles:
             self._do_go_around(c)
             return
-        dest = self._first(c, "to", "towards", "toward", "at", "near", "next", "beside", None, "by", "back")
+        dest = self._first(
+            c, "to", "towards", "toward", "at", "near", "next", "beside", None, "by", "back", "on", "onto"
+        )
         if dest is None and c.intent == "go" and c.verb == "approach" and c.objects:
             dest = c.objects[0]
         name = self.resolve(dest)
