@@ -13,6 +13,9 @@ import tomli_w
 from exoactor.errors import ConfigError, InputError
 from exoactor.stages import DEFAULTS, ORDER, PROVIDER_STAGES
 
+#: what a failed physics check of the estimated motion does (see RunConfig.physcheck)
+PHYSCHECK_MODES = ("regenerate", "warn", "reject")
+
 
 @dataclass(frozen=True, kw_only=True)
 class RunConfig:
@@ -28,7 +31,11 @@ class RunConfig:
         width, height: the observation/video resolution for simulated scenes.
         video_retries: how many times an imagined video that fails its sanity checks is regenerated.
         checks: run the sanity checks on imagined videos and the physics check on estimated motion.
-        physcheck: "warn" (record a failed physics check and go on) or "reject" (stop before execution).
+        physcheck: on a failed physics check of the estimated motion: "regenerate" (imagine again with
+            a new seed, at most `physcheck_retries` times, then go on with the last motion and record
+            it; every attempt is kept under attempts/), "warn" (record it and go on) or "reject"
+            (stop before execution).
+        physcheck_retries: the bound on re-imaginations for "regenerate".
         cleanup: clean the estimated motion before the check (constant bones, planted feet on the
             floor, hands out of the perceived objects; see exoactor.estimate.cleanup).
         stop_after: run the stages up to and including this one (None = all).
@@ -44,7 +51,8 @@ class RunConfig:
     height: int = 480
     video_retries: int = 1
     checks: bool = True
-    physcheck: str = "warn"
+    physcheck: str = "regenerate"
+    physcheck_retries: int = 1
     cleanup: bool = True
     stop_after: str | None = None
 
@@ -58,8 +66,10 @@ class RunConfig:
             raise ConfigError(f"unknown stage(s) {sorted(unknown)} (stages: {', '.join(PROVIDER_STAGES)})")
         if self.stop_after is not None and self.stop_after not in ORDER:
             raise ConfigError(f"--stop-after: unknown stage '{self.stop_after}'")
-        if self.physcheck not in ("warn", "reject"):
-            raise ConfigError(f"physcheck must be 'warn' or 'reject', not '{self.physcheck}'")
+        if self.physcheck not in PHYSCHECK_MODES:
+            raise ConfigError(f"physcheck must be one of {', '.join(PHYSCHECK_MODES)}, not '{self.physcheck}'")
+        if not 0 <= self.physcheck_retries <= 5:
+            raise ConfigError(f"physcheck_retries must be 0-5, not {self.physcheck_retries}")
         if self.width < 64 or self.height < 64:
             raise ConfigError("the resolution must be at least 64x64")
 

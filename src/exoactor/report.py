@@ -148,6 +148,22 @@ def latency_plot(stages: dict[str, Any]) -> str:
     return _png_of(fig)
 
 
+def _physcheck_attempts(run_dir: Path) -> str:
+    """The imagined motions that failed the physics check and were imagined again (attempts/physcheck-k)."""
+    rows = []
+    for d in sorted((run_dir / "attempts").glob("physcheck-*")):
+        try:
+            rep = read_json(d / "physcheck.json")
+        except ExoActorError:
+            continue
+        rows.append([d.name, "; ".join(rep.get("reasons", [])) or "failed", str(d.relative_to(run_dir))])
+    if not rows:
+        return ""
+    return f"<p>imagined again {len(rows)} time(s) after a failed check:</p>" + _table(
+        rows, ["attempt", "failed", "kept in"]
+    )
+
+
 def tracking_plot(run_dir: Path) -> str:
     """Per-frame tracking error and pelvis height of the execution, when recorded."""
     p = run_dir / "execution.npz"
@@ -340,6 +356,7 @@ def write_report(run_dir: Path) -> Path:
             verdict = "plausible" if rep.get("ok") else "IMPLAUSIBLE"
             reasons = "".join(f"<li>{html.escape(r)}</li>" for r in rep.get("reasons", []))
             parts.append(f"<h2>Physics check of the imagined motion: {verdict}</h2><ul>{reasons}</ul>")
+            parts.append(_physcheck_attempts(run_dir))
             parts.append(_img(run_dir / "physcheck.png", "physics check (per-check series and limits)", width=900))
         except ExoActorError:
             pass

@@ -76,8 +76,9 @@ class TImagine:
     def imagine(self, view: HumanView, plan: Plan, ctx: StageContext) -> Video:
         _count("imagine")
         frames = []
+        shade = (ctx.seed // 1000) % 7  # a regenerated video (a new seed) differs a little
         for i in range(self.n_frames):
-            frames.append((view.image.astype(float) * (1 - i / (2 * self.n_frames))).astype(np.uint8))
+            frames.append((view.image.astype(float) * (1 - i / (2 * self.n_frames)) + shade).astype(np.uint8))
             ctx.progress(i + 1, self.n_frames, "frames")
             time.sleep(self.delay_s)
         return Video(

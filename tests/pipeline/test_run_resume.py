@@ -185,3 +185,74 @@ def test_an_execute_provider_change_reuses_the_retargeted_reference(env: Path) -
     assert main([*args, "--opt", "retarget.anything=1"]) == 0
     # the fake retargeter ignores the option: the same reference bytes, so execute is not recomputed
     assert calls(env) == ["execute", "retarget"]
+
+
+def _physcheck_failing(monkeypatch: pytest.MonkeyPatch, fails: int) -> list[int]:
+    """The physics check fails its first `fails` calls (foot sliding); the video checks are off."""
+    import exoactor.physcheck as pc
+    from exoactor.pipeline import runners
+
+    seen: list[int] = []
+
+    def check(motion, objects):  # type: ignore[no-untyped-def]
+        seen.append(motion.n_frames)
+        bad = len(seen) <= fails
+        res = pc.CheckResult(
+            name="foot_sliding", value=0.3 if bad else 0.01, threshold=0.1, unit="m/s", passed=not bad,
+            frames=[1, 2] if bad else [], reason="a planted foot slides 0.3 m/s" if bad else "",
+        )  # fmt: skip
+        return pc.PhysReport(ok=not bad, checks=(res,), reasons=[res.reason] if bad else [], fps=10.0, n_frames=20)
+
+    monkeypatch.setattr(pc, "check_motion", check)
+    monkeypatch.setattr(pc, "plot_report", lambda motion, report, path: Path(path).write_bytes(b"png"))
+    monkeypatch.setattr(runners, "_video_checker", lambda: None)
+    return seen
+
+
+def test_a_failed_physics_check_is_imagined_again_with_a_new_seed(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = _physcheck_failing(monkeypatch, fails=1)
+    runs = env / "runs"
+    args = ["run", "walk to the chair", "--image", str(env / "view.png"), "--runs-dir", str(runs), "-q"]
+    assert main([*args, *[a for a in PROVIDERS if a != "--no-checks"]]) == 0
+    assert calls(env) == [
+        "plan",
+        "embody",
+        "imagine",
+        "body",
+        "hands",
+        "imagine",
+        "body",
+        "hands",
+        "retarget",
+        "execute",
+    ]
+    assert len(seen) == 2
+    run = only_run_dir(runs)
+    kept = run / "attempts" / "physcheck-0"
+    assert read_json(kept / "physcheck.json")["ok"] is False and (kept / "video.mp4").is_file()
+    assert read_json(run / "physcheck.json")["ok"] is True
+    assert read_json(kept / "video.json")["seed"] == 0 and read_json(run / "video.json")["seed"] == 100_000
+    tim = read_json(run / "timings.json")
+    assert tim["physcheck_regenerations"] == 1 and tim["regenerated_compute_s"] > 0
+    assert read_json(run / "metrics.json")["physcheck_regenerations"] == 1
+    assert "imagined again 1 time" in (run / "report.html").read_text()
+
+
+def test_regeneration_is_bounded_then_the_run_goes_on_or_warns(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = _physcheck_failing(monkeypatch, fails=99)
+    runs = env / "runs"
+    args = ["run", "walk to the chair", "--image", str(env / "view.png"), "--runs-dir", str(runs), "-q"]
+    providers = [a for a in PROVIDERS if a != "--no-checks"]
+    assert main([*args, *providers, "--physcheck-retries", "2"]) == 0
+    assert calls(env).count("imagine") == 3 and len(seen) == 3 and calls(env)[-1] == "execute"
+    run = only_run_dir(runs)
+    assert sorted(p.name for p in (run / "attempts").iterdir()) == ["physcheck-0", "physcheck-1"]
+    assert read_json(run / "physcheck.json")["ok"] is False  # the last attempt, recorded
+    assert read_json(run / "metrics.json")["physcheck_ok"] is False
+    # warn: no re-imagination; reject: stops before retargeting
+    (env / "calls.txt").unlink()
+    assert main([*args, *providers, "--physcheck", "warn", "--opt", "imagine.n_frames=12"]) == 0
+    assert calls(env).count("imagine") == 1
+    (env / "calls.txt").unlink()
+    assert main([*args, *providers, "--physcheck", "reject", "--opt", "imagine.n_frames=14"]) != 0
+    assert "retarget" not in calls(env)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from exoactor.cli.common import add_provider_flags, log, progress_factory
+from exoactor.config import PHYSCHECK_MODES
 from exoactor.errors import InputError
 from exoactor.stages import ORDER, PROVIDER_STAGES
 
@@ -64,6 +65,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             stop_after=args.stop_after,
             checks=not args.no_checks,
             physcheck=args.physcheck,
+            physcheck_retries=args.physcheck_retries,
             cleanup=not args.no_cleanup,
         ).with_providers(**providers)
         run = Run.create(config, Path(args.runs_dir), progress=progress, log=logger)
@@ -151,9 +153,13 @@ def add_parsers(sub: Any) -> None:
     )
     s.add_argument(
         "--physcheck",
-        choices=("warn", "reject"),
-        default="warn",
-        help="on an implausible imagined motion: record it and go on (warn) or stop before execution (reject)",
+        choices=PHYSCHECK_MODES,
+        default="regenerate",
+        help="on an implausible imagined motion: imagine again with a new seed, at most --physcheck-retries "
+        "times, then go on (regenerate, the default); record it and go on (warn); stop before execution (reject)",
+    )
+    s.add_argument(
+        "--physcheck-retries", type=int, default=1, help="re-imaginations after a failed physics check (default 1)"
     )
     s.add_argument(
         "--stream",

@@ -34,6 +34,11 @@ from exoactor.pipeline.files import link_or_copy
 from exoactor.pipeline.steps import STEPS
 from exoactor.stages import ORDER, STAGES, StageContext, registry
 
+#: the stages run again when an estimated motion fails the physics check (``physcheck = "regenerate"``)
+REGENERATED = ("imagine", "body", "hands", "motion")
+#: a re-imagination's seed: the run's seed + this x the round (video retries use + 1000 x attempt)
+PHYSCHECK_SEED_STRIDE = 100_000
+
 #: Bump when a change in exoactor's own code invalidates cached results.
 CACHE_VERSION = f"{__version__}-1"
 
@@ -96,6 +101,7 @@ class Run:
         self.progress = progress
         self.log = log
         self.records: dict[str, StageRecord] = {}
+        self.physcheck_round, self.regenerated_s = self._read_physcheck_round()
 
     # ---- construction -------------------------------------------------------------------
     @staticmethod
@@ -143,6 +149,8 @@ class Run:
             "seed": c.seed,
             "inputs": self._digests(stage),
         }
+        if stage == "imagine" and self.physcheck_round:
+            ident["physcheck_round"] = self.physcheck_round  # a re-imagination after a failed physics check
         for k in spec.config_keys:
             value = getattr(c, k)
             if k == "image" and value and Path(value).is_file():
@@ -211,11 +219,16 @@ class Run:
         self.write_status("running")
         current = None
         try:
-            for stage in ORDER:
-                current = stage
+            i = 0
+            while i < len(ORDER):
+                stage = current = ORDER[i]
                 self.run_stage(stage)
+                if stage == "motion" and self._regenerate():
+                    i = ORDER.index(REGENERATED[0])
+                    continue
                 if stop is not None and stage == stop:
                     break
+                i += 1
         except ExoActorError as e:
             self.write_status("failed", failed_stage=current, error=str(e), error_type=type(e).__name__)
             self.write_timings()
@@ -285,12 +298,78 @@ class Run:
                 return None
         return None
 
+    # ---- physics check: regenerate on fail ---------------------------------------------------
+    def _physcheck_round_path(self) -> Path:
+        return self.dir / "stages" / "physcheck_round.json"
+
+    def _read_physcheck_round(self) -> tuple[int, float]:
+        """(re-imaginations so far, their compute seconds) of a resumed run."""
+        p = self._physcheck_round_path()
+        if not p.is_file():
+            return 0, 0.0
+        try:
+            d = read_json(p)
+            return int(d["round"]), float(d.get("compute_s", 0.0))
+        except (ExoActorError, KeyError, TypeError, ValueError):
+            return 0, 0.0
+
+    def _regenerate(self) -> bool:
+        """After the motion stage with ``physcheck = "regenerate"``: when the estimated motion failed
+        the physics check and re-imaginations are left, keep this attempt under
+        ``attempts/physcheck-<k>/`` and imagine again with a new seed (True: run from imagine again)."""
+        c = self.config
+        pc = self.dir / "physcheck.json"
+        if c.physcheck != "regenerate" or not c.checks or not pc.is_file():
+            return False
+        try:
+            rep = read_json(pc)
+        except ExoActorError:
+            return False
+        if rep.get("ok", True):
+            return False
+        failed = ", ".join(rep.get("failed", [])) or "failed"
+        if self.physcheck_round >= c.physcheck_retries:
+            self.log(
+                f"motion: the physics check still fails ({failed}) after {self.physcheck_round} "
+                "re-imagination(s); going on with this motion"
+            )
+            return False
+        keep = self.dir / "attempts" / f"physcheck-{self.physcheck_round}"
+        keep.mkdir(parents=True, exist_ok=True)
+        for stage in REGENERATED:
+            rec = self.records.pop(stage, None)
+            if rec is not None:
+                self.regenerated_s += float(rec.extra.get("compute_wall_s", rec.wall_s)) if rec.cached else rec.wall_s
+            names = set(rec.outputs if rec is not None else []) | set(STAGES[stage].all_outputs())
+            for name in names:
+                if (self.dir / name).is_file():
+                    (self.dir / name).replace(keep / name)
+            if self._record_path(stage).is_file():
+                self._record_path(stage).replace(keep / f"{stage}.json")
+        self.physcheck_round += 1
+        write_json(
+            self._physcheck_round_path(),
+            {
+                "round": self.physcheck_round,
+                "compute_s": round(self.regenerated_s, 4),
+                "last_failed": rep.get("failed", []),
+            },
+        )
+        self.log(
+            f"motion: the physics check failed ({failed}); imagining again "
+            f"({self.physcheck_round} of {c.physcheck_retries}; the attempt is kept in {keep.relative_to(self.dir)})"
+        )
+        return True
+
     def ctx(self, stage: str) -> StageContext:
         work = self.dir / "work" / stage
         work.mkdir(parents=True, exist_ok=True)
+        seed = self.config.seed
+        if stage == "imagine" and self.physcheck_round:
+            seed += PHYSCHECK_SEED_STRIDE * self.physcheck_round
         return StageContext(
             work_dir=work,
-            seed=self.config.seed,
+            seed=seed,
             scene=self.config.scene,
             progress=self.progress(stage),
             options=self.config.provider_options(stage),
@@ -313,6 +392,7 @@ class Run:
                 rep = read_json(pc)
                 m["physcheck_ok"] = bool(rep.get("ok"))
                 m["physcheck_failed"] = ",".join(rep.get("failed", []))
+                m["physcheck_regenerations"] = self.physcheck_round
             except ExoActorError:
                 pass
         gt_path = self.dir / "video_ground_truth.npz"
@@ -358,9 +438,13 @@ class Run:
                 "cached": rec.cached,
                 "s_per_video_s": round(compute / dur, 4) if dur else None,
             }
+        if self.physcheck_round:  # the attempts that failed the physics check cost compute too
+            total += self.regenerated_s
         out = {
             "video_duration_s": dur,
             "stages": stages,
+            "physcheck_regenerations": self.physcheck_round,
+            "regenerated_compute_s": round(self.regenerated_s, 4),
             "total_compute_s": round(total, 4),
             "total_s_per_video_s": round(total / dur, 4) if dur else None,
         }

@@ -155,7 +155,8 @@ def motion(
 ) -> MotionResult:
     """Body and hands on one clock, cleaned (`cleanup`: constant bones, planted feet on the floor,
     hands out of `objects`), then the physics check (`physcheck`: None skips it; "reject" raises
-    ProviderError on an implausible motion; "warn" records and goes on)."""
+    ProviderError on an implausible motion; "warn" and "regenerate" record it and go on: the run
+    re-imagines on "regenerate", see `exoactor.pipeline.run.Run`)."""
     joined = HumanMotion.combine(body_motion, hand_motion)
     report = None
     if cleanup:
