@@ -40,8 +40,8 @@ if [ "${1:-all}" != "targets" ]; then
   $X bench summary $R/bench_stream_closed.jsonl > /dev/null
   log "unitree low-level loop jitter"
   $X bench unitree > $R/unitree.log 2>&1 || log "bench unitree failed (see $R/unitree.log)"
-  log "estimation (tuning clips and the unseen avatar, quiet)"
-  .venv/bin/python -m exoactor.bench.estimation --quick > $R/estimation.log 2>&1
+  log "estimation (tuning clips, the unseen avatar, two in parallel, the physics check on 45 clips)"
+  .venv/bin/python -m exoactor.bench.estimation > $R/estimation.log 2>&1
   rm -f $R/unitree.log $R/estimation.log $R/execution.log
 fi
 log "targets"

@@ -151,9 +151,27 @@ def run_episode(spec: EpisodeSpec) -> dict[str, Any]:
         row["streaming"] = {k: st.get(k) for k in keys}
         row["streaming"]["stalls"] = len(st.get("stalls", []))
         row["streaming"]["reimaginations"] = sum(1 for e in st.get("events", []) if e.get("type") == "reimagine")
+    gt_failed = _ground_truth_physcheck(run.dir, spec)
+    if gt_failed is not None:  # the physics check's calibration, on this episode's ground truth
+        row["physcheck_ground_truth_failed"] = gt_failed
     if spec.oracle:
         row["oracle"] = _oracle(run, spec)
     return row
+
+
+def _ground_truth_physcheck(run_dir: Path, spec: EpisodeSpec) -> list[str] | None:
+    """The checks the synthetic video's ground-truth motion fails ([] passes; None: no ground truth)."""
+    gt_path = run_dir / "video_ground_truth.npz"
+    if not gt_path.is_file():
+        return None
+    from exoactor.artifacts import HumanMotion
+    from exoactor.physcheck import check_motion
+    from exoactor.pipeline.runners import scene_objects
+
+    try:
+        return list(check_motion(HumanMotion.load(gt_path), scene_objects(spec.task, spec.seed)).failed)
+    except ExoActorError as e:
+        return [f"not checked: {e}"]
 
 
 def _read(path: Path, reader: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ predicate that failed, by how much). The targets are the issues' own numbers.
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,7 @@ def _pct(x: float | None) -> str:
 
 
 def evaluate(results: Path = RESULTS) -> dict[str, Any]:
-    """The targets of issues #11, #12 and #13 against the result files under `results`."""
+    """The targets of issues #11, #12, #13 and #14 against the result files under `results`."""
     items: list[dict[str, Any]] = []
     main = read_rows(results / "bench.jsonl") if (results / "bench.jsonl").is_file() else []
     tiers = {t: _tier(main, t) for t in ("B", "A", "S")}
@@ -202,7 +203,58 @@ def evaluate(results: Path = RESULTS) -> dict[str, Any]:
                     _failures(a_s(cl)),
                 )
             )
+    items += _estimation_items(results, main)
     return {"schema": "bench_targets", "targets": items, "counts": dict(Counter(str(i["met"]) for i in items))}
+
+
+def _estimation_items(results: Path, main: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """#14: the estimation benchmark's judged targets, and the physics check's pass rates on the
+    main benchmark's episodes (ground truth, and the cleaned estimates the robot executed)."""
+    items: list[dict[str, Any]] = []
+    path = results / "estimation.json"
+    if path.is_file():
+        for t in json.loads(path.read_text()).get("targets", []):
+            value = t.get("value")
+            shown = (
+                f"{t['measured']} = {value:.4g}"
+                if isinstance(value, (int, float))
+                else f"{t['measured']}: not measured"
+            )
+            why = [f"misses by {t['miss_by']}"] if t.get("miss_by") is not None else []
+            items.append(
+                _item(
+                    14,
+                    f"{t['target']} (estimation benchmark)",
+                    shown,
+                    bool(t.get("met")) if value is not None else None,
+                    why,
+                )
+            )
+    gt = [r for r in main if r.get("physcheck_ground_truth_failed") is not None]
+    if gt:
+        bad = [r for r in gt if r["physcheck_ground_truth_failed"]]
+        rate = 1.0 - len(bad) / len(gt)
+        why = [f"{r['task']} seed {r['seed']}: {', '.join(r['physcheck_ground_truth_failed'])}" for r in bad][:8]
+        items.append(
+            _item(
+                14,
+                "physics-check pass >= 95 % on ground truth (main benchmark)",
+                f"{_pct(rate)} of {len(gt)}",
+                rate >= 0.95,
+                why,
+            )
+        )
+    est = [r for r in main if (r.get("metrics") or {}).get("physcheck_ok") is not None]
+    if est:
+        bad = [r for r in est if not r["metrics"]["physcheck_ok"]]
+        rate = 1.0 - len(bad) / len(est)
+        why = [f"{r['task']} seed {r['seed']}: {r['metrics'].get('physcheck_failed')}" for r in bad][:8]
+        regen = sum(int(r["metrics"].get("physcheck_regenerations") or 0) for r in est)
+        shown = f"{_pct(rate)} of {len(est)} ({regen} re-imagination(s) after a failed check)"
+        items.append(
+            _item(14, "physics-check pass >= 80 % on cleaned estimates (main benchmark)", shown, rate >= 0.8, why)
+        )
+    return items
 
 
 def to_markdown(res: dict[str, Any]) -> str:
@@ -223,6 +275,9 @@ def to_markdown(res: dict[str, Any]) -> str:
 
 def main(results: str | None = None) -> int:
     d = Path(results) if results else RESULTS
+    if not d.is_dir():
+        print(f"bench targets: no results folder {d}", file=sys.stderr)
+        return 2
     res = evaluate(d)
     (d / "targets.json").write_text(json.dumps(res, indent=1, default=str) + "\n")
     md = to_markdown(res)
