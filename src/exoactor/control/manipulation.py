@@ -59,12 +59,16 @@ GRASP_BELOW_TOP_M = 0.06  # palm centre this far below a held box's top edge
 TOUCHABLE_KINDS = ("graspable", "container", "surface", "seat")
 
 
+def box_distances(points: F, o: SceneObject) -> F:
+    """Distances (m) from points (..., 3) to an object's bounding box (0 inside)."""
+    R = quat_to_mat(np.asarray(o.quat, dtype=np.float64))
+    local = (np.asarray(points, dtype=np.float64) - o.pos) @ R
+    return np.asarray(np.linalg.norm(np.maximum(np.abs(local) - 0.5 * np.asarray(o.size), 0.0), axis=-1))
+
+
 def box_distance(p: F, o: SceneObject) -> float:
     """Distance (m) from a point (3,) to an object's bounding box (0 inside)."""
-    R = quat_to_mat(np.asarray(o.quat, dtype=np.float64))
-    local = (np.asarray(p, dtype=np.float64) - o.pos) @ R
-    d = np.maximum(np.abs(local) - 0.5 * np.asarray(o.size), 0.0)
-    return float(np.linalg.norm(d))
+    return float(box_distances(p, o))
 
 
 def surface_top(o: SceneObject) -> float:

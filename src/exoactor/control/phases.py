@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -245,38 +246,36 @@ def _hand_rest_offsets(rf: ReferenceFrames) -> F:
     return out
 
 
-_STANDING: dict[str, F] = {}
-
-
 def _hands_at_objects(rf: ReferenceFrames, objects: Sequence[SceneObject]) -> NDArray[np.bool_]:
     """(T,) a palm within ``HAND_AT_OBJECT_M`` of a surface, graspable object or container: on a
     waist-high table a working hand is barely further from its rest pose than ``HAND_WORK_M``."""
-    from exoactor.control.manipulation import box_distance
+    from exoactor.control.manipulation import box_distances
 
-    objs = [o for o in objects if o.kind in ("graspable", "container", "surface")]
     out = np.zeros(rf.n_frames, dtype=bool)
-    for t in range(rf.n_frames):
-        out[t] = any(box_distance(rf.palm_pos[t, s], o) < HAND_AT_OBJECT_M for s in range(2) for o in objs)
+    for o in objects:
+        if o.kind in ("graspable", "container", "surface"):
+            out |= (box_distances(rf.palm_pos, o) < HAND_AT_OBJECT_M).any(axis=1)
     return out
 
 
+@cache
 def _standing_palm_offsets() -> F:
     """(2, 3) the palms relative to the pelvis in the G1's default standing pose (pelvis yaw frame)."""
-    if "palms" not in _STANDING:
-        import mujoco
+    import mujoco
 
-        from exoactor.control.dynamics import PALM_BODIES
-        from exoactor.control.reference import _fk_model
-        from exoactor.robot.g1 import constants as C
-        from exoactor.robot.g1.model import joint_qpos_indices
+    from exoactor.control.dynamics import PALM_BODIES
+    from exoactor.control.reference import _fk_model
+    from exoactor.robot.g1 import constants as C
+    from exoactor.robot.g1.model import joint_qpos_indices
 
-        model = _fk_model()
-        data = mujoco.MjData(model)
-        data.qpos[joint_qpos_indices(model)] = C.DEFAULT_JOINT_POS
-        mujoco.mj_kinematics(model, data)
-        pelvis = data.xpos[model.body(C.ROOT_BODY).id]
-        _STANDING["palms"] = np.array([data.xpos[model.body(b).id] - pelvis for b in PALM_BODIES])
-    return _STANDING["palms"]
+    model = _fk_model()
+    data = mujoco.MjData(model)
+    data.qpos[joint_qpos_indices(model)] = C.DEFAULT_JOINT_POS
+    mujoco.mj_kinematics(model, data)
+    pelvis = data.xpos[model.body(C.ROOT_BODY).id]
+    palms = np.array([data.xpos[model.body(b).id] - pelvis for b in PALM_BODIES])
+    palms.flags.writeable = False  # shared by every call
+    return palms
 
 
 def _segments(label: list[str], rf: ReferenceFrames) -> list[Segment]:

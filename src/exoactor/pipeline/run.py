@@ -75,6 +75,11 @@ class StageRecord:
     finished_at: str
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def compute_s(self) -> float:
+        """Seconds of compute the outputs cost: the original run's for outputs reused from the cache."""
+        return float(self.extra.get("compute_wall_s", self.wall_s)) if self.cached else self.wall_s
+
 
 ProgressFactory = Callable[[str], Callable[[int, int, str], None]]
 
@@ -146,11 +151,9 @@ class Run:
             "code": code_digest(),
             "provider": self._provider_of(stage),
             "options": c.provider_options(stage) if spec.has_providers else {},
-            "seed": c.seed,
+            "seed": self._seed(stage),
             "inputs": self._digests(stage),
         }
-        if stage == "imagine" and self.physcheck_round:
-            ident["physcheck_round"] = self.physcheck_round  # a re-imagination after a failed physics check
         for k in spec.config_keys:
             value = getattr(c, k)
             if k == "image" and value and Path(value).is_file():
@@ -339,9 +342,8 @@ class Run:
         for stage in REGENERATED:
             rec = self.records.pop(stage, None)
             if rec is not None:
-                self.regenerated_s += float(rec.extra.get("compute_wall_s", rec.wall_s)) if rec.cached else rec.wall_s
-            names = set(rec.outputs if rec is not None else []) | set(STAGES[stage].all_outputs())
-            for name in names:
+                self.regenerated_s += rec.compute_s
+            for name in STAGES[stage].all_outputs():
                 if (self.dir / name).is_file():
                     (self.dir / name).replace(keep / name)
             if self._record_path(stage).is_file():
@@ -361,15 +363,18 @@ class Run:
         )
         return True
 
+    def _seed(self, stage: str) -> int:
+        """The stage's seed: the run's, and a new one for each re-imagination after a failed physics check."""
+        if stage == "imagine":
+            return self.config.seed + PHYSCHECK_SEED_STRIDE * self.physcheck_round
+        return self.config.seed
+
     def ctx(self, stage: str) -> StageContext:
         work = self.dir / "work" / stage
         work.mkdir(parents=True, exist_ok=True)
-        seed = self.config.seed
-        if stage == "imagine" and self.physcheck_round:
-            seed += PHYSCHECK_SEED_STRIDE * self.physcheck_round
         return StageContext(
             work_dir=work,
-            seed=seed,
+            seed=self._seed(stage),
             scene=self.config.scene,
             progress=self.progress(stage),
             options=self.config.provider_options(stage),
@@ -429,7 +434,7 @@ class Run:
             rec = self.records.get(s)
             if rec is None:
                 continue
-            compute = float(rec.extra.get("compute_wall_s", rec.wall_s)) if rec.cached else rec.wall_s
+            compute = rec.compute_s
             total += compute
             stages[s] = {
                 "provider": rec.provider,
