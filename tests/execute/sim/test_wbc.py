@@ -93,3 +93,27 @@ def test_bad_options_are_input_errors() -> None:
         Wbc(output="velocity")
     with pytest.raises(InputError, match="unexpected keyword"):
         Wbc(speed=3)
+
+
+class Pushed(WbcController):
+    """wbc with a 50 N forward push on the pelvis for 0.3 s, 0.8 s into the stance."""
+
+    def control(self, k: int, model: Any, data: Any) -> list[dict[str, Any]]:
+        on = self.mode == "stance" and 40 <= self.mode_t < 55
+        data.xfrc_applied[model.body("pelvis").id, 0] = 50.0 if on else 0.0
+        return super().control(k, model, data)
+
+
+def test_a_tipping_foot_puts_balance_first_and_the_reference_waits() -> None:
+    ctrl = Pushed()
+    ro = R.rollout(_squat(depth=0.1), ctrl, None, video=False)
+    assert not ro.fell
+    kinds = [e["type"] for e in ro.events]
+    rec = [e for e in ro.events if e["type"] == "recover"]
+    assert rec and rec[0]["tilt_deg"] > 4.0  # the push tipped a foot past TIP_DEG
+    assert "recovered" in kinds[kinds.index("recover") :]
+    assert ctrl.metrics()["wbc"]["balance_recoveries"] == len(rec)
+    # the reference clock waited while the robot recovered (the unpushed squat waits less)
+    calm = WbcController()
+    R.rollout(_squat(depth=0.1), calm, None, video=False)
+    assert ctrl.clock_delay_s > calm.clock_delay_s + 0.3

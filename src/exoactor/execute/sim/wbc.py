@@ -44,6 +44,11 @@ F = NDArray[np.float64]
 SEAT_AIM_M = 0.04  # the pelvis sits this far in front of the seat's centre
 SETTLE_MAX_S = 2.0  # hand over after this even if a foot is still off the floor
 MAX_STANCE_WIDTH_M = 0.27  # feet centres across; wider, the QP cannot take a quasi-static step
+TIP_DEG = 4.0  # a stance foot tilted this much is tipping: balance first (see _balance_guard)
+TIP_COM_M = -0.02  # ... or the centre of mass this far outside the support polygon (a hand on a table may hold more)
+STEADY_DEG = 1.5  # recovered: feet this flat ...
+STEADY_COM_M = 0.02  # ... the centre of mass this far inside the polygon ...
+RECOVER_MIN_S = 0.4  # ... for at least this long
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -144,6 +149,8 @@ class WbcController:
         self.approach_time = 0
         self.resteps = 0
         self.restep_t = 0
+        self.recover_t = -1  # control steps into a balance recovery (-1: none)
+        self.recoveries = 0
 
     def _read_reference(self, rm: RobotMotion) -> None:
         """What the controller reads off a reference: its frames, phases, hand intent, planted feet
@@ -238,6 +245,8 @@ class WbcController:
                     events += self._handover_in()
         if self.mode in ("blend_in", "stance", "step"):
             advance = self.mode != "blend_in" and (self.mode != "step" or self.stepper.done)
+            events += self._balance_guard()
+            advance = advance and self.recover_t < 0  # the reference waits while the robot recovers
             events += self._stance_tick(data)
         if self.mode == "blend_out":
             advance = False
@@ -259,6 +268,58 @@ class WbcController:
         self.modes.append(self.mode)
         self.commands.append(used)
         return events
+
+    def _balance_guard(self) -> list[dict[str, Any]]:
+        """Balance first: a stance foot tipping (tilted > ``TIP_DEG``) or the centre of mass more
+        than 2 cm outside the support polygon means the QP's model (flat feet, only the modelled contacts) no
+        longer holds: the hands let go of their targets and the centre of mass goes back over the
+        middle of the feet until they are flat again (the reference clock waits)."""
+        from exoactor.control.support import clamp_to_polygon
+
+        j = min(self.j, self.rf.n_frames - 1)
+        sitting = bool(self.phases.seated[j : j + int(2 * FPS)].any()) or self.stance.seat is not None
+        if self.mode != "stance" or self.alpha < 1.0 or sitting:  # sitting down is a controlled fall
+            self.recover_t = -1
+            return []
+        dyn = self.stance.dyn
+        tilt = max(
+            float(np.degrees(np.arccos(np.clip(dyn.body_mat(dyn.foot_bodies[s])[2, 2], -1.0, 1.0))))
+            for s in range(2)
+            if self.stance.stance[s]
+        )
+        hull = self.stance.support_polygon()
+        com = dyn.com[:2]
+        inner = clamp_to_polygon(com, hull, 0.0)
+        edge = float(np.linalg.norm(inner - com)) if -TIP_COM_M > 0 else 0.0
+        edge = edge if edge > -TIP_COM_M else 0.0
+        if self.recover_t < 0:
+            if tilt > TIP_DEG or edge > 1e-6:
+                self.recover_t = 0
+                self.recoveries += 1
+                return [{"type": "recover", "tilt_deg": round(tilt, 1), "com_past_edge_m": round(edge, 3)}]
+            return []
+        self.recover_t += 1
+        steady = tilt < STEADY_DEG and float(np.linalg.norm(clamp_to_polygon(com, hull, STEADY_COM_M) - com)) < 1e-6
+        if steady and self.recover_t >= RECOVER_MIN_S * FPS:
+            self.recover_t = -1
+            self.stance.reset()
+            return [{"type": "recovered"}]
+        return []
+
+    def _recovery_targets(self, targets: Any) -> Any:
+        """The targets of a balance recovery: no hand tasks, the centre of mass over the middle of
+        the stance feet (twice its weight), the heading and height kept."""
+        dyn = self.stance.dyn
+        mids = [dyn.sole_point(s, dyn.soles[s].centre)[:2] for s in range(2) if self.stance.stance[s]]
+        centre = np.mean(mids, axis=0)
+        if self.stance.seat is not None:  # seated: the seat carries it; keep the reference's CoM
+            return targets
+        targets.hands = [None, None]
+        targets.com = np.array([centre[0], centre[1], float(targets.com[2])])
+        targets.com_vel = np.zeros(3)
+        targets.pelvis_pos = None
+        targets.com_weight_scale *= 2.0
+        return targets
 
     def _grasp_payload(self, data: Any, targets: Any) -> None:
         """What the Dex3 hands hold (the grasping wrapper's hands, see
@@ -294,6 +355,8 @@ class WbcController:
             targets = self.stepper.targets(self.stance, dt if self.mode == "step" else 0.0, self.scene.feet_down())
         else:
             targets = self._targets_now()
+            if self.recover_t >= 0:
+                targets = self._recovery_targets(targets)
         self.scene.apply_payload(self.stance, targets, self.hold_on, self.opts.squeeze_n)
         self._grasp_payload(data, targets)
         out = self.stance.step(targets, dt)
@@ -485,6 +548,7 @@ class WbcController:
             "wbc": {
                 "mode_fraction": {m: float(np.mean(modes == m)) for m in sorted(set(self.modes))},
                 "qp_fallbacks": self.fallbacks,
+                "balance_recoveries": self.recoveries,
                 "clock_delay_s": self.clock_delay_s,
                 "output": self.opts.output,
                 "qp_hz": self.opts.qp_hz,
