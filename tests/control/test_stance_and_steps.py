@@ -9,7 +9,8 @@ import pytest
 from exoactor.control.actuation import JointActuation
 from exoactor.control.dynamics import RobotDynamics
 from exoactor.control.stance import StanceConfig, StanceController, StanceTargets
-from exoactor.control.stepping import Stepper, placement_plan
+from exoactor.artifacts import SceneObject
+from exoactor.control.stepping import Foothold, StepPlan, Stepper, placement_plan, slid_along_obstacle
 from exoactor.control.tsid import QPResult
 from exoactor.robot.g1 import constants as C
 from exoactor.robot.g1.model import g1_model
@@ -120,3 +121,19 @@ def test_two_steps_forward_land_on_their_footholds() -> None:
     for h in plan.footholds:
         assert np.linalg.norm(soles[h.side, :2] - h.pos[:2]) < 0.03
     assert d.qpos[2] > 0.65  # standing
+
+
+def test_an_obstacle_step_plan_slides_along_the_bar_to_the_feet_but_not_off_its_end() -> None:
+    bar = SceneObject(
+        name="bar", pos=np.array([0.6, 0.0, 0.05]), quat=np.array([1.0, 0, 0, 0]), size=np.array([0.08, 0.9, 0.1])
+    )
+    holds = [Foothold(0, np.array([0.9, 0.1, 0.0]), 0.0), Foothold(1, np.array([0.9, -0.1, 0.0]), 0.0)]
+    plan = StepPlan(np.array([0.4, 0.0]), 0.0, holds, clearance=0.16, obstacle="bar")
+    slid = slid_along_obstacle(plan, np.array([0.35, 0.12]), bar)
+    # sideways only: the along-track distances to the bar are kept
+    assert np.allclose(slid.approach_xy, [0.4, 0.12])
+    assert np.allclose([h.pos for h in slid.footholds], [[0.9, 0.22, 0.0], [0.9, 0.02, 0.0]])
+    assert slid.obstacle == "bar" and slid.clearance == 0.16
+    # feet far to the side: the footholds stay 0.2 m inside the bar's end (0.45 - 0.2 = 0.25)
+    far = slid_along_obstacle(plan, np.array([0.4, 0.6]), bar)
+    assert np.isclose(far.approach_xy[1], 0.25)

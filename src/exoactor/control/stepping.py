@@ -302,6 +302,23 @@ def anchored_footholds(plan: StepPlan, anchor: Anchor) -> StepPlan:
     )
 
 
+def slid_along_obstacle(plan: StepPlan, feet_mid: F, obstacle: SceneObject, margin: float = 0.2) -> StepPlan:
+    """An obstacle step plan slid sideways (along the obstacle) to where the feet are: a bar
+    is crossed anywhere along it, so the approach need not correct a sideways error with extra
+    steps. The slide keeps the footholds ``margin`` inside the obstacle's ends."""
+    yaw = plan.approach_yaw
+    lat = np.array([-np.sin(yaw), np.cos(yaw)])
+    d = float((np.asarray(feet_mid, dtype=np.float64)[:2] - plan.approach_xy) @ lat)
+    R = quat_to_mat(np.asarray(obstacle.quat, dtype=np.float64))
+    half = max(abs(float((R[:2, :2] @ (0.5 * obstacle.size[:2] * np.array([sx, sy]))) @ lat)) for sx in (-1, 1) for sy in (-1, 1))
+    centre = float((obstacle.pos[:2] - plan.approach_xy) @ lat)
+    lo, hi = centre - max(half - margin, 0.0), centre + max(half - margin, 0.0)
+    d = float(np.clip(d, min(lo, 0.0), max(hi, 0.0)))
+    shift = np.array([*(d * lat), 0.0])
+    holds = [Foothold(h.side, h.pos + shift, h.yaw, h.clearance, h.quick) for h in plan.footholds]
+    return StepPlan(plan.approach_xy + d * lat, yaw, holds, plan.clearance, plan.obstacle)
+
+
 def placement_plan(
     soles: F, target_mid: F, yaw: float, width: float = STEP_WIDTH_M, tol: float = PLACE_TOL_M
 ) -> StepPlan | None:

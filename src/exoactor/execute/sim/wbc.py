@@ -49,6 +49,8 @@ TIP_COM_M = -0.02  # ... or the centre of mass this far outside the support poly
 STEADY_DEG = 1.5  # recovered: feet this flat ...
 STEADY_COM_M = 0.02  # ... the centre of mass this far inside the polygon ...
 RECOVER_MIN_S = 0.4  # ... for at least this long
+STOP_AHEAD_M = 0.12  # walking towards a step-over, the approach begins this far before its placement ...
+SLOW_GAIN = 0.8  # ... and the walking command slows to 0.1 m/s + this x the distance left (1/s)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -208,8 +210,22 @@ class WbcController:
                 self.approach_time = 0
                 events.append({"type": "approach" if far else "stop", "segment": seg.kind, "start_s": seg.start / FPS})
                 advance = False
+            elif self._near_step(seg):  # the policy's momentum must not carry it into the obstacle
+                nxt = self.phases.segment_at(seg.end)
+                self._switch("approach", nxt)
+                self.approach_time = 0
+                events.append({"type": "approach", "segment": nxt.kind, "start_s": nxt.start / FPS, "early": True})
+                self.held = max(0, self.held - (nxt.start - self.j))  # the rest of the walk is the approach
+                self.j = nxt.start
+                advance = False
             else:  # walk; never preview into the stance or step-over that follows
                 cmd = self.follower.command(self.j, pos, yaw, horizon=seg.end - 1 if seg.end < T else None)
+                ahead = self._step_ahead(seg)
+                if ahead is not None:  # slow down before an obstacle: momentum carries the policy on
+                    speed = float(np.linalg.norm(cmd[:2]))
+                    cap = 0.1 + SLOW_GAIN * max(ahead, 0.0)
+                    if speed > cap:
+                        cmd = np.array([cmd[0] * cap / speed, cmd[1] * cap / speed, cmd[2]])
         if self.mode == "approach":
             advance = False
             target, target_yaw = self._placement(self.seg)
@@ -426,6 +442,12 @@ class WbcController:
 
         soles = np.stack([self.dyn.sole_point(s, self.dyn.soles[s].centre) for s in range(2)])
         self.robot_feet = soles
+        if self.seg.kind == "step" and self.step_plans[self.seg.start].obstacle is not None:
+            from exoactor.control.stepping import slid_along_obstacle
+
+            plan0 = self.step_plans[self.seg.start]
+            obstacle = next(o for o in self.objects if o.name == plan0.obstacle)
+            self.step_plans[self.seg.start] = slid_along_obstacle(plan0, soles[:, :2].mean(axis=0), obstacle)
         target, yaw = self._placement(self.seg)
         self.stance.set_stance(True, True)
         self.stance.reset()
@@ -449,6 +471,23 @@ class WbcController:
                 "placement_steps": 0 if plan is None else len(plan.footholds),
             }
         ]
+
+    def _step_ahead(self, seg: Any) -> float | None:
+        """Walking segment ``seg``: the distance (m, along its heading) left to the placement
+        before the step-over of an obstacle that follows it (None: no such step-over next)."""
+        if seg.end >= self.rf.n_frames:
+            return None
+        nxt = self.phases.segment_at(seg.end)
+        if nxt.kind != "step" or self.step_plans[nxt.start].obstacle is None:
+            return None
+        target, yaw = self._placement(nxt)
+        return float((target - self.scene.feet_midpoint()[:2]) @ np.array([np.cos(yaw), np.sin(yaw)]))
+
+    def _near_step(self, seg: Any) -> bool:
+        """Whether the robot, walking segment ``seg``, is within ``STOP_AHEAD_M`` of the placement
+        before the step-over that follows it (or past it)."""
+        ahead = self._step_ahead(seg)
+        return ahead is not None and ahead < STOP_AHEAD_M
 
     def _precise(self, seg: Any) -> bool:
         """Whether the feet must be placed precisely: before an obstacle, a box to hold, a table."""
