@@ -230,7 +230,7 @@ def _box_grasps(rf: ReferenceFrames, hold: NDArray[np.int64], objects: list[Scen
     return pos, quat, w
 
 
-TOE_GAP_M = 0.04  # toes this far from a floor box's near face when lifting it
+TOE_GAP_M = 0.08  # toes this far from a floor box's near face when lifting it
 SOLE_TOE_M = 0.09
 
 

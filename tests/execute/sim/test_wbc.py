@@ -117,3 +117,34 @@ def test_a_tipping_foot_puts_balance_first_and_the_reference_waits() -> None:
     calm = WbcController()
     R.rollout(_squat(depth=0.1), calm, None, video=False)
     assert ctrl.clock_delay_s > calm.clock_delay_s + 0.3
+
+
+class FeetRecorder(WbcController):
+    """wbc, recording the feet midpoint and the mode every control step."""
+
+    def control(self, k: int, model: Any, data: Any) -> list[dict[str, Any]]:
+        out = super().control(k, model, data)
+        self.__dict__.setdefault("feet", []).append(self.scene.feet_midpoint()[:2].copy())
+        return out
+
+
+def test_the_approach_to_a_box_stops_short_and_the_qp_steps_close_the_gap() -> None:
+    from exoactor.bench.scripted import scripted_reference
+    from exoactor.execute.sim.wbc import APPROACH_SHORT_M, task_objects
+
+    rm = scripted_reference("lift_box", 2)
+    ctrl = FeetRecorder(task_objects("lift_box", 2))
+    ro = R.rollout(rm, ctrl, "lift_box", seed=2, video=False, max_seconds=6.0)
+    seg = next(g for g in ctrl.phases.segments if g.kind == "stance")
+    target, yaw = ctrl._placement(seg)
+    u = np.array([np.cos(yaw), np.sin(yaw)])
+    along = (np.array(ctrl.feet) - target) @ u  # < 0: short of the placement (the box is ahead)
+    modes = np.array(ctrl.modes)
+    walking = np.isin(modes, ["walk", "approach", "settle"])
+    # the policy never walks the feet past the placement towards the box ...
+    assert along[walking].max() < 0.0
+    # ... it stops short by about APPROACH_SHORT_M, and the QP's placement steps close the gap
+    handover = next(e for e in ro.events if e["type"] == "handover")
+    assert handover["placement_steps"] >= 1 and handover["placement_error_m"] > 0.5 * APPROACH_SHORT_M
+    placed = next(e for e in ro.events if e["type"] == "placed")
+    assert placed["error_m"] < 0.05

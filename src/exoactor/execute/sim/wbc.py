@@ -49,7 +49,8 @@ TIP_COM_M = -0.02  # ... or the centre of mass this far outside the support poly
 STEADY_DEG = 1.5  # recovered: feet this flat ...
 STEADY_COM_M = 0.02  # ... the centre of mass this far inside the polygon ...
 RECOVER_MIN_S = 0.4  # ... for at least this long
-STOP_AHEAD_M = 0.12  # walking towards a step-over, the approach begins this far before its placement ...
+APPROACH_SHORT_M = 0.08  # the policy's approach to a box to lift stops this far short of its placement
+STOP_AHEAD_M = 0.12  # walking towards a precise placement, the approach begins this far before it ...
 SLOW_GAIN = 0.8  # ... and the walking command slows to 0.1 m/s + this x the distance left (1/s)
 
 
@@ -210,7 +211,7 @@ class WbcController:
                 self.approach_time = 0
                 events.append({"type": "approach" if far else "stop", "segment": seg.kind, "start_s": seg.start / FPS})
                 advance = False
-            elif self._near_step(seg):  # the policy's momentum must not carry it into the obstacle
+            elif self._near_step(seg):  # the policy's momentum must not carry it into the obstacle/box/table
                 nxt = self.phases.segment_at(seg.end)
                 self._switch("approach", nxt)
                 self.approach_time = 0
@@ -228,7 +229,7 @@ class WbcController:
                         cmd = np.array([cmd[0] * cap / speed, cmd[1] * cap / speed, cmd[2]])
         if self.mode == "approach":
             advance = False
-            target, target_yaw = self._placement(self.seg)
+            target, target_yaw = self._approach_target(self.seg)
             feet = self.scene.feet_midpoint()
             tol = self.opts.approach_tol_m
             cmd = self.follower.command_to(feet, yaw, target, target_yaw, tol=tol, tol_yaw=0.15)
@@ -472,20 +473,32 @@ class WbcController:
             }
         ]
 
+    def _approach_target(self, seg: Any) -> tuple[F, float]:
+        """Where the policy's approach walks to: the placement, but ``APPROACH_SHORT_M`` short of
+        it before a box to lift (the policy stops within ``approach_tol_m``; short, its error is
+        not into the box, where a shin on it tips the foot: the QP's placement steps close the gap)."""
+        target, yaw = self._placement(seg)
+        if (self.intent.hold[seg.start : seg.end] >= 0).any():
+            target = target - APPROACH_SHORT_M * np.array([np.cos(yaw), np.sin(yaw)])
+        return target, yaw
+
     def _step_ahead(self, seg: Any) -> float | None:
-        """Walking segment ``seg``: the distance (m, along its heading) left to the placement
-        before the step-over of an obstacle that follows it (None: no such step-over next)."""
+        """Walking segment ``seg``: the distance (m, along its heading) left to where the approach
+        to a precise placement that follows it stops (:meth:`_approach_target`: before an
+        obstacle, a box to lift, a table); None when the next segment needs no precise placement."""
         if seg.end >= self.rf.n_frames:
             return None
         nxt = self.phases.segment_at(seg.end)
-        if nxt.kind != "step" or self.step_plans[nxt.start].obstacle is None:
+        if nxt.kind == "step" and self.step_plans[nxt.start].obstacle is None:
             return None
-        target, yaw = self._placement(nxt)
+        if not self._precise(nxt):
+            return None
+        target, yaw = self._approach_target(nxt)
         return float((target - self.scene.feet_midpoint()[:2]) @ np.array([np.cos(yaw), np.sin(yaw)]))
 
     def _near_step(self, seg: Any) -> bool:
-        """Whether the robot, walking segment ``seg``, is within ``STOP_AHEAD_M`` of the placement
-        before the step-over that follows it (or past it)."""
+        """Whether the robot, walking segment ``seg``, is within ``STOP_AHEAD_M`` of where the
+        approach to the precise placement that follows stops (or past it)."""
         ahead = self._step_ahead(seg)
         return ahead is not None and ahead < STOP_AHEAD_M
 
