@@ -116,7 +116,7 @@ def test_hands_at_a_box_and_on_a_table() -> None:
     assert intent.object_weight[250:300].min() == 1.0 and intent.object_weight[:40].max() == 0.0
     assert not intent.on_surface.any()
     assert (intent.hold < 0).all()  # the hands never close: no hold
-    # standing to lift a floor box: toes 4 cm from its near face, centred on it
+    # standing to lift a floor box: toes 8 cm from its near face (the knees clear it), centred on it
     mid = stance_before(box, 0.0)
-    assert mid[1] == pytest.approx(0.0) and mid[0] == pytest.approx(1.3 - 0.13 - 0.04 - 0.09)
+    assert mid[1] == pytest.approx(0.0) and mid[0] == pytest.approx(1.3 - 0.13 - 0.08 - 0.09)
     assert stance_before(_obj("cup", "graspable", (1.0, 0.0, 0.8), (0.1, 0.1, 0.1)), 0.0) is None
