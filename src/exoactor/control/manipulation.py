@@ -76,6 +76,13 @@ def surface_top(o: SceneObject) -> float:
     return float(o.pos[2] + 0.5 * o.size[2])
 
 
+def footprint_offsets(o: SceneObject) -> F:
+    """(4, 2) the corners of an object's footprint (its box seen from above) relative to its centre."""
+    R = quat_to_mat(np.asarray(o.quat, dtype=np.float64))
+    half = 0.5 * np.asarray(o.size)
+    return np.array([R @ (half * np.array([sx, sy, 0.0])) for sx in (-1, 1) for sy in (-1, 1)])[:, :2]
+
+
 def over_footprint(p: F, o: SceneObject, inset: float = 0.0) -> bool:
     """Whether a point's xy lies over an object's footprint shrunk by ``inset``."""
     R = quat_to_mat(np.asarray(o.quat, dtype=np.float64))
@@ -240,9 +247,7 @@ def stance_before(o: SceneObject, yaw: float) -> F | None:
     if o.pos[2] - 0.5 * o.size[2] > 0.1:
         return None
     u = np.array([np.cos(yaw), np.sin(yaw)])
-    R = quat_to_mat(np.asarray(o.quat, dtype=np.float64))
-    corners = np.array([R @ (0.5 * np.asarray(o.size) * np.array([sx, sy, 0.0])) for sx in (-1, 1) for sy in (-1, 1)])
-    extent = float(np.max(corners[:, :2] @ u))
+    extent = float(np.max(footprint_offsets(o) @ u))
     return np.asarray(o.pos[:2] - (extent + TOE_GAP_M + SOLE_TOE_M) * u)
 
 
@@ -254,7 +259,5 @@ def stance_at_surface(o: SceneObject, yaw: float, mid: F) -> F:
     ``SURFACE_TOE_GAP_M`` from the near edge of a surface (a table) the hands work on: the
     G1's arms are short, the scaled human stood further back."""
     u = np.array([np.cos(yaw), np.sin(yaw)])
-    R = quat_to_mat(np.asarray(o.quat, dtype=np.float64))
-    corners = np.array([R @ (0.5 * np.asarray(o.size) * np.array([sx, sy, 0.0])) for sx in (-1, 1) for sy in (-1, 1)])
-    near = float(np.min((o.pos[:2] + corners[:, :2] - mid) @ u))  # distance to the near edge along u
+    near = float(np.min((o.pos[:2] + footprint_offsets(o) - mid) @ u))  # distance to the near edge along u
     return np.asarray(mid + (near - SURFACE_TOE_GAP_M - SOLE_TOE_M) * u)

@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from exoactor.artifacts import SceneObject
 from exoactor.control.dynamics import RobotDynamics
+from exoactor.control.manipulation import footprint_offsets
 from exoactor.control.reference import Anchor, ReferenceFrames, feet_yaw
 from exoactor.control.stance import StanceController, StanceTargets, SwingTarget
 from exoactor.control.support import convex_hull, inside
@@ -127,10 +128,7 @@ def plan_steps(rf: ReferenceFrames, a: int, b: int, ref_feet: F, objects: Sequen
             holds.append(Foothold(s, end[s].copy(), yaw))
         return StepPlan(mid0, yaw, holds, clearance=0.08)
     # the obstacle's extent along the travel direction, from the feet's start
-    R = quat_to_mat(np.asarray(obstacle.quat, dtype=np.float64))
-    corners = np.array(
-        [obstacle.pos + R @ (0.5 * obstacle.size * np.array([sx, sy, 0.0])) for sx in (-1, 1) for sy in (-1, 1)]
-    )[:, :2]
+    corners = obstacle.pos[:2] + footprint_offsets(obstacle)
     along = (corners - mid0) @ u
     near, far = float(along.min()), float(along.max())
     across = float(np.mean((corners - mid0) @ lat))
@@ -309,8 +307,7 @@ def slid_along_obstacle(plan: StepPlan, feet_mid: F, obstacle: SceneObject, marg
     yaw = plan.approach_yaw
     lat = np.array([-np.sin(yaw), np.cos(yaw)])
     d = float((np.asarray(feet_mid, dtype=np.float64)[:2] - plan.approach_xy) @ lat)
-    R = quat_to_mat(np.asarray(obstacle.quat, dtype=np.float64))
-    half = max(abs(float((R[:2, :2] @ (0.5 * obstacle.size[:2] * np.array([sx, sy]))) @ lat)) for sx in (-1, 1) for sy in (-1, 1))
+    half = float(np.max(np.abs(footprint_offsets(obstacle) @ lat)))  # its half length along the slide
     centre = float((obstacle.pos[:2] - plan.approach_xy) @ lat)
     lo, hi = centre - max(half - margin, 0.0), centre + max(half - margin, 0.0)
     d = float(np.clip(d, min(lo, 0.0), max(hi, 0.0)))

@@ -44,8 +44,8 @@ F = NDArray[np.float64]
 SEAT_AIM_M = 0.04  # the pelvis sits this far in front of the seat's centre
 SETTLE_MAX_S = 2.0  # hand over after this even if a foot is still off the floor
 MAX_STANCE_WIDTH_M = 0.27  # feet centres across; wider, the QP cannot take a quasi-static step
-TIP_DEG = 4.0  # a stance foot tilted this much is tipping: balance first (see _balance_guard)
-TIP_COM_M = -0.02  # ... or the centre of mass this far outside the support polygon (a hand on a table may hold more)
+TIP_DEG = 4.0  # a stance foot tilted this much is tipping: balance first (see WbcController._balance_guard)
+TIP_COM_M = 0.02  # ... or the centre of mass this far outside the support polygon (a hand on a table may hold more)
 STEADY_DEG = 1.5  # recovered: feet this flat ...
 STEADY_COM_M = 0.02  # ... the centre of mass this far inside the polygon ...
 RECOVER_MIN_S = 0.4  # ... for at least this long
@@ -211,22 +211,24 @@ class WbcController:
                 self.approach_time = 0
                 events.append({"type": "approach" if far else "stop", "segment": seg.kind, "start_s": seg.start / FPS})
                 advance = False
-            elif self._near_step(seg):  # the policy's momentum must not carry it into the obstacle/box/table
-                nxt = self.phases.segment_at(seg.end)
-                self._switch("approach", nxt)
-                self.approach_time = 0
-                events.append({"type": "approach", "segment": nxt.kind, "start_s": nxt.start / FPS, "early": True})
-                self.held = max(0, self.held - (nxt.start - self.j))  # the rest of the walk is the approach
-                self.j = nxt.start
-                advance = False
-            else:  # walk; never preview into the stance or step-over that follows
-                cmd = self.follower.command(self.j, pos, yaw, horizon=seg.end - 1 if seg.end < T else None)
-                ahead = self._step_ahead(seg)
-                if ahead is not None:  # slow down before an obstacle: momentum carries the policy on
-                    speed = float(np.linalg.norm(cmd[:2]))
-                    cap = 0.1 + SLOW_GAIN * max(ahead, 0.0)
-                    if speed > cap:
-                        cmd = np.array([cmd[0] * cap / speed, cmd[1] * cap / speed, cmd[2]])
+            else:
+                # walk; the policy's momentum must not carry it into an obstacle, a box or a table
+                ahead = self._left_to_approach(seg)
+                if ahead is not None and ahead < STOP_AHEAD_M:
+                    nxt = self.phases.segment_at(seg.end)
+                    self._switch("approach", nxt)
+                    self.approach_time = 0
+                    events.append({"type": "approach", "segment": nxt.kind, "start_s": nxt.start / FPS, "early": True})
+                    self.held = max(0, self.held - (nxt.start - self.j))  # the rest of the walk is the approach
+                    self.j = nxt.start
+                    advance = False
+                else:  # never preview into the stance or step-over that follows; slow down before it
+                    cmd = self.follower.command(self.j, pos, yaw, horizon=seg.end - 1 if seg.end < T else None)
+                    if ahead is not None:
+                        speed = float(np.linalg.norm(cmd[:2]))
+                        cap = 0.1 + SLOW_GAIN * max(ahead, 0.0)
+                        if speed > cap:
+                            cmd = np.array([cmd[0] * cap / speed, cmd[1] * cap / speed, cmd[2]])
         if self.mode == "approach":
             advance = False
             target, target_yaw = self._approach_target(self.seg)
@@ -288,10 +290,12 @@ class WbcController:
 
     def _balance_guard(self) -> list[dict[str, Any]]:
         """Balance first: a stance foot tipping (tilted > ``TIP_DEG``) or the centre of mass more
-        than 2 cm outside the support polygon means the QP's model (flat feet, only the modelled contacts) no
-        longer holds: the hands let go of their targets and the centre of mass goes back over the
-        middle of the feet until they are flat again (the reference clock waits)."""
+        than ``TIP_COM_M`` outside the support polygon means the QP's model (flat feet, only the
+        modelled contacts) no longer holds: the hands let go of their targets and the centre of
+        mass goes back over the middle of the feet until they are flat again (the reference clock
+        waits). Not while sitting down or seated: the guard is off, the seat carries the robot."""
         from exoactor.control.support import clamp_to_polygon
+        from exoactor.execute.sim.grasp_metrics import tilt_deg
 
         j = min(self.j, self.rf.n_frames - 1)
         sitting = bool(self.phases.seated[j : j + int(2 * FPS)].any()) or self.stance.seat is not None
@@ -299,21 +303,15 @@ class WbcController:
             self.recover_t = -1
             return []
         dyn = self.stance.dyn
-        tilt = max(
-            float(np.degrees(np.arccos(np.clip(dyn.body_mat(dyn.foot_bodies[s])[2, 2], -1.0, 1.0))))
-            for s in range(2)
-            if self.stance.stance[s]
-        )
+        tilt = max(tilt_deg(dyn.body_mat(dyn.foot_bodies[s])) for s in range(2) if self.stance.stance[s])
         hull = self.stance.support_polygon()
         com = dyn.com[:2]
-        inner = clamp_to_polygon(com, hull, 0.0)
-        edge = float(np.linalg.norm(inner - com)) if -TIP_COM_M > 0 else 0.0
-        edge = edge if edge > -TIP_COM_M else 0.0
+        outside = float(np.linalg.norm(clamp_to_polygon(com, hull) - com))
         if self.recover_t < 0:
-            if tilt > TIP_DEG or edge > 1e-6:
+            if tilt > TIP_DEG or outside > TIP_COM_M:
                 self.recover_t = 0
                 self.recoveries += 1
-                return [{"type": "recover", "tilt_deg": round(tilt, 1), "com_past_edge_m": round(edge, 3)}]
+                return [{"type": "recover", "tilt_deg": round(tilt, 1), "com_past_edge_m": round(outside, 3)}]
             return []
         self.recover_t += 1
         steady = tilt < STEADY_DEG and float(np.linalg.norm(clamp_to_polygon(com, hull, STEADY_COM_M) - com)) < 1e-6
@@ -329,8 +327,6 @@ class WbcController:
         dyn = self.stance.dyn
         mids = [dyn.sole_point(s, dyn.soles[s].centre)[:2] for s in range(2) if self.stance.stance[s]]
         centre = np.mean(mids, axis=0)
-        if self.stance.seat is not None:  # seated: the seat carries it; keep the reference's CoM
-            return targets
         targets.hands = [None, None]
         targets.com = np.array([centre[0], centre[1], float(targets.com[2])])
         targets.com_vel = np.zeros(3)
@@ -482,7 +478,7 @@ class WbcController:
             target = target - APPROACH_SHORT_M * np.array([np.cos(yaw), np.sin(yaw)])
         return target, yaw
 
-    def _step_ahead(self, seg: Any) -> float | None:
+    def _left_to_approach(self, seg: Any) -> float | None:
         """Walking segment ``seg``: the distance (m, along its heading) left to where the approach
         to a precise placement that follows it stops (:meth:`_approach_target`: before an
         obstacle, a box to lift, a table); None when the next segment needs no precise placement."""
@@ -495,12 +491,6 @@ class WbcController:
             return None
         target, yaw = self._approach_target(nxt)
         return float((target - self.scene.feet_midpoint()[:2]) @ np.array([np.cos(yaw), np.sin(yaw)]))
-
-    def _near_step(self, seg: Any) -> bool:
-        """Whether the robot, walking segment ``seg``, is within ``STOP_AHEAD_M`` of where the
-        approach to the precise placement that follows stops (or past it)."""
-        ahead = self._step_ahead(seg)
-        return ahead is not None and ahead < STOP_AHEAD_M
 
     def _precise(self, seg: Any) -> bool:
         """Whether the feet must be placed precisely: before an obstacle, a box to hold, a table."""
