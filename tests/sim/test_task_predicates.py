@@ -92,6 +92,12 @@ def test_sit_on_chair() -> None:
     assert not ok and 0.4 < info["longest_seated_s"] < 1.0
     ok, info = _run(s, [{"robot": ([chair[0], chair[1], 1.0], [1, 0, 0, 0])}], hold_s=1.5)  # hovering, thighs clear
     assert not ok and info["longest_seated_s"] == 0.0
+    # toppled backwards over the seat: the pelvis rests on it, the torso 70 deg from upright
+    th = np.deg2rad(-70.0)
+    lying = {"robot": ([chair[0], chair[1], seat_top + 0.07 + 0.08 * np.cos(th) - 0.002], _pitch_quat(-70.0))}
+    ok, info = _run(s, [lying], hold_s=1.5)
+    assert not ok and info["longest_seated_s"] == 0.0
+    assert info["max_torso_tilt_on_seat_deg"] == pytest.approx(70.0, abs=0.5)  # it was on the seat, lying
 
 
 def test_lift_box() -> None:
