@@ -137,3 +137,19 @@ def test_an_obstacle_step_plan_slides_along_the_bar_to_the_feet_but_not_off_its_
     # feet far to the side: the footholds stay 0.2 m inside the bar's end (0.45 - 0.2 = 0.25)
     far = slid_along_obstacle(plan, np.array([0.4, 0.6]), bar)
     assert np.isclose(far.approach_xy[1], 0.25)
+
+
+def test_footprint_gap_is_signed_and_points_away_from_the_object() -> None:
+    from exoactor.artifacts import SceneObject
+    from exoactor.control.manipulation import footprint_gap
+
+    yaw = np.deg2rad(30.0)
+    q = np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])
+    o = SceneObject(name="chair", pos=np.array([1.0, 2.0, 0.4]), quat=q, size=np.array([0.4, 0.6, 0.8]), kind="seat")
+    u, v = np.array([np.cos(yaw), np.sin(yaw)]), np.array([-np.sin(yaw), np.cos(yaw)])
+    gap, out = footprint_gap(o.pos[:2] + 0.35 * u, o)  # 15 cm in front of its +x face
+    assert gap == pytest.approx(0.15) and out == pytest.approx(u)
+    gap, out = footprint_gap(o.pos[:2] + 0.5 * u + 0.6 * v, o)  # off a corner: (0.3, 0.3) away
+    assert gap == pytest.approx(np.hypot(0.3, 0.3)) and out == pytest.approx((u + v) / np.sqrt(2))
+    gap, out = footprint_gap(o.pos[:2] - 0.25 * v, o)  # inside, 5 cm from its -y face
+    assert gap == pytest.approx(-0.05) and out == pytest.approx(-v)

@@ -90,6 +90,23 @@ def over_footprint(p: F, o: SceneObject, inset: float = 0.0) -> bool:
     return bool(np.all(np.abs(local[:2]) <= 0.5 * np.asarray(o.size[:2]) - inset))
 
 
+def footprint_gap(p: F, o: SceneObject) -> tuple[float, F]:
+    """Signed distance (m) from a point's xy to an object's footprint (negative inside) and the
+    unit xy direction pointing away from the footprint (inside: towards its nearest edge)."""
+    R = quat_to_mat(np.asarray(o.quat, dtype=np.float64))[:2, :2]
+    half = 0.5 * np.asarray(o.size[:2], dtype=np.float64)
+    local = R.T @ (np.asarray(p, dtype=np.float64)[:2] - np.asarray(o.pos[:2], dtype=np.float64))
+    d = local - np.clip(local, -half, half)
+    n = float(np.linalg.norm(d))
+    if n > 1e-9:
+        return n, R @ (d / n)
+    pen = half - np.abs(local)
+    axis = int(np.argmin(pen))
+    out = np.zeros(2)
+    out[axis] = 1.0 if local[axis] >= 0 else -1.0
+    return -float(pen[axis]), R @ out
+
+
 @dataclass
 class HandIntent:
     """Per-frame hand/object relations of a reference (see the module docstring).

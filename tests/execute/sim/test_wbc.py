@@ -148,3 +148,28 @@ def test_the_approach_to_a_box_stops_short_and_the_qp_steps_close_the_gap() -> N
     assert handover["placement_steps"] >= 1 and handover["placement_error_m"] > 0.5 * APPROACH_SHORT_M
     placed = next(e for e in ro.events if e["type"] == "placed")
     assert placed["error_m"] < 0.05
+
+
+def test_backing_up_to_a_chair_keeps_the_heels_clear_of_its_seat() -> None:
+    """A reference whose walk ends with the feet under the seat (the person's calves against it):
+    the walking command never takes the feet into the seat's footprint, and the stance before
+    sitting is placed with the feet midpoint ``SEAT_CLEAR_M`` in front of it."""
+    from exoactor.bench.scripted import scripted_reference
+    from exoactor.control.manipulation import footprint_gap
+    from exoactor.execute.sim.wbc import SEAT_CLEAR_M, task_objects
+    from exoactor.geometry import quat_to_yaw
+
+    objects = task_objects("sit_on_chair", 1)
+    chair = next(o for o in objects if o.kind == "seat")
+    yaw = float(quat_to_yaw(chair.quat))
+    rm = scripted_reference("sit_on_chair", 1)
+    back = np.clip((np.arange(len(rm.root_pos)) / rm.fps - 0.5) / 1.5, 0.0, 1.0)  # the walk (0.5-2 s) ends with the feet 10 cm under the seat
+    rm.root_pos[:, :2] -= 0.2 * back[:, None] * np.array([np.cos(yaw), np.sin(yaw)])
+    ctrl = FeetRecorder(objects)
+    R.rollout(rm, ctrl, "sit_on_chair", seed=1, video=False, max_seconds=4.0)
+    seg = next(g for g in ctrl.phases.segments if g.kind == "stance")
+    target, _ = ctrl._placement(seg)
+    assert footprint_gap(target, chair)[0] == pytest.approx(SEAT_CLEAR_M, abs=1e-9)
+    walking = np.isin(np.array(ctrl.modes), ["walk", "approach", "settle"])
+    gaps = np.array([footprint_gap(f, chair)[0] for f in np.array(ctrl.feet)[walking]])
+    assert walking.sum() > 50 and gaps.min() > 0.5 * SEAT_CLEAR_M

@@ -52,6 +52,8 @@ RECOVER_MIN_S = 0.4  # ... for at least this long
 APPROACH_SHORT_M = 0.08  # the policy's approach to a box to lift stops this far short of its placement
 STOP_AHEAD_M = 0.12  # walking towards a precise placement, the approach begins this far before it ...
 SLOW_GAIN = 0.8  # ... and the walking command slows to 0.1 m/s + this x the distance left (1/s)
+SEAT_CLEAR_M = 0.10  # walking to sit down, the feet midpoint keeps this far from the seat (heels clear of it)
+SEAT_GAIN = 0.8  # ... the command's speed towards the seat is capped at this x the clearance left (1/s)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -224,6 +226,7 @@ class WbcController:
                     advance = False
                 else:  # never preview into the stance or step-over that follows; slow down before it
                     cmd = self.follower.command(self.j, pos, yaw, horizon=seg.end - 1 if seg.end < T else None)
+                    cmd = self._clear_of_seat(cmd, seg, yaw)
                     if ahead is not None:
                         speed = float(np.linalg.norm(cmd[:2]))
                         cap = 0.1 + SLOW_GAIN * max(ahead, 0.0)
@@ -234,7 +237,7 @@ class WbcController:
             target, target_yaw = self._approach_target(self.seg)
             feet = self.scene.feet_midpoint()
             tol = self.opts.approach_tol_m
-            cmd = self.follower.command_to(feet, yaw, target, target_yaw, tol=tol, tol_yaw=0.15)
+            cmd = self._clear_of_seat(self.follower.command_to(feet, yaw, target, target_yaw, tol=tol, tol_yaw=0.15), self.seg, yaw)
             if not cmd.any() or self.mode_t >= self.opts.approach_s * FPS:
                 err = float(np.linalg.norm(feet[:2] - target))
                 events.append({"type": "approach_done", "error_m": round(err, 3), "timeout": bool(cmd.any())})
@@ -417,7 +420,44 @@ class WbcController:
             from exoactor.control.manipulation import stance_at_surface
 
             return stance_at_surface(surface, yaw, mid), yaw
+        seat = self._seat_for(seg)
+        if seat is not None:  # sitting down: heels just clear of the seat (the reference's may be under it or far)
+            from exoactor.control.manipulation import footprint_gap
+
+            gap, out = footprint_gap(mid, seat)
+            mid = mid + (SEAT_CLEAR_M - gap) * out
         return mid, yaw
+
+    def _seat_for(self, seg: Any) -> SceneObject | None:
+        """The seat the reference sits on in ``seg`` or in the segment after it, if any (the one
+        nearest the reference pelvis at the first seated frame)."""
+        T = self.rf.n_frames
+        end = self.phases.segment_at(seg.end).end if seg.end < T else seg.end
+        seated = self.phases.seated[seg.start : end]
+        seats = [o for o in self.objects if o.kind == "seat"]
+        if not seats or not seated.any():
+            return None
+        pelvis = self.rm.root_pos[min(seg.start + int(np.argmax(seated)), T - 1), :2]
+        return min(seats, key=lambda o: float(np.linalg.norm(o.pos[:2] - pelvis)))
+
+    def _clear_of_seat(self, cmd: F, seg: Any, yaw: float) -> F:
+        """A walking command (heading frame) whose speed towards the seat the robot is about to
+        sit on is capped at ``SEAT_GAIN`` x the clearance left above ``SEAT_CLEAR_M`` (backing up to
+        a chair, the heels and calves met its legs and the robot toppled backwards over it)."""
+        seat = self._seat_for(seg)
+        if seat is None:
+            return cmd
+        from exoactor.control.manipulation import footprint_gap
+
+        gap, out = footprint_gap(self.scene.feet_midpoint()[:2], seat)
+        c, s = np.cos(yaw), np.sin(yaw)
+        v = np.array([c * cmd[0] - s * cmd[1], s * cmd[0] + c * cmd[1]])
+        cap = SEAT_GAIN * (gap - SEAT_CLEAR_M)
+        towards = -float(v @ out)
+        if towards <= cap:
+            return cmd
+        v = v + (towards - cap) * out
+        return np.array([c * v[0] + s * v[1], -s * v[0] + c * v[1], cmd[2]])
 
     def _surface(self, seg: Any) -> SceneObject | None:
         """The surface (table) the hands work on in a segment, if any: touched or passed near."""
@@ -503,6 +543,8 @@ class WbcController:
             return 0.06
         if (self.intent.hold[seg.start : seg.end] >= 0).any():
             return 0.04
+        if self._seat_for(seg) is not None:  # too far from the seat the pelvis cannot reach it
+            return 0.05
         return 0.12 if self._precise(seg) else 0.25
 
     @staticmethod
