@@ -15,6 +15,7 @@ velocity (world frame) of a frame's origin.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import mujoco
@@ -41,6 +42,10 @@ class Sole:
     @property
     def centre(self) -> F:
         """(3,) the sole's centre in the body frame."""
+        return self._centre.copy()
+
+    @cached_property
+    def _centre(self) -> F:
         return np.asarray(self.corners.mean(axis=0))
 
 
@@ -95,6 +100,7 @@ class RobotDynamics:
         jdof = np.array([model.jnt_dofadr[model.joint(n).id] for n in C.JOINT_NAMES], dtype=np.int64)
         self.qadr = np.array([model.jnt_qposadr[model.joint(n).id] for n in C.JOINT_NAMES], dtype=np.int64)
         self.dofs = np.concatenate([np.arange(self.root_v, self.root_v + 6), jdof])
+        self._dofs_ix = np.ix_(self.dofs, self.dofs)  # the controlled block of the full mass matrix
         self.act = np.array([model.actuator(n).id for n in C.JOINT_NAMES], dtype=np.int64)
         self.effort = model.actuator_forcerange[self.act, 1].copy()
         self.limits = np.array([model.jnt_range[model.joint(n).id] for n in C.JOINT_NAMES])
@@ -105,18 +111,18 @@ class RobotDynamics:
         self.soles = tuple(sole_from_model(model, b) for b in FOOT_BODIES)
         self.mass = float(model.body_subtreemass[self.root_body])
         self._Mfull = np.zeros((model.nv, model.nv))
-        self._jp = np.zeros((3, model.nv))
-        self._jr = np.zeros((3, model.nv))
+        self._jac = np.zeros((6, model.nv))  # a 6-D Jacobian buffer: linear rows over angular
+        self._jp, self._jr = self._jac[:3], self._jac[3:]
         self.M = np.zeros((NUM_DOFS, NUM_DOFS))
         self.h = np.zeros(NUM_DOFS)
-        self._cache: dict[tuple[str, int], F] = {}
+        self._cache: dict[int, F] = {}  # body id -> its 6-D Jacobian
 
     # --- state -------------------------------------------------------------------------------
 
     def update(self) -> None:
         """Read M and h = qfrc_bias - qfrc_passive for the controlled dofs."""
         mujoco.mj_fullM(self.model, self.data, self._Mfull)
-        self.M = self._Mfull[np.ix_(self.dofs, self.dofs)]
+        self.M = self._Mfull[self._dofs_ix]
         self.h = self.data.qfrc_bias[self.dofs] - self.data.qfrc_passive[self.dofs]
         self._cache.clear()
 
@@ -163,11 +169,10 @@ class RobotDynamics:
 
     def jac_body(self, body: int) -> F:
         """(6, 35) Jacobian of a body frame's origin (linear; angular); cached until :meth:`update`."""
-        J = self._cache.get(("body", body))
+        J = self._cache.get(body)
         if J is None:
             mujoco.mj_jacBody(self.model, self.data, self._jp, self._jr, body)
-            J = np.vstack([self._jp[:, self.dofs], self._jr[:, self.dofs]])
-            self._cache[("body", body)] = J
+            J = self._cache[body] = self._jac[:, self.dofs]
         return J
 
     def jac_point(self, body: int, point: F) -> F:
@@ -180,21 +185,18 @@ class RobotDynamics:
         J6 = self.jac_body(body)
         r = np.asarray(points, dtype=np.float64) - self.data.xpos[body]  # (n, 3)
         Jw = J6[3:]
-        # cross(w, r) = -cross(r, w): rows  v + w x r
-        cross = np.stack(
-            [
-                r[:, 2, None] * Jw[1] - r[:, 1, None] * Jw[2],
-                r[:, 0, None] * Jw[2] - r[:, 2, None] * Jw[0],
-                r[:, 1, None] * Jw[0] - r[:, 0, None] * Jw[1],
-            ],
-            axis=1,
-        )  # (n, 3, 35): w x r
-        return J6[None, :3] + cross
+        # rows  v + w x r,  with  w x r = -(r x w)
+        out = np.empty((len(r), 3, J6.shape[1]))
+        out[:, 0] = r[:, 2, None] * Jw[1] - r[:, 1, None] * Jw[2]
+        out[:, 1] = r[:, 0, None] * Jw[2] - r[:, 2, None] * Jw[0]
+        out[:, 2] = r[:, 1, None] * Jw[0] - r[:, 0, None] * Jw[1]
+        out += J6[:3]
+        return out
 
     def jac_site(self, site: int) -> F:
         """(6, 35) Jacobian of a site (linear; angular)."""
         mujoco.mj_jacSite(self.model, self.data, self._jp, self._jr, site)
-        return np.vstack([self._jp[:, self.dofs], self._jr[:, self.dofs]])
+        return self._jac[:, self.dofs]
 
     def jac_com(self) -> F:
         """(3, 35) Jacobian of the robot's centre of mass."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -10,24 +12,26 @@ F = NDArray[np.float64]
 
 def convex_hull(points: F) -> F:
     """(m, 2) counter-clockwise convex hull of 2-D points (n, 2) (Andrew's monotone chain)."""
-    pts = np.unique(np.asarray(points, dtype=np.float64)[:, :2], axis=0)
+    # distinct points in lexicographic (x, y) order, as plain floats (a handful of points per
+    # call: Python arithmetic is far cheaper here than NumPy's per-call overhead)
+    pts = sorted(set(map(tuple, np.asarray(points, dtype=np.float64)[:, :2].tolist())))
     if len(pts) <= 2:
-        return pts
+        return np.array(pts, dtype=np.float64).reshape(-1, 2)
 
-    def cross(o: F, a: F, b: F) -> float:
-        return float((a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]))
+    def cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
 
-    lower: list[F] = []
+    lower: list[tuple[float, float]] = []
     for p in pts:
         while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
             lower.pop()
         lower.append(p)
-    upper: list[F] = []
-    for p in pts[::-1]:
+    upper: list[tuple[float, float]] = []
+    for p in reversed(pts):
         while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
             upper.pop()
         upper.append(p)
-    return np.array(lower[:-1] + upper[:-1])
+    return np.array(lower[:-1] + upper[:-1], dtype=np.float64)
 
 
 def clamp_to_polygon(p: F, hull: F, margin: float = 0.0) -> F:
@@ -42,29 +46,33 @@ def clamp_to_polygon(p: F, hull: F, margin: float = 0.0) -> F:
     centre = hull.mean(axis=0)
     if len(hull) < 3:
         return centre
+    # plain-float arithmetic from here on (a few edges: NumPy's per-call overhead would dominate)
+    cx, cy = centre.tolist()
+    px, py = p.tolist()
     # shrink: move every edge inwards by margin (bounded by the inradius-ish distance to the centre)
+    corners = hull.tolist()
     edges = []
-    for i in range(len(hull)):
-        a, b = hull[i], hull[(i + 1) % len(hull)]
-        d = b - a
-        n = np.array([d[1], -d[0]])  # outward normal of a ccw polygon
-        ln = np.linalg.norm(n)
+    for i, (ax, ay) in enumerate(corners):
+        bx, by = corners[(i + 1) % len(corners)]
+        nx, ny = by - ay, -(bx - ax)  # outward normal of a ccw polygon
+        ln = math.sqrt(nx * nx + ny * ny)
         if ln < 1e-12:
             continue
-        n /= ln
-        off = float(n @ a)
-        m = min(margin, max(off - float(n @ centre), 0.0))
-        edges.append((n, off - m))
+        nx, ny = nx / ln, ny / ln
+        off = nx * ax + ny * ay
+        m = min(margin, max(off - (nx * cx + ny * cy), 0.0))
+        edges.append((nx, ny, off - m))
     # alternating projections onto the violated half-planes (converges for convex sets)
     for _ in range(30):
         worst = 0.0
-        for n, off in edges:
-            v = float(n @ p) - off
+        for nx, ny, off in edges:
+            v = (nx * px + ny * py) - off
             if v > 1e-9:
-                p = p - v * n
+                px, py = px - v * nx, py - v * ny
                 worst = max(worst, v)
         if worst < 1e-6:
             break
+    p[0], p[1] = px, py
     return p
 
 

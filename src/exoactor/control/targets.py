@@ -10,6 +10,8 @@ on it.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -49,15 +51,25 @@ def planted_feet(rf: ReferenceFrames, smooth_s: float = 0.4) -> F:
     return out
 
 
+def _tilt(q: F) -> float:
+    """The angle (rad) of ``q``'s (wxyz, (4,)) z axis from the world's z: ``R[2, 2]`` of
+    :func:`~exoactor.geometry.quat_to_mat` with the same floating-point operations (normalise,
+    then ``1 - 2 (x^2 + y^2)``), in plain floats as it runs for every target of every tick."""
+    w, x, y, z = q.tolist()
+    n = math.sqrt(((w * w + x * x) + y * y) + z * z)
+    x, y = x / n, y / n
+    return float(np.arccos(min(max(1 - 2 * (x * x + y * y), -1.0), 1.0)))
+
+
 def cap_tilt(quat: F, max_tilt: float) -> F:
     """``quat`` (wxyz) with its tilt from upright (the angle of its z axis from the world's z)
     limited to ``max_tilt`` rad, the heading kept."""
     q = np.asarray(quat, dtype=np.float64)
+    if _tilt(q) <= max_tilt:
+        return q
     R = quat_to_mat(q)
     z = R[:, 2]
     tilt = float(np.arccos(np.clip(z[2], -1.0, 1.0)))
-    if tilt <= max_tilt:
-        return q
     axis = np.cross([0.0, 0.0, 1.0], z)
     n = float(np.linalg.norm(axis))
     if n < 1e-9:
@@ -101,7 +113,6 @@ def stance_targets(
         t.height_weight_scale = 1.0 - 0.9 * near
     for s in range(2):
         pa = anchor.point(rf.palm_pos[j, s])
-        qa = anchor.quat(rf.palm_quat[j, s])
         va = anchor.vector(rf.velocity(rf.palm_pos[:, s], j))
         w = float(intent.object_weight[j, s]) if intent is not None else 0.0
         pos = (1.0 - w) * pa + w * rf.palm_pos[j, s]
@@ -119,8 +130,10 @@ def stance_targets(
             g = float(intent.grasp_weight[j, s])
             pos = (1.0 - g) * pos + g * intent.grasp_pos[j, s]
             vel = (1.0 - g) * vel + g * rf.velocity(intent.grasp_pos[:, s], j)
-            qa = intent.grasp_quat[j, s] if g > 0.5 else qa
             point = g * PALM_CENTRE
-        w_rot = hand_weights[1] * (GRASP_ROT_SCALE if intent is not None and intent.grasp_weight[j, s] > 0.5 else 1.0)
+        # a firm grasp takes the grasp's orientation (the reference palm's is then not needed)
+        grasp_quat = intent.grasp_quat[j, s] if intent is not None and intent.grasp_weight[j, s] > 0.5 else None
+        qa = grasp_quat if grasp_quat is not None else anchor.quat(rf.palm_quat[j, s])
+        w_rot = hand_weights[1] * (GRASP_ROT_SCALE if grasp_quat is not None else 1.0)
         t.hands[s] = HandTarget(pos=pos, quat=qa, vel=vel, w_pos=hand_weights[0], w_rot=w_rot, point=point)
     return t

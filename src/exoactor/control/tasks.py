@@ -7,6 +7,7 @@ are set by the caller every tick (:meth:`set`); a task with ``weight`` 0 contrib
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import mujoco
@@ -42,8 +43,14 @@ class TaskRows:
 
 def clip_norm(e: F, limit: float) -> F:
     """``e`` scaled down to norm ``limit`` when longer (a far target pulls no harder than a near one)."""
-    n = float(np.linalg.norm(e))
+    n = math.sqrt(e.dot(e))  # np.linalg.norm's own arithmetic for a vector, without its overhead
     return e if n <= limit or n == 0.0 else e * (limit / n)
+
+
+def row_weights(w: F, m: int) -> F:
+    """``w`` (a scalar or (m,)) as m per-row weights (``w`` itself when it already is (m,))."""
+    w = np.asarray(w)
+    return w if w.shape == (m,) else np.broadcast_to(w, (m,))
 
 
 def gains(kp: float, zeta: float = 1.0) -> tuple[float, float]:
@@ -76,7 +83,7 @@ class CoMTask:
         jdqd = np.zeros(3) if self._prev_J is None else (J - self._prev_J) / dt @ dyn.qvel
         self._prev_J = J
         a = self.acc + self.kp * clip_norm(self.pos - dyn.com, self.max_error) + self.kd * (self.vel - v) - jdqd
-        return TaskRows(J, a, np.broadcast_to(self.weight, (3,)).astype(np.float64))
+        return TaskRows(J, a, row_weights(self.weight, 3).astype(np.float64))
 
     def reset(self) -> None:
         self._prev_J = None
@@ -131,16 +138,27 @@ class FrameTask:
             a = self.kp_pos * clip_norm(self.pos - p, self.max_error_pos) + self.kd_pos * (self.vel - v6[:3]) - jd[:3]
             Js.append(J6[:3])
             As.append(a)
-            Ws.append(np.broadcast_to(self.weight_pos, (3,)))
+            Ws.append(row_weights(self.weight_pos, 3))
         if use_rot:
             e = orientation_error(self.quat, dyn.body_quat(self.body))
             a = self.kp_rot * clip_norm(e, self.max_error_rot) + self.kd_rot * (self.ang_vel - v6[3:]) - jd[3:]
             Js.append(J6[3:])
             As.append(a)
-            Ws.append(np.broadcast_to(self.weight_rot, (3,)))
+            Ws.append(row_weights(self.weight_rot, 3))
         if not Js:
             return TaskRows(np.zeros((0, J6.shape[1])), np.zeros(0), np.zeros(0))
         return TaskRows(np.vstack(Js), np.concatenate(As), np.concatenate(Ws).astype(np.float64))
+
+
+def _posture_jacobian() -> F:
+    """(29, 35) read-only: the 29 body joints' rows of the identity (the posture task's Jacobian)."""
+    J = np.zeros((29, 35))
+    J[:, 6:] = np.eye(29)
+    J.flags.writeable = False
+    return J
+
+
+_POSTURE_J = _posture_jacobian()
 
 
 @dataclass
@@ -158,7 +176,6 @@ class PostureTask:
         self.qd = np.zeros(29) if qd is None else np.asarray(qd, dtype=np.float64)
 
     def rows(self, dyn: RobotDynamics, dt: float) -> TaskRows:
-        J = np.zeros((29, 35))
-        J[:, 6:] = np.eye(29)
+        J = _POSTURE_J
         a = self.kp * np.clip(self.q - dyn.joint_pos, -0.5, 0.5) + self.kd * (self.qd - dyn.joint_vel)
-        return TaskRows(J, a, np.broadcast_to(self.weight, (29,)).astype(np.float64))
+        return TaskRows(J, a, row_weights(self.weight, 29).astype(np.float64))

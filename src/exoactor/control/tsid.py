@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 from exoactor.control.contacts import ExternalForce, RigidContact
 from exoactor.control.dynamics import NUM_DOFS, RobotDynamics
 from exoactor.control.tasks import TaskRows
+from exoactor.robot.g1 import constants as C
 
 F = NDArray[np.float64]
 INF = 1e30  # DAQP's infinity
@@ -81,6 +82,39 @@ class StanceQP:
         self._warm: dict[tuple[int, ...], NDArray[np.int32]] = {}
         self.solve_times: list[float] = []
         self.relaxed = 0  # solves that needed the joint-limit bounds relaxed
+        self._regs: dict[tuple[float, int], F] = {}
+        self._friction: dict[tuple[Any, ...], F] = {}
+
+    def _reg(self, weight: float, size: int) -> F:
+        """``weight * I`` (size, size), built once per (weight, size)."""
+        R = self._regs.get((weight, size))
+        if R is None:
+            R = self._regs[(weight, size)] = weight * np.eye(size)
+            R.flags.writeable = False
+        return R
+
+    def _friction_rows(self, contacts: Sequence[RigidContact], nx: int) -> F:
+        """(4 per point, nx) the linearised friction pyramids ``|fx|, |fy| <= mu fz`` of every
+        contact point (rows ``<= 0``), built once per contact layout (point counts and mu)."""
+        key = (nx, *((c.n_points, c.mu) for c in contacts))
+        A = self._friction.get(key)
+        if A is None:
+            if len(self._friction) >= 64:  # layouts are few; bound the cache anyway
+                self._friction.clear()
+            blocks, col = [np.zeros((0, nx))], NUM_DOFS
+            for c in contacts:
+                mu = c.mu / np.sqrt(2.0)  # the pyramid inscribed in the cone
+                for _ in range(c.n_points):
+                    rows = np.zeros((4, nx))
+                    rows[0, col], rows[0, col + 2] = 1.0, -mu
+                    rows[1, col], rows[1, col + 2] = -1.0, -mu
+                    rows[2, col + 1], rows[2, col + 2] = 1.0, -mu
+                    rows[3, col + 1], rows[3, col + 2] = -1.0, -mu
+                    blocks.append(rows)
+                    col += 3
+            A = self._friction[key] = np.vstack(blocks)
+            A.flags.writeable = False
+        return A
 
     def solve(
         self,
@@ -116,40 +150,40 @@ class StanceQP:
             WJ = r.J * r.w[:, None]
             H[:n, :n] += r.J.T @ WJ
             g[:n] -= WJ.T @ r.a
-        H[:n, :n] += cfg.reg_acc * np.eye(n)
-        H[n:, n:] += cfg.reg_force * np.eye(nf)
-        # --- equalities -----------------------------------------------------------------------
-        eq_A = [np.hstack([M[:6], -Jf[:, :6].T])]
-        eq_b = [-h[:6]]
-        for c in contacts:
-            J, a = c.motion_rows(dyn)
-            eq_A.append(np.hstack([J, np.zeros((J.shape[0], nf))]))
-            eq_b.append(a)
-        # --- inequalities: friction pyramids --------------------------------------------------
-        ineq_A, ineq_lo, ineq_hi = [], [], []
-        col = n
+        H[:n, :n] += self._reg(cfg.reg_acc, n)
+        H[n:, n:] += self._reg(cfg.reg_force, nf)
+        # --- equalities: the floating base's dynamics, then the contacts' motions -------------------
+        motion = [c.motion_rows(dyn) for c in contacts]
+        A_eq = np.zeros((6 + sum(len(a) for _, a in motion), nx))
+        A_eq[:6, :n] = M[:6]
+        A_eq[:6, n:] = -Jf[:, :6].T
+        row = 6
+        for J, _ in motion:
+            A_eq[row : row + len(J), :n] = J
+            row += len(J)
+        b_eq = np.concatenate([-h[:6]] + [a for _, a in motion])
+        # --- inequalities: friction pyramids, torque limits, minimum heights ---------------------
+        fric = self._friction_rows(contacts, nx)
+        nfr, k = len(fric), len(min_heights)
+        A_in = np.zeros((nfr + C.NUM_JOINTS + k, nx))
+        lo_in, hi_in = np.empty(len(A_in)), np.empty(len(A_in))
+        A_in[:nfr] = fric
+        lo_in[:nfr], hi_in[:nfr] = -INF, 0.0
         lo_x = np.full(nx, -INF)
         hi_x = np.full(nx, INF)
-        for c in contacts:
-            mu = c.mu / np.sqrt(2.0)
-            for _ in range(c.n_points):
-                rows = np.zeros((4, nx))
-                rows[0, col], rows[0, col + 2] = 1.0, -mu
-                rows[1, col], rows[1, col + 2] = -1.0, -mu
-                rows[2, col + 1], rows[2, col + 2] = 1.0, -mu
-                rows[3, col + 1], rows[3, col + 2] = -1.0, -mu
-                ineq_A.append(rows)
-                ineq_lo.append(np.full(4, -INF))
-                ineq_hi.append(np.zeros(4))
-                lo_x[col + 2] = c.min_normal
-                hi_x[col + 2] = max(c.max_normal, c.min_normal)
-                col += 3
+        col = n
+        for c in contacts:  # the normal force bounds of the contact's points
+            fz = slice(col + 2, col + 3 * c.n_points, 3)
+            lo_x[fz] = c.min_normal
+            hi_x[fz] = max(c.max_normal, c.min_normal)
+            col += 3 * c.n_points
         # torque limits
         e = cfg.effort_fraction * dyn.effort
-        T = np.hstack([M[6:], -Jf[:, 6:].T])
-        ineq_A.append(T)
-        ineq_lo.append(-e - h[6:])
-        ineq_hi.append(e - h[6:])
+        tau_rows = slice(nfr, nfr + C.NUM_JOINTS)
+        A_in[tau_rows, :n] = M[6:]
+        A_in[tau_rows, n:] = -Jf[:, 6:].T
+        lo_in[tau_rows] = -e - h[6:]
+        hi_in[tau_rows] = e - h[6:]
         # joint-limit accelerations (simple bounds on qdd of the joints)
         q, v = dyn.joint_pos, qd[6:]
         lo = dyn.limits[:, 0] + cfg.joint_limit_margin
@@ -163,20 +197,13 @@ class StanceQP:
         amin = np.minimum(amin, amax - 1e-3)
         lo_x[6:n] = amin
         hi_x[6:n] = amax
-        for body, z_min in min_heights:
+        for i, (body, z_min) in enumerate(min_heights, start=nfr + C.NUM_JOINTS):
             Jz = dyn.jac_body(body)[2]
             jd = float(dyn.jdot_qdot(body)[2])
             z, vz = float(dyn.data.xpos[body][2]), float(Jz @ qd)
             a_min = min(2.0 * (z_min - z - vz * Hz) / Hz**2, 5.0)
-            row = np.zeros((1, nx))
-            row[0, :n] = Jz
-            ineq_A.append(row)
-            ineq_lo.append(np.array([a_min - jd]))
-            ineq_hi.append(np.array([INF]))
-        A_eq = np.vstack(eq_A)
-        b_eq = np.concatenate(eq_b)
-        A_in = np.vstack(ineq_A)
-        lo_in, hi_in = np.concatenate(ineq_lo), np.concatenate(ineq_hi)
+            A_in[i, :n] = Jz
+            lo_in[i], hi_in[i] = a_min - jd, INF
         t0 = time.perf_counter()
         x, status = self._solve(H, g, A_eq, b_eq, A_in, lo_in, hi_in, lo_x, hi_x)
         if x is None:
