@@ -91,6 +91,11 @@ def test_placement_plan_keeps_the_feet_apart() -> None:
         assert pos[0][1] - pos[1][1] >= 0.12 - 1e-9  # never crossing or touching
     np.testing.assert_allclose(pos[0], [0.0, -0.05], atol=1e-6)
     np.testing.assert_allclose(pos[1], [0.0, -0.29], atol=1e-6)
+    # a move just over the per-step sideways limit (8 cm) takes one round of two steps, not two
+    plan = placement_plan(soles, np.array([0.0, 0.09]), 0.0, width=0.24)
+    assert plan is not None and len(plan.footholds) == 2
+    plan = placement_plan(soles, np.array([0.0, 0.17]), 0.0, width=0.24)  # twice the limit: two rounds
+    assert plan is not None and len(plan.footholds) == 4
 
 
 def test_two_steps_forward_land_on_their_footholds() -> None:

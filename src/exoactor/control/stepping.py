@@ -62,6 +62,7 @@ PLACE_TOL_M = 0.025  # a foot closer than this to its placement is not moved
 PLACE_MAX_STEP_M = 0.2  # longer moves take several steps
 MIN_WIDTH_M = 0.12  # feet centre to centre, across, at least
 PLACE_MAX_LATERAL_M = 0.08  # sideways per step (a wide stance in between cannot shift its weight)
+ROUND_SLACK = 0.25  # rounds of placement steps: a move up to 1.25 x a per-step limit still takes one
 LAND_NEAR_M = 0.02  # a foot lands within this of its foothold (or when its time is up)
 
 
@@ -332,7 +333,12 @@ def placement_plan(
     if max(err) <= tol:
         return None
     lateral = max(abs(float((goal[s] - soles[s, :2]) @ lat)) for s in range(2))
-    n = max(1, int(np.ceil(max(err) / PLACE_MAX_STEP_M)), int(np.ceil(lateral / PLACE_MAX_LATERAL_M)))
+    # a move just over a limit (0.081 m sideways) is not worth another round of two steps (~3 s)
+    n = max(
+        1,
+        int(np.ceil(max(err) / PLACE_MAX_STEP_M - ROUND_SLACK)),
+        int(np.ceil(lateral / PLACE_MAX_LATERAL_M - ROUND_SLACK)),
+    )
     holds = []
     pos = [soles[s, :2].copy() for s in range(2)]
     for _ in range(n):
