@@ -6,11 +6,11 @@ import mujoco
 import numpy as np
 import pytest
 
+from exoactor.artifacts import SceneObject
 from exoactor.control.actuation import JointActuation
 from exoactor.control.dynamics import RobotDynamics
 from exoactor.control.stance import StanceConfig, StanceController, StanceTargets
-from exoactor.artifacts import SceneObject
-from exoactor.control.stepping import Foothold, StepPlan, Stepper, placement_plan, slid_along_obstacle
+from exoactor.control.stepping import Foothold, Stepper, StepPlan, placement_plan, slid_along_obstacle
 from exoactor.control.tsid import QPResult
 from exoactor.robot.g1 import constants as C
 from exoactor.robot.g1.model import g1_model

@@ -163,7 +163,9 @@ def test_backing_up_to_a_chair_keeps_the_heels_clear_of_its_seat() -> None:
     chair = next(o for o in objects if o.kind == "seat")
     yaw = float(quat_to_yaw(chair.quat))
     rm = scripted_reference("sit_on_chair", 1)
-    back = np.clip((np.arange(len(rm.root_pos)) / rm.fps - 0.5) / 1.5, 0.0, 1.0)  # the walk (0.5-2 s) ends with the feet 10 cm under the seat
+    back = np.clip(
+        (np.arange(len(rm.root_pos)) / rm.fps - 0.5) / 1.5, 0.0, 1.0
+    )  # the walk (0.5-2 s) ends with the feet 10 cm under the seat
     rm.root_pos[:, :2] -= 0.2 * back[:, None] * np.array([np.cos(yaw), np.sin(yaw)])
     ctrl = FeetRecorder(objects)
     R.rollout(rm, ctrl, "sit_on_chair", seed=1, video=False, max_seconds=4.0)

@@ -237,7 +237,9 @@ class WbcController:
             target, target_yaw = self._approach_target(self.seg)
             feet = self.scene.feet_midpoint()
             tol = self.opts.approach_tol_m
-            cmd = self._clear_of_seat(self.follower.command_to(feet, yaw, target, target_yaw, tol=tol, tol_yaw=0.15), self.seg, yaw)
+            cmd = self._clear_of_seat(
+                self.follower.command_to(feet, yaw, target, target_yaw, tol=tol, tol_yaw=0.15), self.seg, yaw
+            )
             if not cmd.any() or self.mode_t >= self.opts.approach_s * FPS:
                 err = float(np.linalg.norm(feet[:2] - target))
                 events.append({"type": "approach_done", "error_m": round(err, 3), "timeout": bool(cmd.any())})
