@@ -9,6 +9,7 @@ import numpy as np
 
 from exoactor.sim.tasks import objects as O
 from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task, predicate
+from exoactor.sim.tasks.checks import tilt_deg
 
 SUPPORT_S = 1.0
 UPRIGHT_DEG = 45.0  # seated means upright: lying back over the seat (legs in the air) is not sitting
@@ -38,17 +39,14 @@ class Monitor(SuccessMonitor):
         self.longest = 0.0
         self.t = 0.0
         self._geoms: frozenset[int] | None = None
-        self._torso = -1
         self.max_tilt_on_seat = 0.0
 
     def update(self, scene: Any, t: float) -> None:
         if self._geoms is None:
             ids = {scene.model.body(b).id for b in SITTING_BODIES}
             self._geoms = frozenset(g for g in scene.robot_geoms if scene.model.geom_bodyid[g] in ids)
-            self._torso = scene.model.body("torso_link").id
         on_seat = scene.contacts(self._geoms, scene.geom_ids("chair_seat")) > 0
-        up = float(scene.data.xmat[self._torso][8])  # the torso's z axis, world z component
-        tilt = float(np.degrees(np.arccos(np.clip(up, -1.0, 1.0))))
+        tilt = tilt_deg(scene.body_pose("torso_link")[1])
         if on_seat:
             self.max_tilt_on_seat = max(self.max_tilt_on_seat, tilt)
         seated = on_seat and tilt <= UPRIGHT_DEG
@@ -63,9 +61,13 @@ class Monitor(SuccessMonitor):
     def result(self) -> tuple[bool, dict[str, Any]]:
         p = predicate("longest_seated_s", self.longest, ">=", SUPPORT_S - 1e-9, "s")
         p["limit"] = SUPPORT_S
-        details = {"t": self.t, "longest_seated_s": self.longest, "first_seat_t": self.first, "predicates": [p]}
-        details["max_torso_tilt_on_seat_deg"] = round(self.max_tilt_on_seat, 1)
-        return p["ok"], details
+        return p["ok"], {
+            "t": self.t,
+            "longest_seated_s": self.longest,
+            "first_seat_t": self.first,
+            "max_torso_tilt_on_seat_deg": round(self.max_tilt_on_seat, 1),
+            "predicates": [p],
+        }
 
 
 TASK = Task(
