@@ -175,3 +175,16 @@ def test_backing_up_to_a_chair_keeps_the_heels_clear_of_its_seat() -> None:
     walking = np.isin(np.array(ctrl.modes), ["walk", "approach", "settle"])
     gaps = np.array([footprint_gap(f, chair)[0] for f in np.array(ctrl.feet)[walking]])
     assert walking.sum() > 50 and gaps.min() > 0.5 * SEAT_CLEAR_M
+
+
+def test_in_a_scene_the_robot_starts_where_the_scene_has_it() -> None:
+    """An estimated start 0.15 m and 12 deg off is not where the robot is: in a task scene the
+    robot stays at its observed pose (teleported there, its fingers began on the table)."""
+    T = 100
+    start = np.array([0.09, -0.12])
+    rm = simple_reference(np.tile(start, (T, 1)), np.full(T, np.radians(-12.0)))
+    ro = R.rollout(rm, WbcController(), "sweep_bottle", seed=2, video=False, max_seconds=1.0)
+    assert np.linalg.norm(ro.root_pos[0, :2]) < 1e-6  # the scene's start, not (0.09, -0.12)
+    assert not ro.fell
+    ro = R.rollout(rm, WbcController(), None, video=False, max_seconds=0.1)
+    np.testing.assert_allclose(ro.root_pos[0, :2], start, atol=1e-6)  # an empty floor: the reference's

@@ -84,7 +84,11 @@ def rollout(
     """Simulate ``controller`` following ``rm`` in a task scene (or on an empty floor: None)."""
     sim = Simulation(scene_name, seed, video=video, width=width, height=height, every=every)
     try:
-        sim.place(rm.root_pos[0, :2], float(quat_to_yaw(np.asarray(rm.root_quat[0], dtype=np.float64))))
+        if scene_name is None:  # an empty floor: start where the reference starts
+            sim.place(rm.root_pos[0, :2], float(quat_to_yaw(np.asarray(rm.root_quat[0], dtype=np.float64))))
+        # in a task scene the robot starts where the scene (its observation) has it, as in a streamed
+        # run; the controller anchors the reference to it (teleported to an estimated start, up to
+        # 0.2 m and 15 deg off, the robot began with its fingers on the table it was to sweep)
         controller.setup(sim.model, sim.data, rm)
         duration = rm.n_frames / FPS + SETTLE_S
         cap = min(sim.time_limit_s, max_seconds if max_seconds is not None else float("inf"))
