@@ -188,3 +188,42 @@ def test_in_a_scene_the_robot_starts_where_the_scene_has_it() -> None:
     assert not ro.fell
     ro = R.rollout(rm, WbcController(), None, video=False, max_seconds=0.1)
     np.testing.assert_allclose(ro.root_pos[0, :2], start, atol=1e-6)  # an empty floor: the reference's
+
+
+class PelvisRecorder(WbcController):
+    """wbc, recording the pelvis position, the mode and the stance targets every control step."""
+
+    def control(self, k: int, model: Any, data: Any) -> list[dict[str, Any]]:
+        out = super().control(k, model, data)
+        self.__dict__.setdefault("pelvis", []).append(self.dyn.body_pos(self.dyn.root_body).copy())
+        if self.mode in ("blend_in", "stance") and self.stepper is None:
+            palm = self.dyn.body_pos(self.dyn.palm_bodies[0])
+            hand = self._targets_now().hands[0]
+            self.__dict__.setdefault("hand_gap", []).append((self.ease_t, float(np.linalg.norm(hand.pos - palm))))
+        return out
+
+
+def test_the_hand_over_starts_from_the_robots_pose_without_a_jerk() -> None:
+    """A reference that reaches forward from its first frame: the stance targets begin at the
+    robot's own pose and reach the reference's over ``ease_s``; the policy's share of the blend
+    keeps its arms down (sent to the reach at once, it jerked the pelvis back 6 cm in 0.1 s)."""
+    T = 150
+    reach = np.zeros((T, 29))
+    reach[:, [15, 22]] = -1.2  # both shoulders pitched forward: the hands at chest height
+    reach[:, [18, 25]] = -0.3
+    rm = simple_reference(np.zeros((T, 2)), np.zeros(T), reach)
+    ctrl = PelvisRecorder()
+    ro = R.rollout(rm, ctrl, None, video=False, max_seconds=3.0)
+    assert not ro.fell
+    modes = np.array(ctrl.modes)
+    pelvis = np.array(ctrl.pelvis)[:, :2]
+    blend = np.flatnonzero(modes == "blend_in")
+    assert len(blend) >= int(0.2 * R.FPS)
+    moved = np.linalg.norm(pelvis[blend] - pelvis[blend[0]], axis=1).max()
+    assert moved < 0.02
+    gaps = dict(ctrl.hand_gap)
+    first = min(gaps)
+    assert gaps[first] < 0.03  # the hand target begins at the palm ...
+    late = [g for t, g in ctrl.hand_gap if t > ctrl.opts.ease_s * R.FPS]
+    assert late and max(gaps.values()) > 0.15  # ... and goes on to the reach, 0.15 m+ away at its start
+

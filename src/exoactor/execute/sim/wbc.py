@@ -9,8 +9,10 @@ at 100 Hz between the physics steps.
 A hand-over from walking to the QP: the reference clock waits while the policy walks the robot to
 the segment's foot placement (``approach``, at most ``approach_s``), stands still with a zero
 command (``settle``: both feet down), then the two controllers' joint torques are blended over
-``blend_s`` (>= 0.2 s; exact in torque, see :mod:`exoactor.control.actuation`). The stance
-targets are re-anchored onto the robot's feet at every frame (:mod:`exoactor.control.targets`).
+``blend_s`` (>= 0.2 s; exact in torque, see :mod:`exoactor.control.actuation`); the policy's
+share keeps its arms down meanwhile. The stance targets are re-anchored onto the robot's feet at
+every frame (:mod:`exoactor.control.targets`) and begin at the robot's own pose: they reach the
+reference's over ``ease_s`` (a hand goes up, then across to a table; across, then down to a box).
 Back to walking: blended the other way with a zero velocity command, both feet down.
 
 Contacts beyond the feet: the seat, once the pelvis or thighs touch it while the reference sits;
@@ -67,6 +69,7 @@ class WbcOptions:
     approach_tol_m: float = 0.1  # the policy walks this close; QP steps place the feet from there
     approach_min_m: float = 0.12  # closer than this, the QP steps alone place the feet
     settle_s: float = 0.3
+    ease_s: float = 1.0  # the stance targets move from the robot's pose to the reference's over this
     squeeze_n: float = 40.0
     checkpoint: str = "ppo"
 
@@ -156,6 +159,8 @@ class WbcController:
         self.restep_t = 0
         self.recover_t = -1  # control steps into a balance recovery (-1: none)
         self.recoveries = 0
+        self.ease_from: dict[str, Any] | None = None  # the robot's pose where the stance targets begin
+        self.ease_t = 0  # control steps since then
 
     def _read_reference(self, rm: RobotMotion) -> None:
         """What the controller reads off a reference: its frames, phases, hand intent, planted feet
@@ -267,8 +272,10 @@ class WbcController:
                     events.append({"type": "restep", "stance_width_m": round(width, 3)})
                 else:
                     events += self._handover_in()
+        if self.mode == "blend_in":  # the policy's share keeps its arms down, as settled (a jump to
+            upper = C.DEFAULT_JOINT_POS[UPPER]  # the reference's reach made it jerk the pelvis back)
         if self.mode in ("blend_in", "stance", "step"):
-            advance = self.mode != "blend_in" and (self.mode != "step" or self.stepper.done)
+            advance = self.mode != "blend_in" and (self.mode != "step" or self.stepper.done) and not self._easing
             events += self._balance_guard()
             advance = advance and self.recover_t < 0  # the reference waits while the robot recovers
             events += self._stance_tick(data)
@@ -490,6 +497,7 @@ class WbcController:
         target, yaw = self._placement(self.seg)
         self.stance.set_stance(True, True)
         self.stance.reset()
+        self._ease_start()
         self.alpha = 0.0
         self.qp_cmd = None
         width = float(np.clip(np.linalg.norm(soles[0, :2] - soles[1, :2]), 0.18, 0.26))
@@ -558,6 +566,7 @@ class WbcController:
     def _stance_tick(self, data: Any) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
         T = self.rf.n_frames
+        self.ease_t += 1
         if self.mode == "blend_in":
             self.alpha = min(1.0, self.alpha + 1.0 / (self.opts.blend_s * FPS))
             if self.alpha >= 1.0:
@@ -577,6 +586,7 @@ class WbcController:
                 events.append({"type": "placed", "error_m": round(err, 3)})
                 self.stepper = None
                 self.stance.reset()
+                self._ease_start()
                 self._switch("stance", self.seg)
         if self.mode in ("stance", "step") and self.j >= self.seg.end and self.j < T:
             nxt = self.phases.segment_at(self.j)
@@ -610,6 +620,78 @@ class WbcController:
         self.scene.press_surfaces(self.stance.dyn, targets, [bool(self.intent.on_surface[j, s]) for s in range(2)])
         if self.phases.seated[j : j + 25].any() and targets.pelvis_pos is not None:
             self._onto_seat(targets, float(self.phases.seated[j : j + 25].mean()))
+        return self._eased(targets)
+
+    def _ease_start(self) -> None:
+        """Where the stance targets begin: the robot's own pose at the hand-over (the reference's
+        at the segment's start may have the hands half a metre away, and a QP sent there at once
+        jerks the torso and tips a foot)."""
+        dyn = self.stance.dyn
+        self.ease_t = 0
+        self.ease_from = {
+            "com": dyn.com.copy(),
+            "pelvis_pos": dyn.body_pos(dyn.root_body).copy(),
+            "pelvis_quat": dyn.body_quat(dyn.root_body).copy(),
+            "torso_quat": dyn.body_quat(dyn.torso_body).copy(),
+            "posture": dyn.joint_pos.copy(),
+            "palms": [
+                (dyn.body_pos(b).copy(), dyn.body_mat(b).copy(), dyn.body_quat(b).copy()) for b in dyn.palm_bodies
+            ],
+        }
+
+    @property
+    def _easing(self) -> bool:
+        """Whether the stance targets are still on their way from the robot's pose (the reference
+        clock waits: the segment starts once the robot is at its first frame)."""
+        return self.ease_from is not None and self.ease_t < self.opts.ease_s * FPS
+
+    def _eased(self, targets: Any) -> Any:
+        """``targets`` moved towards the robot's pose at the hand-over (:meth:`_ease_start`) by
+        the remaining share of a smooth ``ease_s`` ramp; velocities scaled by the ramp."""
+        from exoactor.geometry import slerp
+
+        if self.ease_from is None or self.opts.ease_s <= 0:
+            return targets
+        x = min(1.0, self.ease_t / (self.opts.ease_s * FPS))
+        if x >= 1.0:
+            return targets
+
+        def smooth(u: float) -> float:
+            return u * u * (3.0 - 2.0 * u)
+
+        s = smooth(x)
+        e = self.ease_from
+
+        def lerp(a: F, b: F) -> F:
+            return (1.0 - s) * np.asarray(a) + s * np.asarray(b)
+
+        def qlerp(a: F, b: F) -> F:
+            return slerp(np.stack([a, b]), 1.0, np.array([s]))[0]
+
+        targets.com = lerp(e["com"], targets.com)
+        targets.com_vel = s * targets.com_vel
+        if targets.pelvis_pos is not None:
+            targets.pelvis_pos = lerp(e["pelvis_pos"], targets.pelvis_pos)
+        if targets.pelvis_quat is not None:
+            targets.pelvis_quat = qlerp(e["pelvis_quat"], targets.pelvis_quat)
+        targets.torso_quat = qlerp(e["torso_quat"], targets.torso_quat)
+        targets.posture = lerp(e["posture"], targets.posture)
+        # a hand goes up first and then across, or across first and then down (a straight line
+        # from a hanging hand to a table top passes under the table's edge)
+        first, second = (smooth(min(1.0, 2.0 * x)), smooth(max(0.0, 2.0 * x - 1.0)))
+        for side, h in enumerate(targets.hands):
+            if h is None:
+                continue
+            pos0, mat0, quat0 = e["palms"][side]
+            start = pos0 + mat0 @ h.point
+            up = h.pos[2] > start[2]
+            sz, sxy = (first, second) if up else (second, first)
+            pos = np.empty(3)
+            pos[:2] = (1.0 - sxy) * start[:2] + sxy * h.pos[:2]
+            pos[2] = (1.0 - sz) * start[2] + sz * h.pos[2]
+            h.pos = pos
+            h.quat = qlerp(quat0, h.quat)
+            h.vel = min(sz, sxy) * h.vel
         return targets
 
     def _onto_seat(self, targets: Any, w: float) -> None:
