@@ -16,13 +16,21 @@ from exoactor.stages import PROVIDER_STAGES
 def add_parsers(sub: Any) -> None:
     s = sub.add_parser(
         "bench",
-        help="benchmark: tasks x seeds x providers end to end (or: bench summary FILE, bench estimation, bench execution, bench unitree)",
+        help=(
+            "benchmark: tasks x seeds x providers end to end (or: bench summary FILE, bench estimation, "
+            "bench execution, bench unitree, bench robustness FILE)"
+        ),
     )
     s.add_argument(
-        "action", nargs="?", default="run", choices=("run", "summary", "estimation", "execution", "unitree", "targets")
+        "action",
+        nargs="?",
+        default="run",
+        choices=("run", "summary", "estimation", "execution", "unitree", "targets", "robustness"),
     )
     s.add_argument(
-        "file", nargs="?", help="for `summary`: the results .jsonl; for `targets`: the results folder; else the output"
+        "file",
+        nargs="?",
+        help=("for `summary` and `robustness`: the results .jsonl; for `targets`: the results folder; else the output"),
     )
     s.add_argument("--tier", default="all", help="B, A, S or all")
     s.add_argument("--tasks", nargs="*", help="task names (default: every task of --tier)")
@@ -60,6 +68,16 @@ def run_bench_cli(args: argparse.Namespace) -> int:
         from exoactor.bench import realtime
 
         return realtime.main([] if not args.file else [args.file])
+    if args.action == "robustness":
+        from exoactor.bench import robustness
+
+        if not args.file:
+            raise InputError("give the results file: exoactor bench robustness results.jsonl")
+        out = args.out if args.out != "benchmarks/results/bench.jsonl" else str(robustness.DEFAULT_OUT)
+        tiers = ["A", "S"] if args.tier == "all" else [t.strip() for t in args.tier.split(",")]
+        return robustness.main(
+            [args.file, "--out", out, "--tiers", ",".join(tiers), "--workers", str(args.workers or 2)]
+        )
     if args.action == "execution":
         from exoactor.bench import execution
 

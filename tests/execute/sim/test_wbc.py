@@ -227,3 +227,13 @@ def test_the_hand_over_starts_from_the_robots_pose_without_a_jerk() -> None:
     late = [g for t, g in ctrl.hand_gap if t > ctrl.opts.ease_s * R.FPS]
     assert late and max(gaps.values()) > 0.15  # ... and goes on to the reach, 0.15 m+ away at its start
 
+
+def test_a_start_offset_moves_the_robots_start_in_a_scene() -> None:
+    """`exoactor bench robustness` replays from a few mm off the scene's start pose."""
+    from exoactor.geometry import quat_to_yaw
+
+    rm = simple_reference(np.zeros((20, 2)), np.zeros(20))
+    off = (0.005, -0.003, np.radians(1.0))
+    ro = R.rollout(rm, WbcController(), "sweep_bottle", seed=2, video=False, max_seconds=0.1, start_offset=off)
+    np.testing.assert_allclose(ro.root_pos[0, :2], off[:2], atol=1e-9)
+    assert float(quat_to_yaw(ro.root_quat[0])) == pytest.approx(off[2], abs=1e-9)

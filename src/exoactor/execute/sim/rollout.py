@@ -80,12 +80,21 @@ def rollout(
     every: int = 2,
     max_seconds: float | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    start_offset: tuple[float, float, float] | None = None,
 ) -> Recording:
-    """Simulate ``controller`` following ``rm`` in a task scene (or on an empty floor: None)."""
+    """Simulate ``controller`` following ``rm`` in a task scene (or on an empty floor: None).
+
+    ``start_offset`` (dx m, dy m, dyaw rad) moves the robot's start off the scene's (or the
+    reference's) start pose: `exoactor bench robustness` replays references from a few millimetres
+    off to tell a real change from one lucky draw."""
     sim = Simulation(scene_name, seed, video=video, width=width, height=height, every=every)
     try:
         if scene_name is None:  # an empty floor: start where the reference starts
             sim.place(rm.root_pos[0, :2], float(quat_to_yaw(np.asarray(rm.root_quat[0], dtype=np.float64))))
+        if start_offset is not None:
+            dx, dy, dyaw = (float(v) for v in start_offset)
+            q = np.asarray(sim.data.qpos[sim.rq : sim.rq + 7], dtype=np.float64)
+            sim.place(q[:2] + np.array([dx, dy]), float(quat_to_yaw(q[3:7])) + dyaw)
         # in a task scene the robot starts where the scene (its observation) has it, as in a streamed
         # run; the controller anchors the reference to it (teleported to an estimated start, up to
         # 0.2 m and 15 deg off, the robot began with its fingers on the table it was to sweep)
