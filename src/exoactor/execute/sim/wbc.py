@@ -735,7 +735,8 @@ class WbcController:
 class Wbc:
     """Whole-body control (see the module docstring).
 
-    Options: ``output`` ("torque" | "pd"), ``qp_hz`` (100), ``blend_s`` (0.3), ``approach_s`` (4),
+    Options: ``output`` ("torque" | "pd"), ``qp_hz`` (100), ``blend_s`` (0.3), ``ease_s`` (1: the
+    stance targets' way in from the robot's pose; 0: none), ``approach_s`` (4),
     ``squeeze_n`` (35), ``checkpoint`` ("ppo"), ``video`` (True), ``width``/``height`` (320x240),
     ``grasp`` (True: Dex3 grasps on the reference's contact segments, with grasp metrics).
     """
