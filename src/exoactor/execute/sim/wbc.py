@@ -648,19 +648,14 @@ class WbcController:
     def _eased(self, targets: Any) -> Any:
         """``targets`` moved towards the robot's pose at the hand-over (:meth:`_ease_start`) by
         the remaining share of a smooth ``ease_s`` ramp; velocities scaled by the ramp."""
+        from exoactor.control.stepping import smoothstep
         from exoactor.geometry import slerp
 
-        if self.ease_from is None or self.opts.ease_s <= 0:
-            return targets
-        x = min(1.0, self.ease_t / (self.opts.ease_s * FPS))
-        if x >= 1.0:
-            return targets
-
-        def smooth(u: float) -> float:
-            return u * u * (3.0 - 2.0 * u)
-
-        s = smooth(x)
         e = self.ease_from
+        if e is None or not self._easing:
+            return targets
+        x = self.ease_t / (self.opts.ease_s * FPS)
+        s = smoothstep(x)
 
         def lerp(a: F, b: F) -> F:
             return (1.0 - s) * np.asarray(a) + s * np.asarray(b)
@@ -678,7 +673,7 @@ class WbcController:
         targets.posture = lerp(e["posture"], targets.posture)
         # a hand goes up first and then across, or across first and then down (a straight line
         # from a hanging hand to a table top passes under the table's edge)
-        first, second = (smooth(min(1.0, 2.0 * x)), smooth(max(0.0, 2.0 * x - 1.0)))
+        first, second = smoothstep(2.0 * x), smoothstep(2.0 * x - 1.0)
         for side, h in enumerate(targets.hands):
             if h is None:
                 continue
