@@ -12,6 +12,8 @@ from exoactor.config import parse_options
 from exoactor.errors import InputError
 from exoactor.stages import PROVIDER_STAGES
 
+BENCH_OUT = "benchmarks/results/bench.jsonl"  # --out of a benchmark run (other actions have their own)
+
 
 def add_parsers(sub: Any) -> None:
     s = sub.add_parser(
@@ -39,7 +41,7 @@ def add_parsers(sub: Any) -> None:
     s.add_argument(
         "--stream", choices=("open", "closed"), help="streamed episodes, open or closed loop (one at a time)"
     )
-    s.add_argument("--out", default="benchmarks/results/bench.jsonl")
+    s.add_argument("--out", default=BENCH_OUT)
     s.add_argument("--runs-dir", default="runs/bench")
     s.add_argument("--workers", type=int, default=0, help="local processes (default: the number of cores)")
     s.add_argument("--ray", action="store_true", help="run episodes as Ray tasks on a local Ray instance")
@@ -73,7 +75,7 @@ def run_bench_cli(args: argparse.Namespace) -> int:
 
         if not args.file:
             raise InputError("give the results file: exoactor bench robustness results.jsonl")
-        out = args.out if args.out != "benchmarks/results/bench.jsonl" else str(robustness.DEFAULT_OUT)
+        out = args.out if args.out != BENCH_OUT else str(robustness.DEFAULT_OUT)
         tiers = ["A", "S"] if args.tier == "all" else [t.strip() for t in args.tier.split(",")]
         return robustness.main(
             [args.file, "--out", out, "--tiers", ",".join(tiers), "--workers", str(args.workers or 2)]
