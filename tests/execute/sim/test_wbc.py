@@ -226,6 +226,10 @@ def test_the_hand_over_starts_from_the_robots_pose_without_a_jerk() -> None:
     assert gaps[first] < 0.03  # the hand target begins at the palm ...
     late = [g for t, g in ctrl.hand_gap if t > ctrl.opts.ease_s * R.FPS]
     assert late and max(gaps.values()) > 0.15  # ... and goes on to the reach, 0.15 m+ away at its start
+    # the reference clock runs on while the targets ease in: it waited only through the settle
+    # and the blend-in (held through the ease too, it made the empty-floor bend_lift clip fall)
+    waited = int(np.sum(np.isin(modes, ("settle", "blend_in"))))
+    assert ctrl.held <= waited + 2
 
 
 def test_a_start_offset_moves_the_robots_start_in_a_scene() -> None:
