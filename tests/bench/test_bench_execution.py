@@ -45,3 +45,54 @@ def test_scripted_references_have_the_task_phases(task: str) -> None:
 def test_no_scripted_reference_for_an_unknown_task() -> None:
     with pytest.raises(ConfigError, match="no scripted reference for task 'dance'"):
         scripted_reference("dance")
+
+
+def _right_palm(rm, frames):
+    """The right palm's world position at ``frames`` of a scripted reference (forward kinematics)."""
+    import mujoco
+    import numpy as np
+
+    from exoactor.bench.scripted import _fk
+    from exoactor.control.dynamics import PALM_BODIES
+
+    m, d, qadr, root, _, _ = _fk()
+    out = []
+    for i in frames:
+        d.qpos[root : root + 3], d.qpos[root + 3 : root + 7], d.qpos[qadr] = (
+            rm.root_pos[i],
+            rm.root_quat[i],
+            rm.joint_pos[i],
+        )
+        mujoco.mj_kinematics(m, d)
+        out.append(d.xpos[m.body(PALM_BODIES[1]).id].copy())
+    return np.array(out)
+
+
+def test_the_scripted_sweep_puts_the_palm_beside_the_bottle_then_sweeps_through_it() -> None:
+    """The table-work scripts solve the right arm's IK (the old fixed arm angles kept the palm
+    0.17 m above the bottle's middle and never left of it: it brushed the top, 0/5 sweeps)."""
+    import numpy as np
+
+    objs = task_objects("sweep_bottle", 0)
+    b = next(o for o in objs if o.name == "bottle").pos
+    rm = scripted_reference("sweep_bottle", 0)
+    keys = [int(round(t * 50)) for t in (2.4, 3.3, 4.2)]  # the three stroke keyframes (1.5 + 0.9 k s)
+    palm = _right_palm(rm, keys)
+    np.testing.assert_allclose(palm[0], b + [0.0, 0.1, 0.2], atol=0.01)  # above, beside the far side
+    np.testing.assert_allclose(palm[1], b + [0.0, 0.1, -0.06], atol=0.01)  # down beside it
+    # through it to the right: the end (0.5 m right of the start) is beyond the arm's reach and the
+    # IK stops at its closest, still 0.38 m+ across, past the bottle's far side by 0.25 m+
+    assert palm[1, 1] - palm[2, 1] > 0.38 and b[1] - palm[2, 1] > 0.25
+    assert palm[2, 2] < b[2] + 0.1
+
+
+def test_the_scripted_wipe_keeps_the_palm_just_above_the_table_top() -> None:
+    import numpy as np
+
+    table = next(o for o in task_objects("wipe_table", 0) if o.name == "table")
+    rm = scripted_reference("wipe_table", 0)
+    keys = [int(round((1.5 + 0.9 * k) * 50)) for k in range(2, 9)]
+    palm = _right_palm(rm, keys)
+    # 1 cm above the top, within 1.5 cm (the IK ends short where a stroke reaches farthest)
+    np.testing.assert_allclose(palm[:, 2], table.size[2] + 0.01, atol=0.015)
+    assert np.ptp(palm[:, 1]) == pytest.approx(0.25, abs=0.02)  # strokes 0.25 m wide

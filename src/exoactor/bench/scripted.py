@@ -232,39 +232,75 @@ def lift_box(objects: list[SceneObject]) -> RobotMotion:
     )
 
 
+def _arm_to(q: dict[int, float], feet: F, point: F, side: str = "right", iterations: int = 60) -> dict[int, float]:
+    """``q`` with the arm of ``side`` solved (position-only damped least squares on the G1 model,
+    the body planted at ``feet`` as :func:`build` plants it) to put that palm at ``point``."""
+    import mujoco
+
+    from exoactor.control.dynamics import PALM_BODIES
+
+    m, d, qadr, root, _, _ = _fk()
+    arm = [i for i, n in enumerate(C.JOINT_NAMES) if n.startswith((f"{side}_shoulder", f"{side}_elbow"))]
+    lo = np.array([m.jnt_range[m.joint(C.JOINT_NAMES[i]).id, 0] for i in arm])
+    hi = np.array([m.jnt_range[m.joint(C.JOINT_NAMES[i]).id, 1] for i in arm])
+    dofs = np.array([m.jnt_dofadr[m.joint(C.JOINT_NAMES[i]).id] for i in arm])
+    palm = m.body(PALM_BODIES[0 if side == "left" else 1]).id
+    jq = C.DEFAULT_JOINT_POS.copy()
+    for k, v in q.items():
+        jq[k] = v
+    quat = yaw_quat(0.0)
+    d.qpos[root : root + 3] = _planted_root(jq, quat, feet)
+    d.qpos[root + 3 : root + 7] = quat
+    jp = np.zeros((3, m.nv))
+    for _ in range(iterations):
+        d.qpos[qadr] = jq
+        mujoco.mj_kinematics(m, d)
+        mujoco.mj_comPos(m, d)
+        e = point - d.xpos[palm]
+        if np.linalg.norm(e) < 1e-4:
+            break
+        mujoco.mj_jacBody(m, d, jp, None, palm)
+        J = jp[:, dofs]
+        dq = J.T @ np.linalg.solve(J @ J.T + 1e-3 * np.eye(3), e)
+        jq[arm] = np.clip(jq[arm] + np.clip(dq, -0.2, 0.2), lo, hi)
+    out = dict(q)
+    out.update({i: float(jq[i]) for i in arm})
+    return out
+
+
 def _table_work(
-    objects: list[SceneObject], strokes: list[tuple[float, float]], name: str, hand_z: float
+    objects: list[SceneObject], strokes: list[tuple[float, float, float]], name: str, feet_y: float
 ) -> RobotMotion:
-    """Step up to the table and move the right hand over its top through (x, y) points."""
+    """Step up to the table (feet midpoint at ``feet_y``) and move the right palm through (x, y, z)
+    points (inverse kinematics of the right arm, the torso leant in and turned towards each)."""
     table = _obj(objects, "table")
-    feet_x = _near_edge_x(table) - 0.05 - 0.09
-    feet = np.array([feet_x, float(np.mean([y for _, y in strokes]))])
+    feet = np.array([_near_edge_x(table) - 0.05 - 0.09, feet_y])
     keys = [Key(0.0, (0.0, 0.0, 0.0)), Key(0.5, (0.0, 0.0, 0.0)), Key(1.5, (feet[0], feet[1], 0.0))]
     t = 1.5
-    for x, y in strokes:
+    for x, y, z in strokes:
         t += 0.9
-        # the right arm forward to the point (the controller puts the palm on the surface)
         dx, dy = x - feet[0], y - feet[1] + 0.22
         q = pose(waist_pitch=0.25, waist_yaw=float(np.clip(np.arctan2(dy, dx + 0.2), -0.6, 0.6)))
-        q.update(pose(right_shoulder_pitch=-1.0 - 0.6 * (dx - 0.4), right_elbow=0.3, right_shoulder_roll=-0.15))
-        keys.append(Key(t, (feet[0], feet[1], 0.0), q))
+        keys.append(Key(t, (feet[0], feet[1], 0.0), _arm_to(q, feet, np.array([x, y, z]))))
     keys.append(Key(t + 1.0, (feet[0], feet[1], 0.0), keys[-1].q))
-    rm = build(keys, name)
-    # the scripted arm is approximate: set the right palm's height by the controller's surface logic
-    rm.extra["hand_z"] = hand_z
-    return rm
+    return build(keys, name)
 
 
 def wipe_table(objects: list[SceneObject]) -> RobotMotion:
     table = _obj(objects, "table")
-    x = _near_edge_x(table) + 0.1
-    y0 = float(table.pos[1]) - 0.1
-    return _table_work(objects, [(x, y0 + d) for d in (0.0, 0.2, 0.0, 0.2, 0.0, 0.2, 0.0)], "wipe_table", 0.68)
+    x, y0, top = _near_edge_x(table) + 0.1, float(table.pos[1]) - 0.1, float(table.size[2])
+    strokes = [(x, y0, top + 0.12)] + [(x, y0 + d, top + 0.01) for d in (0.0, 0.25, 0.0, 0.25, 0.0, 0.25, 0.0)]
+    return _table_work(objects, strokes, "wipe_table", y0 + 0.125)
 
 
 def sweep_bottle(objects: list[SceneObject]) -> RobotMotion:
     b = _obj(objects, "bottle")
-    return _table_work(objects, [(b.pos[0], b.pos[1] + 0.12), (b.pos[0], b.pos[1] - 0.35)], "sweep_bottle", 0.72)
+    x, y, z = (float(v) for v in b.pos)
+    # over the table's edge to beside the bottle's far side, down below the bottle's middle, then
+    # through it to the right (the end is beyond the arm's reach: the IK stops at its closest, 0.4 m
+    # across and 7 cm higher; the bottle slides or tips over on the way)
+    strokes = [(x, y + 0.1, z + 0.2), (x, y + 0.1, z - 0.06), (x, y - 0.4, z - 0.06)]
+    return _table_work(objects, strokes, "sweep_bottle", y + 0.1)
 
 
 def step_over_obstacle(objects: list[SceneObject]) -> RobotMotion:
