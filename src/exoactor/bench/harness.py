@@ -13,16 +13,19 @@ import os
 import platform
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from exoactor import __version__
 from exoactor.config import RunConfig
 from exoactor.errors import ConfigError, ExoActorError, InputError
 from exoactor.stages import DEFAULTS, PROVIDER_STAGES
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -345,21 +348,28 @@ def run_benchmark(
     try:
         if use_ray or ray_address:
             _run_ray(todo, record, ray_address)
-        elif workers > 1 and len(todo) > 1:
-            import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
-            with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-                futs = [pool.submit(run_episode, s) for s in todo]
-                for f in as_completed(futs):
-                    record(f.result())
         else:
-            for s in todo:
-                record(run_episode(s))
+            map_in_processes(run_episode, todo, workers, record)
     finally:
         if bar is not None:
             bar.close()
     return new_rows
+
+
+def map_in_processes(fn: Callable[[T], R], items: Sequence[T], workers: int, on_done: Callable[[R], None]) -> None:
+    """``on_done(fn(item))`` for every item, in the order they finish: on ``workers`` spawned
+    processes (``fn`` and the items must pickle), or here one after another when ``workers`` <= 1
+    or there is a single item."""
+    if workers <= 1 or len(items) <= 1:
+        for item in items:
+            on_done(fn(item))
+        return
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        for fut in as_completed([pool.submit(fn, item) for item in items]):
+            on_done(fut.result())
 
 
 def _run_ray(todo: list[EpisodeSpec], record: Callable[[dict[str, Any]], None], address: str | None) -> None:

@@ -131,7 +131,7 @@ def run(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Replay the run in ``rows_path`` (a bench .jsonl) from ``offsets``; writes JSON to ``out``."""
-    from exoactor.bench.harness import machine_info, read_rows
+    from exoactor.bench.harness import machine_info, map_in_processes, read_rows
 
     rows = read_rows(Path(rows_path))
     if not rows:
@@ -157,18 +157,9 @@ def run(
                 flush=True,
             )
 
-    if workers <= 1:
-        for j in jobs:
-            done(replay(j))
-    else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-            for fut in as_completed([pool.submit(replay, j) for j in jobs]):
-                done(fut.result())
+    map_in_processes(replay, jobs, workers, done)
     draws.sort(key=lambda d: (d["kind"], d["task"], d["seed"], d["offset"]))
-    result = {
+    result: dict[str, Any] = {
         "benchmark": "robustness",
         "source": str(rows_path),
         "machine": machine_info(),
