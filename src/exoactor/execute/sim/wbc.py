@@ -612,6 +612,7 @@ class WbcController:
         j = min(self.j, self.rf.n_frames - 1)
         if self.mode == "blend_in":
             j = min(self.seg.start, self.rf.n_frames - 1)
+        assert self.robot_feet is not None, "stance targets before the hand-over measured the feet"
         anchor = frame_anchor(self.ref_feet[j], self.robot_feet)
         targets = stance_targets(self.rf, j, anchor, self.intent)
         self.scene.over_edges(self.stance.dyn, targets, self.objects)
