@@ -96,3 +96,44 @@ def test_the_scripted_wipe_keeps_the_palm_just_above_the_table_top() -> None:
     # 1 cm above the top, within 1.5 cm (the IK ends short where a stroke reaches farthest)
     np.testing.assert_allclose(palm[:, 2], table.size[2] + 0.01, atol=0.015)
     assert np.ptp(palm[:, 1]) == pytest.approx(0.25, abs=0.02)  # strokes 0.25 m wide
+
+
+def test_the_scripted_lift_puts_both_palms_on_the_box_sides_then_raises_them() -> None:
+    """The lift solves both arms' IK onto the box's side faces (its fixed arm angles had left the
+    palms 0.43 m apart, 11 cm outside a 0.32 m box, from a squat below the fall line)."""
+    import mujoco
+    import numpy as np
+
+    from exoactor.bench.scripted import LIFT, _fk
+    from exoactor.control.dynamics import PALM_BODIES
+    from exoactor.geometry import quat_to_mat
+
+    box = next(o for o in task_objects("lift_box", 1) if o.name == "box")
+    rm = scripted_reference("lift_box", 1)
+    m, d, qadr, root, _, _ = _fk()
+
+    def palms_in_box_frame(t: float) -> np.ndarray:
+        i = int(round(t * rm.fps))
+        d.qpos[root : root + 3], d.qpos[root + 3 : root + 7], d.qpos[qadr] = (
+            rm.root_pos[i],
+            rm.root_quat[i],
+            rm.joint_pos[i],
+        )
+        mujoco.mj_kinematics(m, d)
+        R = quat_to_mat(np.asarray(box.quat, dtype=np.float64))
+        return np.array([R.T @ (d.xpos[m.body(b).id] - box.pos) for b in PALM_BODIES])
+
+    half = 0.5 * box.size[1]
+    reach, grip, up = palms_in_box_frame(3.5), palms_in_box_frame(5.0), palms_in_box_frame(9.0)
+    # pre-grasp: each palm 4 cm outside its face (left +y, right -y), within 3 cm
+    np.testing.assert_allclose(np.abs(reach[:, 1]), half + 0.04, atol=0.03)
+    assert reach[0, 1] > 0 > reach[1, 1]
+    # the squeeze: closer by 6 cm, 2 cm inside the faces, at the grip height (4 cm above the middle)
+    np.testing.assert_allclose(np.abs(reach[:, 1]) - np.abs(grip[:, 1]), 0.06, atol=0.02)
+    np.testing.assert_allclose(grip[:, 2], LIFT["grip_z"], atol=0.03)
+    # standing: the palms' midpoint (what the controller's carry follows, up to 0.4 m) raised by at
+    # least the lift (the standing arms do not reach lower in front: 0.53 m), still over the box's
+    # middle, not pulled back against the hips
+    assert LIFT["lift"] < up[:, 2].mean() - grip[:, 2].mean() < 0.6
+    assert abs(up[:, 1].mean()) < 0.02 and up[:, 0].mean() > grip[:, 0].mean() - 0.02
+    assert rm.root_pos[int(4.0 * rm.fps), 2] > 0.4  # the squat stays above the fall line (0.3 m)

@@ -120,3 +120,35 @@ def test_hands_at_a_box_and_on_a_table() -> None:
     mid = stance_before(box, 0.0)
     assert mid[1] == pytest.approx(0.0) and mid[0] == pytest.approx(1.3 - 0.13 - 0.08 - 0.09)
     assert stance_before(_obj("cup", "graspable", (1.0, 0.0, 0.8), (0.1, 0.1, 0.1)), 0.0) is None
+
+
+def test_a_two_handed_box_hold_puts_the_backs_of_the_hands_on_its_faces() -> None:
+    """The Dex3's thumb stands 6.5 cm out of the palm's side (left hand -y, right +y of its palm
+    frame): the grasp turns each thumb away from the box and the flat back of the hand onto its face."""
+    import mujoco
+
+    from exoactor.bench.scripted import scripted_reference
+    from exoactor.execute.sim.wbc import task_objects
+    from exoactor.geometry import quat_to_mat
+    from exoactor.robot.g1.model import g1_model
+
+    objects = task_objects("lift_box", 3)
+    box = next(o for o in objects if o.name == "box")
+    rf = reference_frames(scripted_reference("lift_box", 3))
+    intent = hand_intent(rf, objects)
+    held = np.flatnonzero(intent.hold >= 0)
+    assert len(held) > 100  # the scripted squeeze and lift
+    m = g1_model()
+    d = mujoco.MjData(m)
+    mujoco.mj_kinematics(m, d)
+    for s, side in enumerate(("left", "right")):
+        palm = m.body(f"{side}_hand_palm_link").id
+        thumb = m.body(f"{side}_hand_thumb_2_link").id
+        thumb_in_palm = d.xmat[palm].reshape(3, 3).T @ (d.xpos[thumb] - d.xpos[palm])
+        assert abs(thumb_in_palm[1]) > 0.06 and np.sign(thumb_in_palm[1]) == (-1 if s == 0 else 1)
+        j = held[0]
+        R = quat_to_mat(intent.grasp_quat[j, s])
+        to_box = (box.pos - intent.grasp_pos[j, s]) * [1.0, 1.0, 0.0]  # across, onto the face
+        to_box /= np.linalg.norm(to_box)
+        assert R @ thumb_in_palm / np.linalg.norm(thumb_in_palm) @ to_box < -0.9  # the thumb points away
+        assert intent.grasp_weight[j, s] == 1.0

@@ -63,6 +63,11 @@ def _smooth(u: F) -> F:
     return u * u * (3.0 - 2.0 * u)
 
 
+def _key_quat(yaw: float, pitch: float) -> F:
+    """The pelvis's orientation of a keyframe: its yaw, then its forward pitch."""
+    return quat_mul(yaw_quat(yaw), np.array([np.cos(pitch / 2), 0.0, np.sin(pitch / 2), 0.0]))
+
+
 _FK: dict[str, Any] = {}
 
 
@@ -123,7 +128,7 @@ def build(keys: list[Key], source: str) -> RobotMotion:
             qb[k] = v
         jp[i] = (1 - u) * qa + u * qb
         pitch = (1 - u) * ka.pitch + u * kb.pitch
-        quat[i] = quat_mul(yaw_quat(at[2]), np.array([np.cos(pitch / 2), 0.0, np.sin(pitch / 2), 0.0]))
+        quat[i] = _key_quat(at[2], pitch)
         closed[i] = (1 - u) * ka.closed + u * kb.closed
         stance = ka.stance and kb.stance
         if stance:
@@ -208,39 +213,80 @@ def sit_on_chair(objects: list[SceneObject]) -> RobotMotion:
     )
 
 
+# the scripted lift (tuned on benchmark seeds 0-4): feet midpoint this far behind the box's centre,
+# the squat (pelvis pitch, hip, knee; the ankle keeps the feet flat), the palms this far below the
+# box's centre and the box this much higher at the end
+LIFT = {"dist": 0.30, "pitch": 0.6, "hip": -2.0, "knee": 2.1, "waist": 0.4, "grip_z": 0.04, "lift": 0.32}
+
+
 def lift_box(objects: list[SceneObject]) -> RobotMotion:
+    """Squat in front of the box with the pelvis pitched and the torso leant in (the feet flat: pitch,
+    hip, knee and ankle angles sum to zero; the centre of mass over the feet), both palms solved onto
+    the box's side faces (4 cm out, then 2 cm in: the squeeze; fingers forward and down), hold, and
+    stand up with the box held 0.32 m higher in front of the hips. The hands' orientation on the box
+    is the controller's (see :mod:`exoactor.control.manipulation`): the reference's only has to
+    bring the palms there."""
     box = _obj(objects, "box")
-    yaw = float(np.arctan2(box.pos[1], box.pos[0]))
-    feet = box.pos[:2] - (0.5 * box.size[0] + 0.04 + 0.09) * np.array([np.cos(yaw), np.sin(yaw)])
-    # a deep squat with the torso leant in: the palms reach the box's sides at its top edge (within the
-    # controller's hold distance); the knees alone cannot bring them down to a 30 cm box
-    reach = pose(hip_pitch=-1.7, knee=2.3, ankle_pitch=-0.65, waist_pitch=0.5, shoulder_pitch=-0.4, elbow=0.1)
-    up = pose(shoulder_pitch=-0.9, elbow=0.9)
+    P = LIFT
+    yaw = float(quat_to_yaw(box.quat))
+    feet = box.pos[:2] - P["dist"] * np.array([np.cos(yaw), np.sin(yaw)])
     at = (feet[0], feet[1], yaw)
+    R = np.array([[np.cos(yaw), -np.sin(yaw), 0.0], [np.sin(yaw), np.cos(yaw), 0.0], [0.0, 0.0, 1.0]])
+
+    def arms(q: dict[int, float], off: float, up: float, back: float, pitch: float, a: float) -> dict[int, float]:
+        """Both palms ``off`` outside the box's side faces, ``up`` above the grip, ``back`` towards the
+        robot, the fingers ``a`` rad below forward."""
+        rot = R @ np.array([[np.cos(a), 0.0, np.sin(a)], [0.0, 1.0, 0.0], [-np.sin(a), 0.0, np.cos(a)]])
+        for side, sign in (("left", 1.0), ("right", -1.0)):
+            pt = box.pos + R @ np.array([-back, sign * (0.5 * box.size[1] + off), P["grip_z"] + up])
+            q = _arm_to(q, feet, pt, side, 300, yaw, pitch, rot)
+        return q
+
+    pitch = P["pitch"]
+    low = pose(hip_pitch=P["hip"], knee=P["knee"], ankle_pitch=-(pitch + P["hip"] + P["knee"]), waist_pitch=P["waist"])
+    reach = arms(dict(low), 0.04, 0.0, 0.06, pitch, 1.0)
+    grip = arms(dict(low), -0.02, 0.0, 0.06, pitch, 1.0)
+    half_up = {k: 0.5 * (v + C.DEFAULT_JOINT_POS[k]) for k, v in low.items()}
+    mid = arms(half_up, -0.02, 0.5 * P["lift"], 0.0, 0.5 * pitch, 0.7)
+    up = arms(pose(waist_pitch=0.2), -0.02, P["lift"], 0.0, 0.0, 0.4)
     return build(
         [
             Key(0.0, (0.0, 0.0, 0.0)),
             Key(0.5, (0.0, 0.0, 0.0)),
             Key(1.5, at),
-            Key(3.5, at, reach),
-            Key(4.0, at, reach),
-            Key(4.6, at, reach, closed=1.0),
-            Key(7.0, at, up, closed=1.0),
-            Key(9.0, at, up, closed=1.0),
+            Key(3.5, at, reach, pitch=pitch),
+            Key(4.0, at, reach, pitch=pitch),
+            Key(4.6, at, grip, closed=1.0, pitch=pitch),
+            Key(5.2, at, grip, closed=1.0, pitch=pitch),
+            Key(6.4, at, mid, closed=1.0, pitch=0.5 * pitch),
+            Key(7.6, at, up, closed=1.0),
+            Key(9.5, at, up, closed=1.0),
         ],
         "lift_box",
     )
 
 
-def _arm_to(q: dict[int, float], feet: F, point: F, side: str = "right", iterations: int = 60) -> dict[int, float]:
-    """``q`` with the arm of ``side`` solved (position-only damped least squares on the G1 model,
-    the body planted at ``feet`` as :func:`build` plants it) to put that palm at ``point``."""
+def _arm_to(
+    q: dict[int, float],
+    feet: F,
+    point: F,
+    side: str = "right",
+    iterations: int = 60,
+    yaw: float = 0.0,
+    pitch: float = 0.0,
+    rot: F | None = None,
+) -> dict[int, float]:
+    """``q`` with the arm of ``side`` solved (damped least squares on the G1 model, the body planted
+    at ``feet`` with the pelvis at ``yaw`` and ``pitch`` as :func:`build` plants it) to put that palm
+    at ``point``: position only with the shoulder and elbow, or also turned to the world rotation
+    matrix ``rot`` (3, 3) with the wrist too."""
     import mujoco
 
     from exoactor.control.dynamics import PALM_BODIES
 
     m, d, qadr, root, _, _ = _fk()
-    arm = [i for i, n in enumerate(C.JOINT_NAMES) if n.startswith((f"{side}_shoulder", f"{side}_elbow"))]
+    parts = (f"{side}_shoulder", f"{side}_elbow") + ((f"{side}_wrist",) if rot is not None else ())
+    arm = [i for i, n in enumerate(C.JOINT_NAMES) if n.startswith(parts)]
     lo = np.array([m.jnt_range[m.joint(C.JOINT_NAMES[i]).id, 0] for i in arm])
     hi = np.array([m.jnt_range[m.joint(C.JOINT_NAMES[i]).id, 1] for i in arm])
     dofs = np.array([m.jnt_dofadr[m.joint(C.JOINT_NAMES[i]).id] for i in arm])
@@ -248,20 +294,23 @@ def _arm_to(q: dict[int, float], feet: F, point: F, side: str = "right", iterati
     jq = C.DEFAULT_JOINT_POS.copy()
     for k, v in q.items():
         jq[k] = v
-    quat = yaw_quat(0.0)
+    quat = _key_quat(yaw, pitch)
     d.qpos[root : root + 3] = _planted_root(jq, quat, feet)
     d.qpos[root + 3 : root + 7] = quat
-    jp = np.zeros((3, m.nv))
+    jp, jr = np.zeros((3, m.nv)), np.zeros((3, m.nv))
     for _ in range(iterations):
         d.qpos[qadr] = jq
         mujoco.mj_kinematics(m, d)
         mujoco.mj_comPos(m, d)
         e = point - d.xpos[palm]
+        if rot is not None:  # small-angle orientation error, weighted 0.3 m per rad against position
+            R = d.xmat[palm].reshape(3, 3)
+            e = np.concatenate([e, 0.15 * np.cross(R.T, rot.T).sum(axis=0)])
         if np.linalg.norm(e) < 1e-4:
             break
-        mujoco.mj_jacBody(m, d, jp, None, palm)
-        J = jp[:, dofs]
-        dq = J.T @ np.linalg.solve(J @ J.T + 1e-3 * np.eye(3), e)
+        mujoco.mj_jacBody(m, d, jp, jr, palm)
+        J = jp[:, dofs] if rot is None else np.vstack([jp[:, dofs], 0.3 * jr[:, dofs]])
+        dq = J.T @ np.linalg.solve(J @ J.T + 1e-3 * np.eye(len(e)), e)
         jq[arm] = np.clip(jq[arm] + np.clip(dq, -0.2, 0.2), lo, hi)
     out = dict(q)
     out.update({i: float(jq[i]) for i in arm})

@@ -17,7 +17,8 @@ perceived objects (their poses at the start):
 * ``contact_offset``: a hand passing close by a small object (a bottle) is shifted onto it (see
   :func:`_contact_offsets`): the scaled hand misses what the human's hand touched.
 * ``grasp_pos``/``grasp_quat``/``grasp_weight``: for a two-handed hold of a box, palm targets on
-  the two side faces across the robot's left-right axis (fingers forward and down, palms facing the box):
+  the two side faces across the robot's left-right axis (fingers forward and down, the backs of the
+  hands on the faces, the thumbs out of the way):
   a pre-grasp ``PREGRASP_M`` outside the faces from ``PREGRASP_S`` before the hands close, pressed
   ``SQUEEZE_DEPTH_M`` into them from the close on, then carried by the reference's hand motion
   (the lift); released outwards when the hands open.
@@ -224,7 +225,10 @@ def _box_grasps(rf: ReferenceFrames, hold: NDArray[np.int64], objects: list[Scen
         top = float(o.pos[2] + 0.5 * o.size[2])
         x = fwd - np.array([0.0, 0.0, 1.0])  # fingers forward and down
         x /= np.linalg.norm(x)
-        y = n_left - (n_left @ x) * x
+        # the backs of the hands on the faces: the Dex3's thumb stands 6.5 cm out of the palm's side
+        # (left hand -y, right +y of its palm frame), so palms facing the box touched it with the thumbs
+        # and the wrists only and let it slip. Both palm frames' y axes point to the robot's right
+        y = -(n_left - (n_left @ x) * x)
         y /= np.linalg.norm(y)
         q = mat_to_quat(np.column_stack([x, y, np.cross(x, y)]))
         mid_a = rf.palm_pos[a].mean(axis=0)

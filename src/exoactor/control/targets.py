@@ -24,10 +24,11 @@ F = NDArray[np.float64]
 
 MIN_COM_Z = 0.36  # m: below this the G1 is no longer squatting but sitting on its heels
 SURFACE_PRESS_M = 0.005  # palm target this far below the surface: keeps the hand in contact
-GRASP_ROT_SCALE = 0.3
-MAX_TILT = np.radians(
-    45.0
-)  # the torso and pelvis lean at most this much (the rollout's fall rule is 60 deg)  # a palm's place on a box face matters more than its exact angle
+# a grasp holds its orientation firmly: a held box turns with the palms (scripted lifts, seeds 0-4: at
+# 0.3 the box pitched ~30 deg as the torso came up from the squat and slipped out on all 5; 2/5 kept
+# at 1.0, 3/5 at 3.0)
+GRASP_ROT_SCALE = 3.0
+MAX_TILT = np.radians(45.0)  # the torso and pelvis lean at most this much (the rollout's fall rule is 60 deg)
 
 
 def planted_feet(rf: ReferenceFrames, smooth_s: float = 0.4) -> F:
