@@ -47,8 +47,9 @@ def test_no_scripted_reference_for_an_unknown_task() -> None:
         scripted_reference("dance")
 
 
-def _right_palm(rm, frames):
-    """The right palm's world position at ``frames`` of a scripted reference (forward kinematics)."""
+def _palms(rm, frames):
+    """(n, 2, 3) the left and right palms' world positions at ``frames`` of a scripted reference
+    (forward kinematics)."""
     import mujoco
     import numpy as np
 
@@ -64,8 +65,13 @@ def _right_palm(rm, frames):
             rm.joint_pos[i],
         )
         mujoco.mj_kinematics(m, d)
-        out.append(d.xpos[m.body(PALM_BODIES[1]).id].copy())
+        out.append([d.xpos[m.body(b).id].copy() for b in PALM_BODIES])
     return np.array(out)
+
+
+def _right_palm(rm, frames):
+    """The right palm's world position at ``frames`` of a scripted reference."""
+    return _palms(rm, frames)[:, 1]
 
 
 def test_the_scripted_sweep_puts_the_palm_beside_the_bottle_then_sweeps_through_it() -> None:
@@ -101,30 +107,17 @@ def test_the_scripted_wipe_keeps_the_palm_just_above_the_table_top() -> None:
 def test_the_scripted_lift_puts_both_palms_on_the_box_sides_then_raises_them() -> None:
     """The lift solves both arms' IK onto the box's side faces (its fixed arm angles had left the
     palms 0.43 m apart, 11 cm outside a 0.32 m box, from a squat below the fall line)."""
-    import mujoco
     import numpy as np
 
-    from exoactor.bench.scripted import LIFT, _fk
-    from exoactor.control.dynamics import PALM_BODIES
+    from exoactor.bench.scripted import LIFT
     from exoactor.geometry import quat_to_mat
 
     box = next(o for o in task_objects("lift_box", 1) if o.name == "box")
     rm = scripted_reference("lift_box", 1)
-    m, d, qadr, root, _, _ = _fk()
-
-    def palms_in_box_frame(t: float) -> np.ndarray:
-        i = int(round(t * rm.fps))
-        d.qpos[root : root + 3], d.qpos[root + 3 : root + 7], d.qpos[qadr] = (
-            rm.root_pos[i],
-            rm.root_quat[i],
-            rm.joint_pos[i],
-        )
-        mujoco.mj_kinematics(m, d)
-        R = quat_to_mat(np.asarray(box.quat, dtype=np.float64))
-        return np.array([R.T @ (d.xpos[m.body(b).id] - box.pos) for b in PALM_BODIES])
-
+    R = quat_to_mat(np.asarray(box.quat, dtype=np.float64))
+    # the palms in the box's frame at the pre-grasp, the squeeze and standing
+    reach, grip, up = (_palms(rm, [int(round(t * rm.fps)) for t in (3.5, 5.0, 9.0)]) - box.pos) @ R
     half = 0.5 * box.size[1]
-    reach, grip, up = palms_in_box_frame(3.5), palms_in_box_frame(5.0), palms_in_box_frame(9.0)
     # pre-grasp: each palm 4 cm outside its face (left +y, right -y), within 3 cm
     np.testing.assert_allclose(np.abs(reach[:, 1]), half + 0.04, atol=0.03)
     assert reach[0, 1] > 0 > reach[1, 1]
