@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from exoactor.artifacts import RobotMotion, SceneObject
-from exoactor.geometry import quat_mul, quat_to_yaw, yaw_quat
+from exoactor.geometry import quat_mul, quat_to_mat, quat_to_yaw, yaw_quat
 from exoactor.robot.g1 import constants as C
 
 F = NDArray[np.float64]
@@ -231,12 +231,12 @@ def lift_box(objects: list[SceneObject]) -> RobotMotion:
     yaw = float(quat_to_yaw(box.quat))
     feet = box.pos[:2] - P["dist"] * np.array([np.cos(yaw), np.sin(yaw)])
     at = (feet[0], feet[1], yaw)
-    R = np.array([[np.cos(yaw), -np.sin(yaw), 0.0], [np.sin(yaw), np.cos(yaw), 0.0], [0.0, 0.0, 1.0]])
+    R = quat_to_mat(yaw_quat(yaw))
 
     def arms(q: dict[int, float], off: float, up: float, back: float, pitch: float, a: float) -> dict[int, float]:
         """Both palms ``off`` outside the box's side faces, ``up`` above the grip, ``back`` towards the
         robot, the fingers ``a`` rad below forward."""
-        rot = R @ np.array([[np.cos(a), 0.0, np.sin(a)], [0.0, 1.0, 0.0], [-np.sin(a), 0.0, np.cos(a)]])
+        rot = quat_to_mat(_key_quat(yaw, a))
         for side, sign in (("left", 1.0), ("right", -1.0)):
             pt = box.pos + R @ np.array([-back, sign * (0.5 * box.size[1] + off), P["grip_z"] + up])
             q = _arm_to(q, feet, pt, side, 300, yaw, pitch, rot)

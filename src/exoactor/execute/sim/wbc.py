@@ -330,6 +330,7 @@ class WbcController:
         if steady and self.recover_t >= RECOVER_MIN_S * FPS:
             self.recover_t = -1
             self.stance.reset()
+            self._ease_start()  # back to the reference from where the recovery left the robot
             return [{"type": "recovered"}]
         return []
 
