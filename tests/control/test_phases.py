@@ -152,3 +152,71 @@ def test_a_two_handed_box_hold_puts_the_backs_of_the_hands_on_its_faces() -> Non
         to_box /= np.linalg.norm(to_box)
         assert R @ thumb_in_palm / np.linalg.norm(thumb_in_palm) @ to_box < -0.9  # the thumb points away
         assert intent.grasp_weight[j, s] == 1.0
+
+
+def test_a_walk_between_two_stances_during_a_hold_is_stance() -> None:
+    T = 500  # squat, walk 0.6 m, squat again
+    off = np.zeros((T, 29))
+    s = ramp(T, 50, 100) - ramp(T, 150, 200) + ramp(T, 300, 350) - ramp(T, 400, 450)
+    off[:, [3, 9]] = 1.0 * s[:, None]
+    off[:, [0, 6]] = -0.5 * s[:, None]
+    off[:, [4, 10]] = -0.5 * s[:, None]
+    rm = simple_reference(np.column_stack([0.6 * ramp(T, 200, 260), np.zeros(T)]), np.zeros(T), off)
+    rm.root_pos[:, 2] -= 0.25 * s
+    rf = reference_frames(rm)
+    assert [g.kind for g in detect_phases(rf).segments] == ["walk", "stance", "walk", "stance", "walk"]
+    held = np.zeros(T, dtype=bool)
+    held[120:] = True  # both hands hold something from the first squat on
+    assert [g.kind for g in detect_phases(rf, held=held).segments] == ["walk", "stance", "walk"]
+
+
+def test_a_hold_the_plan_asks_for_begins_without_closed_hands() -> None:
+    """Estimated hands near a box read as open or half-open: a two-handed grasp in the plan (and
+    no place after it) holds the box from just before the palms leave it."""
+    from exoactor.bench.scripted import scripted_reference
+    from exoactor.control.manipulation import HOLD_M, PLAN_HOLD_LEAD_S, box_distance, plan_two_handed_holds
+    from exoactor.execute.sim.wbc import task_objects
+
+    objects = task_objects("lift_box", 0)
+    box = next(o for o in objects if o.name == "box")
+    rm = scripted_reference("lift_box", 0)
+    rm.hand_joint_pos[:] = 0.0  # open hands all along
+    rf = reference_frames(rm)
+    assert (hand_intent(rf, objects).hold < 0).all()
+    steps = [
+        {"action": "grasp", "target": "box", "hand": "both"},
+        {"action": "lift", "target": "box", "hand": "both"},
+        {"action": "stand_up", "target": None, "hand": None},
+    ]
+    assert plan_two_handed_holds(steps) == ["box"]
+    assert plan_two_handed_holds([*steps, {"action": "place", "target": "box", "hand": "both"}]) == []
+    assert plan_two_handed_holds([{"action": "grasp", "target": "box", "hand": "right"}]) == []
+    hold = hand_intent(rf, objects, ["box"]).hold
+    start = int(np.argmax(hold >= 0))
+    assert (hold[start:] == objects.index(box)).all() and start > 0
+    near = [max(box_distance(rf.palm_pos[t, s], box) for s in range(2)) < HOLD_M for t in range(rf.n_frames)]
+    leave = start + int(np.argmin(near[start:]))  # the first frame a palm is off the box again
+    assert near[start] and leave - start == pytest.approx(PLAN_HOLD_LEAD_S * rf.fps, abs=1)
+
+
+def test_the_pre_grasp_comes_down_outside_the_box_faces() -> None:
+    """The pre-grasp hovers above the top's height outside the faces, then descends, then moves in
+    (coming in straight, a hand that started over the box landed on its top)."""
+    from exoactor.bench.scripted import scripted_reference
+    from exoactor.control.manipulation import DESCEND_S, HOVER_ABOVE_M, MOVE_IN_S, PREGRASP_M
+    from exoactor.execute.sim.wbc import task_objects
+
+    objects = task_objects("lift_box", 0)
+    box = next(o for o in objects if o.name == "box")
+    rf = reference_frames(scripted_reference("lift_box", 0))
+    intent = hand_intent(rf, objects)
+    a = int(np.argmax(intent.hold >= 0))
+    top = box.pos[2] + 0.5 * box.size[2]
+    hover = a - int((MOVE_IN_S + DESCEND_S) * rf.fps) - 1
+    low = a - int(MOVE_IN_S * rf.fps) - 1
+    for s in range(2):
+        assert intent.grasp_weight[hover, s] == 1.0
+        assert intent.grasp_pos[hover, s, 2] == pytest.approx(top + HOVER_ABOVE_M, abs=1e-6)
+        assert intent.grasp_pos[low, s, 2] < top - 0.04  # down beside the face ...
+        outside = abs(intent.grasp_pos[low, s, 1] - box.pos[1]) - 0.5 * box.size[1]
+        assert outside == pytest.approx(PREGRASP_M, abs=0.01)  # ... still outside it

@@ -144,3 +144,19 @@ def _with(o: ObjectPose, **kw) -> ObjectPose:
     d = {k: getattr(o, k) for k in ("name", "kind", "pos", "quat", "size", "covariance", "confidence")}
     d.update(kw)
     return ObjectPose(**d)
+
+
+def test_the_retarget_runner_keeps_the_plans_steps_for_the_controller(tmp_path) -> None:
+    from exoactor.bench.reference_motions import simple_reference
+    from exoactor.execute.sim.wbc import plan_actions
+    from exoactor.pipeline.runners import retarget
+    from exoactor.stages import StageContext
+
+    class Fixed:  # a retarget provider that returns a fixed reference
+        def retarget(self, human, objects, plan, ctx):  # noqa: ANN001, ANN201
+            return simple_reference(np.zeros((20, 2)), np.zeros(20))
+
+    rm = retarget(Fixed(), None, _objects(), _plan(), StageContext(tmp_path))
+    assert plan_actions(rm) == ["walk_to", "reach", "grasp", "lift", "place", "release"]
+    assert rm.extra["plan_steps"][4]["destination"] == "basket"
+    assert plan_actions(retarget(Fixed(), None, _objects(), None, StageContext(tmp_path))) is None

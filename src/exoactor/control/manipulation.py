@@ -12,14 +12,18 @@ perceived objects (their poses at the start):
   height + 6 cm: the target is put on the surface (the controller presses lightly). A palm near
   the surface's edge (within 15 cm) but below its top is lifted 6 cm above the top instead
   (``surface_z`` without ``on_surface``), so the hand comes over the edge, not into it.
-* ``hold``: the index of the object both hands hold (both closed, both palms within 12 cm of it),
-  -1 otherwise; the controller adds the object's weight and a squeeze to its dynamics.
+* ``hold``: the index of the object both hands hold (both closed, both palms within 12 cm of it;
+  or, for an object the plan grasps with both hands and never puts down, from just before the
+  palms leave it: :func:`_plan_hold_start`), -1 otherwise; the controller adds the object's weight
+  and a squeeze to its dynamics (and slows the reference clock while it is held).
 * ``contact_offset``: a hand passing close by a small object (a bottle) is shifted onto it (see
   :func:`_contact_offsets`): the scaled hand misses what the human's hand touched.
 * ``grasp_pos``/``grasp_quat``/``grasp_weight``: for a two-handed hold of a box, palm targets on
   the two side faces across the robot's left-right axis (fingers forward and down, the backs of the
   hands on the faces, the thumbs out of the way):
-  a pre-grasp ``PREGRASP_M`` outside the faces from ``PREGRASP_S`` before the hands close, pressed
+  a pre-grasp ``PREGRASP_M`` outside the faces from ``PREGRASP_S`` before the hands close (first
+  ``HOVER_ABOVE_M`` above the box top's height, then down beside the faces: coming in straight, a
+  hand that started over the box landed on its top), pressed
   ``SQUEEZE_DEPTH_M`` into them from the close on, then carried by the reference's hand motion
   (the lift); released outwards when the hands open.
 """
@@ -47,11 +51,15 @@ EDGE_CLEAR_M = 0.15  # a hand this close to a surface's edge, below its top, is 
 EDGE_ABOVE_M = 0.06  # ... to this height above the top
 HOLD_M = 0.12
 HOLD_CLOSED = 0.5
+PLAN_HOLD_MIN_S = 0.5  # a hold the plan asks for needs both palms at the object this long ...
+PLAN_HOLD_LEAD_S = 0.4  # ... and begins this long before they leave it
 HOLDABLE_KINDS = ("graspable", "container")
-PREGRASP_S = 1.5
+PREGRASP_S = 2.5
 PREGRASP_M = 0.07
 SQUEEZE_DEPTH_M = 0.02
 MOVE_IN_S = 0.4
+DESCEND_S = 0.5  # the pre-grasp hovers HOVER_ABOVE_M over the top's height, then descends for this long
+HOVER_ABOVE_M = 0.10
 CARRY_MAX_M = 0.4  # a held box is raised at most this much (held low, close to the body)
 CONTACT_REACH_M = 0.2  # a hand passing this close to a small object meant to touch it
 CONTACT_WINDOW_S = 1.5
@@ -130,8 +138,14 @@ class HandIntent:
     contact_offset: F
 
 
-def hand_intent(rf: ReferenceFrames, objects: Sequence[SceneObject]) -> HandIntent:
-    """Hand/object relations of every frame of a reference (see the module docstring)."""
+def hand_intent(rf: ReferenceFrames, objects: Sequence[SceneObject], plan_holds: Sequence[str] = ()) -> HandIntent:
+    """Hand/object relations of every frame of a reference (see the module docstring).
+
+    ``plan_holds``: names of objects the plan lifts with both hands and never puts down
+    (:func:`plan_two_handed_holds`). Such an object is held from the end of the reference's
+    longest stay of both palms at it (see :func:`_plan_hold_start`) even when the estimated hands
+    never read as closed there (estimated hand states near a box are noisy and half-open).
+    """
     T = rf.n_frames
     objs = [o for o in objects if o.kind in TOUCHABLE_KINDS]
     weight = np.zeros((T, 2))
@@ -164,9 +178,42 @@ def hand_intent(rf: ReferenceFrames, objects: Sequence[SceneObject]) -> HandInte
     for t in range(1, T):
         if hold[t] < 0 and hold[t - 1] >= 0 and closed[t].all():
             hold[t] = hold[t - 1]
+    for i, o in enumerate(objects):
+        if o.name in plan_holds and o.kind in HOLDABLE_KINDS and not (hold == i).any():
+            start = _plan_hold_start(rf, o)
+            if start is not None:
+                hold[start:][hold[start:] < 0] = i
     gp, gq, gw = _box_grasps(rf, hold, list(objects))
     offset = _contact_offsets(rf, [o for o in objects if o.kind == "graspable"], hold)
     return HandIntent(weight, on_surface, surface_z, hold, list(objects), gp, gq, gw, offset)
+
+
+def _plan_hold_start(rf: ReferenceFrames, o: SceneObject) -> int | None:
+    """Where a hold the plan asks for begins: ``PLAN_HOLD_LEAD_S`` before the end of the longest
+    run of frames with both palms within ``HOLD_M`` of the object (the human closes the hands just
+    before lifting it away); None without a run of at least ``PLAN_HOLD_MIN_S``."""
+    near = np.array([all(box_distance(rf.palm_pos[t, s], o) < HOLD_M for s in range(2)) for t in range(rf.n_frames)])
+    runs = [(a, b) for a, b, _ in _runs(np.where(near, 0, -1))]
+    if not runs:
+        return None
+    a, b = max(runs, key=lambda r: r[1] - r[0])
+    if b - a < PLAN_HOLD_MIN_S * rf.fps:
+        return None
+    return max(a, b - int(PLAN_HOLD_LEAD_S * rf.fps))
+
+
+def plan_two_handed_holds(steps: Sequence[dict[str, object]]) -> list[str]:
+    """The objects a plan's steps (``Plan.steps`` as dicts) grasp or lift with both hands and
+    do not place or release afterwards."""
+    out: list[str] = []
+    for k, st in enumerate(steps):
+        target = st.get("target")
+        if st.get("action") in ("grasp", "lift") and st.get("hand") == "both" and isinstance(target, str):
+            later = steps[k + 1 :]
+            if not any(x.get("action") in ("place", "release") and x.get("target") in (target, None) for x in later):
+                if target not in out:
+                    out.append(target)
+    return out
 
 
 def _contact_offsets(rf: ReferenceFrames, small: Sequence[SceneObject], hold: NDArray[np.int64]) -> F:
@@ -238,10 +285,12 @@ def _box_grasps(rf: ReferenceFrames, hold: NDArray[np.int64], objects: list[Scen
             face = o.pos + n * half
             face[2] = top - GRASP_BELOW_TOP_M
             for t in range(pre0, T):
-                if t < a:  # pre-grasp, then in
+                if t < a:  # over the pre-grasp, down to it, then in
                     g = float(np.clip((t - pre0) / max(0.5 * fps, 1), 0.0, 1.0))
                     inward = float(np.clip((t - (a - MOVE_IN_S * fps)) / (MOVE_IN_S * fps), 0.0, 1.0))
+                    down = float(np.clip((t - (a - (MOVE_IN_S + DESCEND_S) * fps)) / (DESCEND_S * fps), 0.0, 1.0))
                     p = face + n * (PREGRASP_M - inward * (PREGRASP_M + SQUEEZE_DEPTH_M))
+                    p[2] += (1.0 - down) * max(top + HOVER_ABOVE_M - p[2], 0.0)
                 elif t < b:  # held: carried by the reference's hand motion (up to CARRY_MAX_M higher)
                     g = 1.0
                     carry = rf.palm_pos[t].mean(axis=0) - mid_a

@@ -137,8 +137,11 @@ def detect_phases(
     objects: Sequence[SceneObject] = (),
     actions: Sequence[str] | None = None,
     standing_pelvis: float | None = None,
+    held: NDArray[np.bool_] | None = None,
 ) -> Phases:
-    """Label every frame of a reference (see the module docstring)."""
+    """Label every frame of a reference (see the module docstring). ``held``: (T,) frames where
+    both hands hold an object; a walk between two stances during a hold is stance too (the robot
+    does not hand a squeezed box over to the walking policy)."""
     T = rf.n_frames
     fps = rf.fps
     n_smooth = max(1, int(round(0.3 * fps)))
@@ -209,6 +212,10 @@ def detect_phases(
         for a, b in _runs(label == kind):
             if b - a < min_s * fps and a > 0 and b < T and label[a - 1] == other and label[b] == other:
                 label[a:b] = other
+    if held is not None:
+        for a, b in _runs(label == "walk"):
+            if a > 0 and b < T and label[a - 1] == "stance" and label[b] == "stance" and held[a:b].any():
+                label[a:b] = "stance"
     segments = _segments(list(label), rf)
     notes = _cross_check(segments, seated, actions)
     return Phases(labels=list(label), seated=seated, work=work, segments=segments, notes=notes)

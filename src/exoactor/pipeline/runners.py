@@ -177,6 +177,8 @@ def motion(
 
 def retarget(prov: Any, human: HumanMotion, objects: ObjectPoses, plan: Plan | None, ctx: StageContext) -> RobotMotion:
     robot: RobotMotion = prov.retarget(human, objects, plan, ctx)
+    if plan is not None and "plan_steps" not in robot.extra:  # what the controller cross-checks and holds
+        robot.extra["plan_steps"] = [st.model_dump(mode="json") for st in plan.steps]
     return robot
 
 

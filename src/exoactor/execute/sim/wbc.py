@@ -43,6 +43,7 @@ from exoactor.robot.g1 import constants as C
 from exoactor.stages import EXECUTE, StageContext
 
 F = NDArray[np.float64]
+HOLD_CLOCK_EVERY = 3  # holding a box, the reference clock advances every this many control steps
 SEAT_AIM_M = 0.04  # the pelvis sits this far in front of the seat's centre
 SETTLE_MAX_S = 2.0  # hand over after this even if a foot is still off the floor
 MAX_STANCE_WIDTH_M = 0.27  # feet centres across; wider, the QP cannot take a quasi-static step
@@ -165,7 +166,7 @@ class WbcController:
     def _read_reference(self, rm: RobotMotion) -> None:
         """What the controller reads off a reference: its frames, phases, hand intent, planted feet
         and the plans of its step-over segments."""
-        from exoactor.control.manipulation import hand_intent
+        from exoactor.control.manipulation import hand_intent, plan_two_handed_holds
         from exoactor.control.phases import detect_phases
         from exoactor.control.reference import reference_frames
         from exoactor.control.stepping import plan_steps
@@ -173,8 +174,10 @@ class WbcController:
 
         self.rm = rm
         self.rf = reference_frames(rm)
-        self.phases = detect_phases(self.rf, self.objects, self.actions)
-        self.intent = hand_intent(self.rf, self.objects)
+        steps = rm.extra.get("plan_steps") or (rm.extra.get("plan") or {}).get("steps") or []
+        holds = plan_two_handed_holds([x for x in steps if isinstance(x, dict)])
+        self.intent = hand_intent(self.rf, self.objects, holds)
+        self.phases = detect_phases(self.rf, self.objects, self.actions, held=self.intent.hold >= 0)
         self.ref_feet = planted_feet(self.rf)
         self.step_plans = {
             g.start: plan_steps(self.rf, g.start, g.end, self.ref_feet, self.objects)
@@ -291,6 +294,8 @@ class WbcController:
         if self.alpha <= 0.0 or self.qp_cmd is None:
             self.actuation.apply(data, self.walk_cmd)
         data.ctrl[C.NUM_JOINTS : C.NUM_JOINTS + 14] = self.rm.hand_joint_pos[min(self.j, T - 1)].reshape(-1)
+        if advance and self._slow_clock and k % HOLD_CLOCK_EVERY:
+            advance = False
         if advance and self.j < T:
             self.j += 1
         elif self.j < T:
@@ -335,12 +340,13 @@ class WbcController:
         return []
 
     def _recovery_targets(self, targets: Any) -> Any:
-        """The targets of a balance recovery: no hand tasks, the centre of mass over the middle of
-        the stance feet (twice its weight), the heading and height kept."""
+        """The targets of a balance recovery: no hand tasks (unless they hold a box), the centre of
+        mass over the middle of the stance feet (twice its weight), the heading and height kept."""
         dyn = self.stance.dyn
         mids = [dyn.sole_point(s, dyn.soles[s].centre)[:2] for s in range(2) if self.stance.stance[s]]
         centre = np.mean(mids, axis=0)
-        targets.hands = [None, None]
+        if self.hold_on < 0:  # a held box stays squeezed (letting go dropped it)
+            targets.hands = [None, None]
         targets.com = np.array([centre[0], centre[1], float(targets.com[2])])
         targets.com_vel = np.zeros(3)
         targets.pelvis_pos = None
@@ -622,7 +628,19 @@ class WbcController:
         self.scene.press_surfaces(self.stance.dyn, targets, [bool(self.intent.on_surface[j, s]) for s in range(2)])
         if self.phases.seated[j : j + 25].any() and targets.pelvis_pos is not None:
             self._onto_seat(targets, float(self.phases.seated[j : j + 25].mean()))
+        if self._slow_clock:  # the targets move at the clock's pace
+            targets.com_vel = targets.com_vel / HOLD_CLOCK_EVERY
+            for h in targets.hands:
+                if h is not None:
+                    h.vel = h.vel / HOLD_CLOCK_EVERY
         return self._eased(targets)
+
+    @property
+    def _slow_clock(self) -> bool:
+        """Whether the reference clock runs at 1 / ``HOLD_CLOCK_EVERY`` of real time: while both
+        hands hold a box in a stance (the human stood up with it in 0.8 s; the robot at that pace
+        flexed its knees under the hands' pull and fell)."""
+        return self.hold_on >= 0 and self.mode == "stance"
 
     def _ease_start(self) -> None:
         """Where the stance targets begin: the robot's own pose at the hand-over (the reference's
