@@ -52,6 +52,7 @@ TIP_COM_M = 0.02  # ... or the centre of mass this far outside the support polyg
 STEADY_DEG = 1.5  # recovered: feet this flat ...
 STEADY_COM_M = 0.02  # ... the centre of mass this far inside the polygon ...
 RECOVER_MIN_S = 0.4  # ... for at least this long
+RECOVER_CHAIN_S = 0.5  # a recovery this soon after the last one ends with the targets eased back
 APPROACH_SHORT_M = 0.08  # the policy's approach to a box to lift stops this far short of its placement
 STOP_AHEAD_M = 0.12  # walking towards a precise placement, the approach begins this far before it ...
 SLOW_GAIN = 0.8  # ... and the walking command slows to 0.1 m/s + this x the distance left (1/s)
@@ -160,6 +161,8 @@ class WbcController:
         self.restep_t = 0
         self.recover_t = -1  # control steps into a balance recovery (-1: none)
         self.recoveries = 0
+        self.recovered_k = -(10**9)  # the control step the last recovery ended
+        self.recover_chain = False  # this recovery began within RECOVER_CHAIN_S of the last one's end
         self.ease_from: dict[str, Any] | None = None  # the robot's pose where the stance targets begin
         self.ease_t = 0  # control steps since then
 
@@ -327,6 +330,7 @@ class WbcController:
         if self.recover_t < 0:
             if tilt > TIP_DEG or outside > TIP_COM_M:
                 self.recover_t = 0
+                self.recover_chain = len(self.modes) - self.recovered_k < RECOVER_CHAIN_S * FPS
                 self.recoveries += 1
                 return [{"type": "recover", "tilt_deg": round(tilt, 1), "com_past_edge_m": round(outside, 3)}]
             return []
@@ -335,7 +339,9 @@ class WbcController:
         if steady and self.recover_t >= RECOVER_MIN_S * FPS:
             self.recover_t = -1
             self.stance.reset()
-            self._ease_start()  # back to the reference from where the recovery left the robot
+            if self.recover_chain:  # tipped again right after the last one: ease back this time
+                self._ease_start()
+            self.recovered_k = len(self.modes)
             return [{"type": "recovered"}]
         return []
 
