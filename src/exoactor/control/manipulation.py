@@ -192,7 +192,7 @@ def _plan_hold_start(rf: ReferenceFrames, o: SceneObject) -> int | None:
     """Where a hold the plan asks for begins: ``PLAN_HOLD_LEAD_S`` before the end of the longest
     run of frames with both palms within ``HOLD_M`` of the object (the human closes the hands just
     before lifting it away); None without a run of at least ``PLAN_HOLD_MIN_S``."""
-    near = np.array([all(box_distance(rf.palm_pos[t, s], o) < HOLD_M for s in range(2)) for t in range(rf.n_frames)])
+    near = (box_distances(rf.palm_pos, o) < HOLD_M).all(axis=1)
     runs = [(a, b) for a, b, _ in _runs(np.where(near, 0, -1))]
     if not runs:
         return None

@@ -177,8 +177,7 @@ class WbcController:
 
         self.rm = rm
         self.rf = reference_frames(rm)
-        steps = rm.extra.get("plan_steps") or (rm.extra.get("plan") or {}).get("steps") or []
-        holds = plan_two_handed_holds([x for x in steps if isinstance(x, dict)])
+        holds = plan_two_handed_holds(plan_step_dicts(rm))
         self.intent = hand_intent(self.rf, self.objects, holds)
         self.phases = detect_phases(self.rf, self.objects, self.actions, held=self.intent.hold >= 0)
         self.ref_feet = planted_feet(self.rf)
@@ -816,9 +815,15 @@ def task_objects(scene: str | None, seed: int) -> list[SceneObject]:
         return s.objects()
 
 
+def plan_step_dicts(robot: RobotMotion) -> list[dict[str, Any]]:
+    """The plan's steps (as dicts) the retarget runner kept in ``extra`` (``plan_steps``); [] without."""
+    steps = robot.extra.get("plan_steps") or (robot.extra.get("plan") or {}).get("steps") or []
+    return [s for s in steps if isinstance(s, dict)]
+
+
 def plan_actions(robot: RobotMotion) -> list[str] | None:
     """The plan's atomic actions when the retargeter kept them in ``extra`` (``plan_steps``)."""
-    steps = robot.extra.get("plan_steps") or (robot.extra.get("plan") or {}).get("steps")
+    steps = plan_step_dicts(robot)
     if not steps:
         return None
-    return [str(s.get("action")) for s in steps if isinstance(s, dict)]
+    return [str(s.get("action")) for s in steps]
