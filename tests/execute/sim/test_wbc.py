@@ -262,14 +262,28 @@ class AfterRecovery(Pushed):
         return events
 
 
-def test_a_recovery_right_after_another_eases_the_targets_back_from_the_robot() -> None:
+class AfterRecoveryHolding(AfterRecovery):
+    """AfterRecovery, as if the hands held a box through the squat."""
+
+    def _holds(self, seg: Any) -> bool:
+        return True
+
+
+def test_holding_a_box_a_recovery_right_after_another_eases_the_targets_back_from_the_robot() -> None:
     # the recovery drops the hand tasks and centres the CoM; jumping back to the reference's
     # targets at once tipped a foot again within 0.1 s, over and over (the ground-truth lift
-    # chained 24 recoveries). A recovery that follows another within RECOVER_CHAIN_S ends eased
-    # back from the robot's pose; a lone one jumps back (easing every one cost wipes and sweeps)
-    ctrl = AfterRecovery()
-    R.rollout(_squat(depth=0.1), ctrl, None, video=False)
-    assert len(ctrl.gaps) >= 2
-    (chain0, com0, _), (chain1, com1, hand1) = ctrl.gaps[:2]
-    assert not chain0 and com0 > 0.005  # the lone recovery: the CoM target back on the reference at once
-    assert chain1 and com1 < 0.002 and hand1 < 0.005
+    # chained 24 recoveries). Holding a box, a recovery that follows another within
+    # RECOVER_CHAIN_S ends eased back from the robot's pose; a lone one jumps back (easing every
+    # one cost wipes and sweeps), and so does a chained one with nothing held (eased, the
+    # climbing clip and an end-to-end sweep fell)
+    for ctrl in (AfterRecoveryHolding(), AfterRecovery()):
+        R.rollout(_squat(depth=0.1), ctrl, None, video=False)
+        assert len(ctrl.gaps) >= 2
+        (chain0, com0, hand0), (chain1, com1, hand1) = ctrl.gaps[:2]
+        # the lone recovery: the targets back on the reference at once (the hands 0.1 m+ off)
+        assert not chain0 and com0 > 0.002 and hand0 > 0.1
+        assert chain1
+        if isinstance(ctrl, AfterRecoveryHolding):
+            assert com1 < 0.002 and hand1 < 0.005
+        else:
+            assert com1 > 0.002 and hand1 > 0.1

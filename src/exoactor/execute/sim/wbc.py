@@ -52,7 +52,7 @@ TIP_COM_M = 0.02  # ... or the centre of mass this far outside the support polyg
 STEADY_DEG = 1.5  # recovered: feet this flat ...
 STEADY_COM_M = 0.02  # ... the centre of mass this far inside the polygon ...
 RECOVER_MIN_S = 0.4  # ... for at least this long
-RECOVER_CHAIN_S = 0.5  # a recovery this soon after the last one ends with the targets eased back
+RECOVER_CHAIN_S = 0.5  # holding a box, a recovery this soon after the last one ends eased back
 APPROACH_SHORT_M = 0.08  # the policy's approach to a box to lift stops this far short of its placement
 STOP_AHEAD_M = 0.12  # walking towards a precise placement, the approach begins this far before it ...
 SLOW_GAIN = 0.8  # ... and the walking command slows to 0.1 m/s + this x the distance left (1/s)
@@ -338,8 +338,8 @@ class WbcController:
         if steady and self.recover_t >= RECOVER_MIN_S * FPS:
             self.recover_t = -1
             self.stance.reset()
-            if self.recover_chain:  # tipped again right after the last one: ease back this time
-                self._ease_start()
+            if self.recover_chain and self._holds(self.seg):  # tipped again right after the last
+                self._ease_start()  # one, holding a box: ease back this time
             self.recovered_k = len(self.modes)
             return [{"type": "recovered"}]
         return []
@@ -536,7 +536,7 @@ class WbcController:
         it before a box to lift (the policy stops within ``approach_tol_m``; short, its error is
         not into the box, where a shin on it tips the foot: the QP's placement steps close the gap)."""
         target, yaw = self._placement(seg)
-        if (self.intent.hold[seg.start : seg.end] >= 0).any():
+        if self._holds(seg):
             target = target - APPROACH_SHORT_M * np.array([np.cos(yaw), np.sin(yaw)])
         return target, yaw
 
@@ -554,16 +554,19 @@ class WbcController:
         target, yaw = self._approach_target(nxt)
         return float((target - self.scene.feet_midpoint()[:2]) @ np.array([np.cos(yaw), np.sin(yaw)]))
 
+    def _holds(self, seg: Any) -> bool:
+        """Whether the hands hold a box at some point of segment ``seg``."""
+        return bool((self.intent.hold[seg.start : seg.end] >= 0).any())
+
     def _precise(self, seg: Any) -> bool:
         """Whether the feet must be placed precisely: before an obstacle, a box to hold, a table."""
-        held = bool((self.intent.hold[seg.start : seg.end] >= 0).any())
-        return seg.kind == "step" or held or self._surface(seg) is not None
+        return seg.kind == "step" or self._holds(seg) or self._surface(seg) is not None
 
     def _placement_tol(self, seg: Any) -> float:
         """Placement error (m) beyond which QP steps correct the policy's stop."""
         if seg.kind == "step":
             return 0.06
-        if (self.intent.hold[seg.start : seg.end] >= 0).any():
+        if self._holds(seg):
             return 0.04
         if self._seat_for(seg) is not None:  # too far from the seat the pelvis cannot reach it
             return 0.05
