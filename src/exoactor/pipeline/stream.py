@@ -113,6 +113,7 @@ class SegmentJob:
     steps_from: int = 0
     steps_to: int = 0
     prev_video: str = ""  # the previous segment's video (its last frame starts this one)
+    prev_key: str = ""  # the previous segment's job_key
     out_dir: str = ""
     cleanup: bool = True  # clean the estimated motion (RunConfig.cleanup)
 
@@ -146,14 +147,16 @@ _PATH_FIELDS = ("run_dir", "out_dir", "plan_path", "full_plan_path", "view_path"
 
 def job_key(job: SegmentJob) -> str:
     """The content of everything a segment is made from: its plans, the view, the objects, the
-    previous segment's video, the providers, their options, the seed and exoactor's code."""
+    providers, their options, the seed, exoactor's code, and the previous segment's key (what its
+    video was made from: the video's bytes are not stable, H.264 encodings of the same frames
+    differed now and then, and a changed input of an earlier segment still changes this key)."""
     import hashlib
     import json
 
     from exoactor.pipeline.run import code_digest
 
     h = hashlib.sha256(code_digest().encode())
-    for name in _PATH_FIELDS[2:]:
+    for name in ("plan_path", "full_plan_path", "view_path", "objects_path"):
         p = getattr(job, name)
         h.update(name.encode())
         if p and Path(p).is_file():
@@ -413,6 +416,7 @@ class StreamedRun:
             cleanup=c.cleanup,
             steps_from=seg.first_step - plan_offset(plan, self.dir),
             prev_video=str(Path(prev.out_dir) / "video.mp4") if prev is not None else "",
+            prev_key=job_key(prev) if prev is not None else "",
         )
         job.steps_to = job.steps_from + len(seg.steps)
         out = Path(job.out_dir)
