@@ -13,8 +13,8 @@ perceived objects (their poses at the start):
   the surface's edge (within 15 cm) but below its top is lifted 6 cm above the top instead
   (``surface_z`` without ``on_surface``), so the hand comes over the edge, not into it.
 * ``hold``: the index of the object both hands hold (both closed, both palms within 12 cm of it;
-  or, for an object the plan grasps with both hands and never puts down, from just before the
-  palms leave it: :func:`_plan_hold_start`), -1 otherwise; the controller adds the object's weight
+  or, for an object the plan grasps with both hands and never puts down, to the reference's end,
+  from just before the palms leave it: :func:`_plan_hold_start`), -1 otherwise; the controller adds the object's weight
   and a squeeze to its dynamics (and slows the reference clock while it is held).
 * ``contact_offset``: a hand passing close by a small object (a bottle) is shifted onto it (see
   :func:`_contact_offsets`): the scaled hand misses what the human's hand touched.
@@ -179,8 +179,16 @@ def hand_intent(rf: ReferenceFrames, objects: Sequence[SceneObject], plan_holds:
         if hold[t] < 0 and hold[t - 1] >= 0 and closed[t].all():
             hold[t] = hold[t - 1]
     for i, o in enumerate(objects):
-        if o.name in plan_holds and o.kind in HOLDABLE_KINDS and not (hold == i).any():
+        # the plan never puts it down: a hold of it that ends before the reference does is a
+        # flicker of the estimated hands (end to end: 0.04-0.8 s closures, the box squeezed and
+        # let go), replaced by the plan's hold, or else kept on to the end
+        if o.name in plan_holds and o.kind in HOLDABLE_KINDS and hold[-1] != i:
+            runs = [a for a, _, k in _runs(hold) if k == i]
             start = _plan_hold_start(rf, o)
+            if start is not None:
+                hold[hold == i] = -1
+            elif runs:
+                start = runs[-1]
             if start is not None:
                 hold[start:][hold[start:] < 0] = i
     gp, gq, gw = _box_grasps(rf, hold, list(objects))
