@@ -183,12 +183,11 @@ def hand_intent(rf: ReferenceFrames, objects: Sequence[SceneObject], plan_holds:
         # flicker of the estimated hands (end to end: 0.04-0.8 s closures, the box squeezed and
         # let go), replaced by the plan's hold, or else kept on to the end
         if o.name in plan_holds and o.kind in HOLDABLE_KINDS and hold[-1] != i:
-            runs = [a for a, _, k in _runs(hold) if k == i]
             start = _plan_hold_start(rf, o)
             if start is not None:
                 hold[hold == i] = -1
-            elif runs:
-                start = runs[-1]
+            else:
+                start = next((a for a, _, k in reversed(_runs(hold)) if k == i), None)
             if start is not None:
                 hold[start:][hold[start:] < 0] = i
     gp, gq, gw = _box_grasps(rf, hold, list(objects))

@@ -142,7 +142,9 @@ class SegmentResult:
 
 #: a finished segment's record: a resumed run reuses the segment when its key is unchanged
 DONE_NAME = "segment_done.json"
-_PATH_FIELDS = ("run_dir", "out_dir", "plan_path", "full_plan_path", "view_path", "objects_path", "prev_video")
+#: the input files whose content goes into a segment's key
+_KEYED_FILES = ("plan_path", "full_plan_path", "view_path", "objects_path")
+_PATH_FIELDS = ("run_dir", "out_dir", *_KEYED_FILES, "prev_video")
 
 
 def job_key(job: SegmentJob) -> str:
@@ -156,7 +158,7 @@ def job_key(job: SegmentJob) -> str:
     from exoactor.pipeline.run import code_digest
 
     h = hashlib.sha256(code_digest().encode())
-    for name in ("plan_path", "full_plan_path", "view_path", "objects_path"):
+    for name in _KEYED_FILES:
         p = getattr(job, name)
         h.update(name.encode())
         if p and Path(p).is_file():
