@@ -46,6 +46,25 @@ def test_path_follower_walks_round_a_corner_it_lags_behind() -> None:
     assert c[0] > 0.5 and abs(c[1]) < 0.1 * c[0]
 
 
+def test_path_follower_ignores_the_pelvis_sway_of_a_gait() -> None:
+    # a person walking straight at 1 m/s sways the pelvis +-0.15 rad once a stride (1 s): that
+    # sway read as a heading (+-0.9 rad/s) zig-zagged the robot and halved its speed
+    T = 250
+    t = np.arange(T) / 50.0
+    x = 1.0 * t
+    sway = 0.15 * np.sin(2 * np.pi * t)
+    rm = simple_reference(np.column_stack([x, np.zeros(T)]), sway)
+    f = PathFollower(rm.root_pos, rm.root_quat, preview_s=0.0)
+    wz = [f.command(k, np.array([x[k], 0.0, 0.75]), 0.0)[2] for k in range(60, 190, 5)]
+    assert np.abs(wz).max() < 0.15
+    # a real turn still turns: 90 deg over 1 s, the command peaks above 1 rad/s
+    turn = np.pi / 2 * ramp(T, 100, 150)
+    rm = simple_reference(np.column_stack([x, np.zeros(T)]), turn)
+    f = PathFollower(rm.root_pos, rm.root_quat, preview_s=0.0)
+    wz = [f.command(k, np.array([x[k], 0.0, 0.75]), float(turn[k]))[2] for k in range(90, 160, 2)]
+    assert max(wz) > 1.0
+
+
 def test_pd_mode_mask_marks_squats_only() -> None:
     jp = np.repeat(C.DEFAULT_JOINT_POS[None], 100, axis=0)
     jp[40:80, [3, 9]] = 1.6  # a 0.8 s squat

@@ -27,6 +27,17 @@ def policy_inverse(v: F) -> F:
     return np.array([np.clip(vx, -0.6, 1.0), np.clip(vy, -0.8, 0.8)])
 
 
+def smooth_heading(yaw: F, window: float) -> F:
+    """(T,) an unwrapped heading averaged over ``window`` frames (ends held): a walking person's
+    pelvis sways +-5-10 deg once a stride, which read as a heading zig-zags the robot."""
+    w = int(round(window))
+    if w < 2 or len(yaw) < 2:
+        return yaw
+    pad = np.concatenate([np.full(w, yaw[0]), yaw, np.full(w, yaw[-1])])
+    k = np.ones(w) / w
+    return np.convolve(pad, k, mode="same")[w:-w]
+
+
 @dataclass
 class PathFollower:
     """Velocity/yaw-rate commands that make the robot follow a reference root path.
@@ -62,13 +73,16 @@ class PathFollower:
     lookahead_m: float = 0.2  # pure-pursuit distance along the path (+ 0.2 s x speed)
     k_lag: float = 1.5  # 1/s: extra speed per metre behind the reference along the path
     lag_path_m: float = 0.3  # further behind than this, keep following the path's shape
+    heading_window_s: float = 1.0  # the reference heading is averaged over about one stride
     search_s: float = 1.5  # the closest path point is searched this far ahead of the last one
     walking: bool = field(default=False, init=False)
     progress: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         xy = np.asarray(self.root_pos, dtype=np.float64)[:, :2]
-        yaw = np.unwrap(quat_to_yaw(np.asarray(self.root_quat, dtype=np.float64)))
+        yaw = smooth_heading(
+            np.unwrap(quat_to_yaw(np.asarray(self.root_quat, dtype=np.float64))), self.heading_window_s * self.fps
+        )
         w = 5  # +-0.1 s central differences
         T = len(xy)
         i0 = np.clip(np.arange(T) - w, 0, T - 1)
