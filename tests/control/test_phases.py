@@ -170,6 +170,19 @@ def test_a_walk_between_two_stances_during_a_hold_is_stance() -> None:
     assert [g.kind for g in detect_phases(rf, held=held).segments] == ["walk", "stance", "walk"]
 
 
+def test_resting_in_place_between_two_stances_stays_stance() -> None:
+    T = 500  # squat, stand up and rest 1.2 s where it stands, squat again; the same with a 0.3 m walk
+    off = np.zeros((T, 29))
+    s = ramp(T, 50, 100) - ramp(T, 150, 200) + ramp(T, 260, 310) - ramp(T, 400, 450)
+    off[:, [3, 9]] = 1.0 * s[:, None]
+    off[:, [0, 6]] = -0.5 * s[:, None]
+    off[:, [4, 10]] = -0.5 * s[:, None]
+    for dx, kinds in ((0.03, ["walk", "stance", "walk"]), (0.3, ["walk", "stance", "walk", "stance", "walk"])):
+        rm = simple_reference(np.column_stack([dx * ramp(T, 200, 240), np.zeros(T)]), np.zeros(T), off)
+        rm.root_pos[:, 2] -= 0.25 * s
+        assert [g.kind for g in detect_phases(reference_frames(rm)).segments] == kinds, dx
+
+
 def test_a_hold_the_plan_asks_for_begins_without_closed_hands() -> None:
     """Estimated hands near a box read as open or half-open: a two-handed grasp in the plan (and
     no place after it) holds the box from just before the palms leave it."""

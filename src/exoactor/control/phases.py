@@ -10,7 +10,8 @@ Per frame (see :func:`detect_phases`):
   reference hangs its arms), a palm at a table, bottle, box or basket (< 5 cm), hands closed, or
   the pelvis on a seat. Short foot
   shuffles inside a crouch are absorbed (the feet stay planted). Stance without work is walking
-  with a zero command (the policy stands).
+  with a zero command (the policy stands), except between two stances where the root stays
+  within ``IN_PLACE_M`` (hands resting between two reaches): that stays stance.
 * **step**: a swing whose sole passes over a known obstacle (or, with no objects known at all,
   rises above ``HIGH_STEP_M``) — the stepping controller places the feet; the walking before and
   after stays walking.
@@ -51,6 +52,8 @@ REST_ADAPT_M = 0.10  # upright palms this close to the standing pose's are the r
 HIGH_STEP_M = 0.09  # m, sole height of a swing that is a step over something
 MIN_STANCE_S = 0.6
 MIN_WALK_S = 0.3
+IN_PLACE_M = 0.08  # a walk between stances whose root stays this close is stance
+IN_PLACE_YAW = 0.25  # rad
 SEAT_MARGIN_M = 0.1
 SEATED_ABOVE_M = 0.3  # pelvis origin within this height above the seat top
 
@@ -212,6 +215,11 @@ def detect_phases(
         for a, b in _runs(label == kind):
             if b - a < min_s * fps and a > 0 and b < T and label[a - 1] == other and label[b] == other:
                 label[a:b] = other
+    # a walk between two stances that goes nowhere (the hands rest between two reaches, a foot
+    # shuffles) is stance: handing over to the walking policy and back costs a settle and a blend
+    for a, b in _runs(label == "walk"):
+        if a > 0 and b < T and label[a - 1] == "stance" and label[b] == "stance" and _in_place(rf, a - 1, b):
+            label[a:b] = "stance"
     if held is not None:
         for a, b in _runs(label == "walk"):
             if a > 0 and b < T and label[a - 1] == "stance" and label[b] == "stance" and held[a:b].any():
@@ -219,6 +227,15 @@ def detect_phases(
     segments = _segments(list(label), rf)
     notes = _cross_check(segments, seated, actions)
     return Phases(labels=list(label), seated=seated, work=work, segments=segments, notes=notes)
+
+
+def _in_place(rf: ReferenceFrames, a: int, b: int) -> bool:
+    """Whether the root stays within ``IN_PLACE_M`` of where it is at frame ``a`` through frame
+    ``b`` and the heading within ``IN_PLACE_YAW``. The soles are not asked: estimated feet drift
+    10-15 cm under a root that stays (a step that relocates the body moves the root too)."""
+    root = np.linalg.norm(rf.root_pos[a : b + 1, :2] - rf.root_pos[a, :2], axis=1).max()
+    yaw = np.unwrap(quat_to_yaw(rf.root_quat[a : b + 1]))
+    return bool(root < IN_PLACE_M and np.abs(yaw - yaw[0]).max() < IN_PLACE_YAW)
 
 
 def _dilate(mask: NDArray[np.bool_], n: int) -> NDArray[np.bool_]:
