@@ -287,3 +287,61 @@ def test_holding_a_box_a_recovery_right_after_another_eases_the_targets_back_fro
             assert com1 < 0.002 and hand1 < 0.005
         else:
             assert com1 > 0.002 and hand1 > 0.1
+
+
+def test_a_hand_on_a_table_it_is_not_meant_to_press_lifts_off() -> None:
+    """The QP does not see the table: a hand sent into it pushes the robot off its feet (on the
+    place-upright and sweep references the feet tipped 4-17 deg). A touching hand that is not
+    meant to press is sent up off the top; one meant to press keeps its height and the QP is told
+    the push."""
+    import mujoco
+
+    from exoactor.control.dynamics import RobotDynamics
+    from exoactor.control.stance import HandTarget, StanceTargets
+    from exoactor.execute.sim.wbc_scene import LIFT_OFF_M, PRESS_N, SceneContacts
+    from exoactor.sim.scene import build_scene
+
+    scene = build_scene("wipe_table", seed=0, gains="stand")
+    m, d = scene.model, scene.data
+    dyn = RobotDynamics(m, d)
+    palm = dyn.body_pos(dyn.palm_bodies[0])
+    table = m.body("table").id
+    top = m.geom("table_top").id
+    # move the table under the left palm and raise it until its top touches the hand
+    mujoco.mj_forward(m, d)
+    m.body_pos[table, :2] += palm[:2] - d.geom_xpos[top][:2]
+    m.body_pos[table, 2] += palm[2] - 0.15 - float(d.geom_xpos[top][2] + m.geom_size[top][2])
+    contacts = SceneContacts(m, d, scene.objects())
+    for _ in range(100):
+        mujoco.mj_forward(m, d)
+        if contacts._touching(contacts.hand_geoms[0], contacts.surface_geoms):
+            break
+        m.body_pos[table, 2] += 0.002
+    assert contacts._touching(contacts.hand_geoms[0], contacts.surface_geoms)
+    palms = [dyn.body_pos(b) for b in dyn.palm_bodies]
+
+    def targets() -> StanceTargets:
+        t = StanceTargets(
+            com=np.zeros(3), pelvis_quat=None, torso_quat=np.array([1.0, 0, 0, 0]), posture=dyn.joint_pos.copy()
+        )
+        t.hands = [
+            HandTarget(pos=p - np.array([0, 0, 0.05]), quat=np.array([1.0, 0, 0, 0]), vel=np.array([0.1, 0, -0.2]))
+            for p in palms
+        ]
+        return t
+
+    t = targets()
+    contacts.press_surfaces(dyn, t, [False, True])
+    # the left hand, not meant to press: up off the top, still sliding
+    assert t.hands[0].pos[2] == pytest.approx(palms[0][2] + LIFT_OFF_M, abs=1e-9)
+    assert t.hands[0].vel[2] == 0.0 and t.hands[0].vel[0] == pytest.approx(0.1)
+    # the right hand, meant to press (and touching, the table is 1 m wide): keeps its height, the push is known
+    assert contacts._touching(contacts.hand_geoms[1], contacts.surface_geoms)
+    assert t.hands[1].pos[2] == pytest.approx(palms[1][2] - 0.002, abs=1e-9)
+    assert [p.force[2] for p in t.payload] == [PRESS_N]
+    # the table 5 cm lower: nothing touches, the targets stay where the reference put them
+    m.body_pos[table, 2] -= 0.05
+    mujoco.mj_forward(m, d)
+    t = targets()
+    contacts.press_surfaces(dyn, t, [False, True])
+    assert [h.pos[2] for h in t.hands] == pytest.approx([p[2] - 0.05 for p in palms]) and not t.payload

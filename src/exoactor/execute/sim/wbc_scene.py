@@ -31,6 +31,7 @@ SITTING_BODIES = (
 )
 HOLD_RAMP_S = 0.5
 PRESS_N = 8.0  # a hand wiping a table presses this hard
+LIFT_OFF_M = 0.01  # a hand that touches a table it is not meant to press is sent this far above its palm
 
 
 class SceneContacts:
@@ -160,12 +161,22 @@ class SceneContacts:
         """A hand meant to be on a surface that touches it presses with ``PRESS_N`` and no more:
         its target stays at its height (sliding along the top) and the surface's push is a known
         force of the QP, instead of a position target inside the table that lifts the robot off
-        its feet (the QP does not see the table)."""
+        its feet (the QP does not see the table). A hand that touches a surface it is not meant
+        to press (reaching past a table's edge for a bottle, sweeping) is sent ``LIFT_OFF_M`` above
+        its palm instead: pushed into the top, it lifted the robot off its feet and the balance
+        guard's recoveries followed each other all the way to the episode's end."""
         from exoactor.control.contacts import ExternalForce
 
         for s in range(2):
             h = targets.hands[s]
-            if h is None or not pressing[s] or not self.surface_geoms:
+            if h is None or not self.surface_geoms:
+                continue
+            if not pressing[s]:
+                if self._touching(self.hand_geoms[s], self.surface_geoms):
+                    palm = dyn.body_pos(dyn.palm_bodies[s]) + dyn.body_mat(dyn.palm_bodies[s]) @ h.point
+                    if h.pos[2] < palm[2] + LIFT_OFF_M:
+                        h.pos = np.array([h.pos[0], h.pos[1], float(palm[2]) + LIFT_OFF_M])
+                        h.vel = np.array([h.vel[0], h.vel[1], max(float(h.vel[2]), 0.0)])
                 continue
             if self._touching(self.hand_geoms[s], self.surface_geoms):
                 palm = dyn.body_pos(dyn.palm_bodies[s]) + dyn.body_mat(dyn.palm_bodies[s]) @ h.point
