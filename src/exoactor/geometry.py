@@ -130,6 +130,14 @@ def wrap_angle(a: NDArray | float) -> F:
 # --- time series: resampling onto a new clock ------------------------------------------------
 
 
+def moving_average(x: NDArray, n: int) -> F:
+    """(T,) ``x`` averaged over ``n`` frames centred on each (ends padded with the end values)."""
+    if n <= 1 or len(x) < 2:
+        return np.asarray(x, dtype=np.float64)
+    k = np.ones(n) / n
+    return np.convolve(np.pad(x, (n // 2, n - 1 - n // 2), mode="edge"), k, mode="valid")
+
+
 def resample_times(n_frames: int, fps: float, new_fps: float) -> NDArray[np.float64]:
     """Sample times (seconds) of the new clock covering the old clip's duration."""
     duration = (n_frames - 1) / fps

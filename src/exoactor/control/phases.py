@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 
 from exoactor.artifacts import SceneObject
 from exoactor.control.reference import ReferenceFrames
-from exoactor.geometry import quat_to_yaw
+from exoactor.geometry import moving_average, quat_to_yaw
 
 F = NDArray[np.float64]
 
@@ -98,13 +98,6 @@ def _runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
 
-def _smooth(x: F, n: int) -> F:
-    if n <= 1 or len(x) < 2:
-        return x
-    k = np.ones(n) / n
-    return np.convolve(np.pad(x, (n // 2, n - 1 - n // 2), mode="edge"), k, mode="valid")
-
-
 def seat_tops(objects: Sequence[SceneObject]) -> list[tuple[SceneObject, float]]:
     """Seats and their surface heights (a chair's seat sits at half its height, capped at 0.45 m)."""
     out = []
@@ -154,7 +147,7 @@ def detect_phases(
         speed[1:] = np.linalg.norm(np.diff(rf.root_pos[:, :2], axis=0), axis=1) * fps
         yaw = np.unwrap(quat_to_yaw(rf.root_quat))
         yaw_rate[1:] = np.abs(np.diff(yaw)) * fps
-    speed, yaw_rate = _smooth(speed, n_smooth), _smooth(yaw_rate, n_smooth)
+    speed, yaw_rate = moving_average(speed, n_smooth), moving_average(yaw_rate, n_smooth)
     has_obstacles = any(o.kind == "obstacle" for o in objects)
     # swings: runs of a foot out of contact that move it horizontally
     swing = np.zeros(T, dtype=bool)
@@ -216,13 +209,11 @@ def detect_phases(
             if b - a < min_s * fps and a > 0 and b < T and label[a - 1] == other and label[b] == other:
                 label[a:b] = other
     # a walk between two stances that goes nowhere (the hands rest between two reaches, a foot
-    # shuffles) is stance: handing over to the walking policy and back costs a settle and a blend
+    # shuffles), or while a box is held, is stance: handing over to the walking policy and back
+    # costs a settle and a blend, and a squeezed box is not handed over at all
     for a, b in _runs(label == "walk"):
-        if a > 0 and b < T and label[a - 1] == "stance" and label[b] == "stance" and _in_place(rf, a - 1, b):
-            label[a:b] = "stance"
-    if held is not None:
-        for a, b in _runs(label == "walk"):
-            if a > 0 and b < T and label[a - 1] == "stance" and label[b] == "stance" and held[a:b].any():
+        if a > 0 and b < T and label[a - 1] == "stance" and label[b] == "stance":
+            if _in_place(rf, a - 1, b) or (held is not None and held[a:b].any()):
                 label[a:b] = "stance"
     segments = _segments(list(label), rf)
     notes = _cross_check(segments, seated, actions)

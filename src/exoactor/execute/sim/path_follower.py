@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from exoactor.geometry import quat_to_yaw, wrap_angle
+from exoactor.geometry import moving_average, quat_to_yaw, wrap_angle
 
 F = NDArray[np.float64]
 FPS = 50.0
@@ -25,17 +25,6 @@ def policy_inverse(v: F) -> F:
     vx = (float(v[0]) - POLICY_DRIFT_X) / POLICY_GAIN_X
     vy = float(v[1]) / POLICY_GAIN_Y
     return np.array([np.clip(vx, -0.6, 1.0), np.clip(vy, -0.8, 0.8)])
-
-
-def smooth_heading(yaw: F, window: float) -> F:
-    """(T,) an unwrapped heading averaged over ``window`` frames (ends held): a walking person's
-    pelvis sways +-5-10 deg once a stride, which read as a heading zig-zags the robot."""
-    w = int(round(window))
-    if w < 2 or len(yaw) < 2:
-        return yaw
-    pad = np.concatenate([np.full(w, yaw[0]), yaw, np.full(w, yaw[-1])])
-    k = np.ones(w) / w
-    return np.convolve(pad, k, mode="same")[w:-w]
 
 
 @dataclass
@@ -80,8 +69,10 @@ class PathFollower:
 
     def __post_init__(self) -> None:
         xy = np.asarray(self.root_pos, dtype=np.float64)[:, :2]
-        yaw = smooth_heading(
-            np.unwrap(quat_to_yaw(np.asarray(self.root_quat, dtype=np.float64))), self.heading_window_s * self.fps
+        # a walking person's pelvis sways +-5-10 deg once a stride: read as the heading, it zig-zags the robot
+        yaw = moving_average(
+            np.unwrap(quat_to_yaw(np.asarray(self.root_quat, dtype=np.float64))),
+            int(round(self.heading_window_s * self.fps)),
         )
         w = 5  # +-0.1 s central differences
         T = len(xy)

@@ -169,22 +169,18 @@ class SceneContacts:
 
         for s in range(2):
             h = targets.hands[s]
-            if h is None or not self.surface_geoms:
+            if h is None or not self.surface_geoms or not self._touching(self.hand_geoms[s], self.surface_geoms):
                 continue
-            if not pressing[s]:
-                if self._touching(self.hand_geoms[s], self.surface_geoms):
-                    palm = dyn.body_pos(dyn.palm_bodies[s]) + dyn.body_mat(dyn.palm_bodies[s]) @ h.point
-                    if h.pos[2] < palm[2] + LIFT_OFF_M:
-                        h.pos = np.array([h.pos[0], h.pos[1], float(palm[2]) + LIFT_OFF_M])
-                        h.vel = np.array([h.vel[0], h.vel[1], max(float(h.vel[2]), 0.0)])
-                continue
-            if self._touching(self.hand_geoms[s], self.surface_geoms):
-                palm = dyn.body_pos(dyn.palm_bodies[s]) + dyn.body_mat(dyn.palm_bodies[s]) @ h.point
+            palm = dyn.body_pos(dyn.palm_bodies[s]) + dyn.body_mat(dyn.palm_bodies[s]) @ h.point
+            if pressing[s]:
                 h.pos = np.array([h.pos[0], h.pos[1], float(palm[2]) - 0.002])
                 h.vel = np.array([h.vel[0], h.vel[1], 0.0])
                 targets.payload.append(
                     ExternalForce(name=f"press_{s}", body=dyn.palm_bodies[s], force=np.array([0.0, 0.0, PRESS_N]))
                 )
+            elif h.pos[2] < palm[2] + LIFT_OFF_M:
+                h.pos = np.array([h.pos[0], h.pos[1], float(palm[2]) + LIFT_OFF_M])
+                h.vel = np.array([h.vel[0], h.vel[1], max(float(h.vel[2]), 0.0)])
 
     def apply_payload(self, stance: StanceController, targets: StanceTargets, hold: int, squeeze: float) -> None:
         """A held object's weight and the squeeze reaction at the palms (ramped in over 0.5 s)."""
