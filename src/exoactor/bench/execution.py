@@ -43,6 +43,8 @@ KEYS = (
     "left_foot_error_mm_mean",
     "right_foot_error_mm_mean",
     "pelvis_error_mm_mean",
+    "pelvis_error_wallclock_mm_mean",
+    "tracking_clock",
     "root_drift_m_final",
     "root_drift_m_mean",
     "root_final_error_m",
@@ -97,12 +99,11 @@ def _numbers(ro: Any, ctrl: Any) -> dict[str, Any]:
 
 def evaluate(name: str, rm: Any, controller: str = "wbc") -> dict[str, Any]:
     """One reference motion on the empty floor."""
-    from exoactor.execute.sim.metrics import execution_metrics
-    from exoactor.execute.sim.rollout import rollout
+    from exoactor.execute.sim.rollout import rollout, tracking_metrics
 
     ctrl = _controller(controller)
     ro = rollout(rm, ctrl, None, video=False)
-    m = execution_metrics(rm, ro.bodies, ro.foot_contact, ro.root_quat)
+    m = tracking_metrics(rm, ro, ctrl)
     row: dict[str, Any] = {"motion": name, "controller": controller, "seconds": round(rm.n_frames / 50.0, 2)}
     row.update({"fell": ro.fell, "fall_time_s": ro.fall_time})
     row.update({k: (round(m[k], 4) if isinstance(m[k], float) else m[k]) for k in KEYS})

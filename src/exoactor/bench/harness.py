@@ -215,6 +215,7 @@ def _oracle(run: Any, spec: EpisodeSpec) -> dict[str, Any] | None:
         out["success_details"] = m.get("success_details")
         for key in (
             "pelvis_error_mm_mean",
+            "pelvis_error_wallclock_mm_mean",
             "hand_error_mm_mean",
             "qp_solve_ms_median",
             "qp_solve_ms_p99",

@@ -100,7 +100,17 @@ def evaluate(results: Path = RESULTS) -> dict[str, Any]:
             if (r.get("metrics") or {}).get("pelvis_error_mm_mean") is not None
         ]
     )
-    items.append(_at_most(11, "pelvis tracking error median <= 150 mm on B", med, "{:.0f} mm", 150.0))
+    wall = _median(
+        [
+            float(r["metrics"]["pelvis_error_wallclock_mm_mean"])
+            for r in tiers["B"]
+            if (r.get("metrics") or {}).get("pelvis_error_wallclock_mm_mean") is not None
+        ]
+    )
+    # against the frames the controller played (it waits for the robot: people walk faster); the
+    # wall-clock error beside it
+    fmt = "{:.0f} mm" + ("" if wall is None else f" (wall clock: {wall:.0f} mm)")
+    items.append(_at_most(11, "pelvis tracking error median <= 150 mm on B", med, fmt, 150.0))
     rate_item(12, "oracle S >= 60 %", orc["S"], 0.60)
     rate_item(12, "end to end S >= 40 % (default perception noise)", tiers["S"], 0.40)
     for task in ("sweep_bottle", "wipe_table"):

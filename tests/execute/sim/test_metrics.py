@@ -54,3 +54,25 @@ def test_metrics_of_a_shifted_rollout() -> None:
     assert m["root_final_error_m"] == pytest.approx(0.05)
     assert m["foot_sliding_m_s"] == pytest.approx(1 / (T - 1) * 50, rel=1e-6)
     assert len(m["series"]["hand_error_mm"]) == T
+
+
+def test_a_controller_that_waits_is_measured_against_the_frames_it_played() -> None:
+    T = 60
+    rm = simple_reference(np.column_stack([np.linspace(0, 1.2, T), np.zeros(T)]), np.zeros(T))
+    # the controller held frame 0 for 20 steps (waiting for the robot), then played on; it ran T + 20 steps
+    frames = [0] * 20 + list(range(T))
+    played = M.played_reference(rm, frames, T + 20)
+    assert played.n_frames == T + 20
+    np.testing.assert_allclose(played.root_pos[:21, 0], 0.0)
+    np.testing.assert_allclose(played.root_pos[-1], rm.root_pos[-1])
+    # a robot that stood 0.4 s and then walked the path exactly: no error on the played clock
+    ref = M.reference_body_positions(played)
+    sim = {k: v.copy() for k, v in ref.items()}
+    m = M.execution_metrics(played, sim, np.ones((T + 20, 2), dtype=bool), played.root_quat, ref_bodies=ref)
+    assert m["pelvis_error_mm_mean"] == pytest.approx(0.0, abs=1e-6)
+    # ... on the wall clock it trails by 20 frames (0.41 m) of a 1.2 m walk for 60 of 80 steps
+    wall = M.execution_metrics(rm, sim, np.ones((T + 20, 2), dtype=bool), played.root_quat)
+    assert wall["pelvis_error_mm_mean"] == pytest.approx(300.0, rel=0.02)
+    # a list shorter than the episode holds its last frame; frames out of range are clipped
+    short = M.played_reference(rm, [5, 10, 999], 6)
+    np.testing.assert_allclose(short.root_pos[:, 0], rm.root_pos[[5, 10, T - 1, T - 1, T - 1, T - 1], 0])

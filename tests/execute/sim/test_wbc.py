@@ -345,3 +345,22 @@ def test_a_hand_on_a_table_it_is_not_meant_to_press_lifts_off() -> None:
     t = targets()
     contacts.press_surfaces(dyn, t, [False, True])
     assert [h.pos[2] for h in t.hands] == pytest.approx([p[2] - 0.05 for p in palms]) and not t.payload
+
+
+def test_walking_faster_than_the_policy_the_reference_waits_for_the_robot(tmp_path) -> None:
+    # a person walks 3 m at 1.2 m/s; the policy walks ~0.6 m/s. The reference clock waits while
+    # the robot is more than WALK_LAG_M behind it along the path: measured on that clock the robot
+    # follows within a few cm of lag (on the wall clock it trails by up to ~1.5 m)
+    from exoactor.execute.sim.wbc import WALK_LAG_M
+
+    T = 250
+    x = np.clip(1.2 * (np.arange(T) / R.FPS - 0.5), 0.0, 3.0)
+    rm = simple_reference(np.column_stack([x, np.zeros(T)]), np.zeros(T))
+    ctx = StageContext(work_dir=tmp_path)
+    ex = Wbc(video=False).execute(rm, None, ctx)
+    assert not ex.fell and abs(ex.root_pos[-1, 0] - 3.0) < 0.25
+    m = ex.metrics
+    assert m["tracking_clock"] == "controller"
+    assert m["wbc"]["clock_delay_s"] > 1.5  # ~2.5 s at 0.6 m/s instead of 1.2
+    assert m["pelvis_error_mm_mean"] < 2.0 * WALK_LAG_M * 1000.0
+    assert m["pelvis_error_wallclock_mm_mean"] > m["pelvis_error_mm_mean"] + 150.0

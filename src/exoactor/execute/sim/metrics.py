@@ -1,7 +1,10 @@
 """Execution metrics: how well a simulated G1 followed its RobotMotion reference.
 
 All inputs are 50 Hz arrays of equal length T (the reference is held at its last frame once it
-ends). Body positions of the reference come from the robot's forward kinematics of the reference
+ends). A controller with its own reference clock (``wbc``: it waits for the robot while walking,
+approaching, settling, blending and holding a box) is measured against the frames it played
+(:func:`played_reference`); the wall-clock pelvis error is reported beside
+(``pelvis_error_wallclock_mm_mean``). Body positions of the reference come from the robot's forward kinematics of the reference
 root pose and joint angles; the simulated ones are recorded during the rollout.
 
 * per-body tracking error (hands = palm bodies, feet = ankle roll links, pelvis): world distance, mm;
@@ -18,6 +21,8 @@ root pose and joint angles; the simulated ones are recorded during the rollout.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -46,6 +51,19 @@ def hold_last(a: F, n: int) -> F:
     if len(a) >= n:
         return a[:n]
     return np.concatenate([a, np.repeat(a[-1:], n - len(a), axis=0)], axis=0)
+
+
+def played_reference(rm: RobotMotion, frames: Sequence[int], n: int) -> RobotMotion:
+    """The reference as a controller played it: its frame ``frames[k]`` at step k, for n steps
+    (the last played frame held beyond the list)."""
+    ix = hold_last(np.clip(np.asarray(frames, dtype=np.int64), 0, rm.n_frames - 1), n)
+    return dataclasses.replace(
+        rm,
+        root_pos=rm.root_pos[ix],
+        root_quat=rm.root_quat[ix],
+        joint_pos=rm.joint_pos[ix],
+        hand_joint_pos=rm.hand_joint_pos[ix],
+    )
 
 
 def reference_body_positions(rm: RobotMotion, n: int | None = None) -> dict[str, F]:

@@ -145,6 +145,10 @@ class PathFollower:
             vx, vy = vx * self.max_speed / sp, vy * self.max_speed / sp
         return np.array([vx, vy, self.k_yaw * eyaw])
 
+    def lag(self, k: int) -> float:
+        """How far (m, along the path) the robot's last known place is behind frame ``k``'s."""
+        return float(self.s[min(k, len(self.s) - 1)] - self.s[self.progress])
+
     def _update_progress(self, pos: F) -> None:
         """The closest path point within the next ``search_s`` of the path (monotone)."""
         a = self.progress

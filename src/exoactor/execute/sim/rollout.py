@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from exoactor.artifacts import Execution, RobotMotion
-from exoactor.execute.sim.metrics import execution_metrics
+from exoactor.execute.sim.metrics import execution_metrics, hold_last, played_reference
 from exoactor.execute.sim.simulation import FALL_HEIGHT, FPS, PHYSICS_STEPS, Floor, Recording, Simulation
 from exoactor.geometry import quat_to_yaw
 from exoactor.stages import StageContext
@@ -168,6 +168,20 @@ def execute_reference(
     return package_execution(rm, ro, controller, ctx)
 
 
+def tracking_metrics(rm: RobotMotion, ro: Recording, controller: Any) -> dict[str, Any]:
+    """:func:`~exoactor.execute.sim.metrics.execution_metrics` of a recording, against the frames
+    the controller played when it keeps its own reference clock (``clock_frames``: ``wbc`` waits
+    for the robot), else against the wall clock; the wall-clock pelvis error beside either way."""
+    clock = getattr(controller, "clock_frames", None)
+    T = len(ro.bodies["pelvis"])
+    played = played_reference(rm, clock, T) if clock else rm
+    metrics = execution_metrics(played, ro.bodies, ro.foot_contact, ro.root_quat)
+    wall = np.linalg.norm(ro.bodies["pelvis"] - hold_last(rm.root_pos, T), axis=1)
+    metrics["pelvis_error_wallclock_mm_mean"] = float(wall.mean() * 1000.0)
+    metrics["tracking_clock"] = "controller" if clock else "wall"
+    return metrics
+
+
 def package_execution(
     rm: RobotMotion, ro: Recording, controller: Any, ctx: StageContext, extra: dict[str, Any] | None = None
 ) -> Execution:
@@ -181,7 +195,7 @@ def package_execution(
 
         write_video(work / VIDEO_NAME, ro.frames, fps=FPS / 2)
         video_name = VIDEO_NAME
-    metrics = execution_metrics(rm, ro.bodies, ro.foot_contact, ro.root_quat)
+    metrics = tracking_metrics(rm, ro, controller)
     metrics.update(
         {
             "success": ro.success,

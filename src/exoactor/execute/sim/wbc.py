@@ -44,6 +44,8 @@ from exoactor.stages import EXECUTE, StageContext
 
 F = NDArray[np.float64]
 HOLD_CLOCK_EVERY = 3  # holding a box, the reference clock advances every this many control steps
+WALK_LAG_M = 0.10  # walking, the reference clock waits while the robot is this far behind it along the path ...
+WALK_HOLD_MIN_S = 1.0  # ... in a walk this long at least (a shorter shuffle between two stances ends in an approach)
 SEAT_AIM_M = 0.04  # the pelvis sits this far in front of the seat's centre
 SETTLE_MAX_S = 2.0  # hand over after this even if a foot is still off the floor
 MAX_STANCE_WIDTH_M = 0.27  # feet centres across; wider, the QP cannot take a quasi-static step
@@ -143,6 +145,8 @@ class WbcController:
         self.pending.append({"type": "phase", "segments": self.phases.summary(), "notes": self.phases.notes})
         self.j = 0  # the reference clock (frame)
         self.held = 0  # control steps the reference clock waited for the robot (approach, blends, steps)
+        # the reference frame each control step tracked (a streamed run's standing start: frame 0)
+        self.clock_frames: list[int] = [0] * len(getattr(self, "clock_frames", []))
         self.mode = "walk"
         self.mode_t = 0  # control steps in the current mode
         self.seg = self.phases.segment_at(0)
@@ -237,6 +241,9 @@ class WbcController:
                 else:  # never preview into the stance or step-over that follows; slow down before it
                     cmd = self.follower.command(self.j, pos, yaw, horizon=seg.end - 1 if seg.end < T else None)
                     cmd = self._clear_of_seat(cmd, seg, yaw)
+                    # people walk 1-1.2 m/s, the policy ~0.6: the reference waits for the robot
+                    if seg.end - seg.start >= WALK_HOLD_MIN_S * FPS:
+                        advance = self.follower.lag(self.j) <= WALK_LAG_M
                     if ahead is not None:
                         speed = float(np.linalg.norm(cmd[:2]))
                         cap = 0.1 + SLOW_GAIN * max(ahead, 0.0)
@@ -296,6 +303,7 @@ class WbcController:
         if self.alpha <= 0.0 or self.qp_cmd is None:
             self.actuation.apply(data, self.walk_cmd)
         data.ctrl[C.NUM_JOINTS : C.NUM_JOINTS + 14] = self.rm.hand_joint_pos[min(self.j, T - 1)].reshape(-1)
+        self.clock_frames.append(min(self.j, T - 1))
         if advance and self._slow_clock and k % HOLD_CLOCK_EVERY:
             advance = False
         if advance and self.j < T:
