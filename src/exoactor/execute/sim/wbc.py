@@ -54,7 +54,7 @@ TIP_COM_M = 0.02  # ... or the centre of mass this far outside the support polyg
 STEADY_DEG = 1.5  # recovered: feet this flat ...
 STEADY_COM_M = 0.02  # ... the centre of mass this far inside the polygon ...
 RECOVER_MIN_S = 0.4  # ... for at least this long
-RECOVER_CHAIN_S = 0.5  # holding a box, a recovery this soon after the last one ends eased back
+RECOVER_CHAIN_S = 0.5  # holding a box or at a table, a recovery this soon after the last one ends eased back
 APPROACH_SHORT_M = 0.08  # the policy's approach to a box to lift stops this far short of its placement
 STOP_AHEAD_M = 0.12  # walking towards a precise placement, the approach begins this far before it ...
 SLOW_GAIN = 0.8  # ... and the walking command slows to 0.1 m/s + this x the distance left (1/s)
@@ -346,8 +346,11 @@ class WbcController:
         if steady and self.recover_t >= RECOVER_MIN_S * FPS:
             self.recover_t = -1
             self.stance.reset()
-            if self.recover_chain and self._holds(self.seg):  # tipped again right after the last
-                self._ease_start()  # one, holding a box: ease back this time
+            # tipped again right after the last one, holding a box or at a table: ease back this
+            # time (jumping back, the sweeps and wipes chained 20-25 recoveries to the episode's end;
+            # eased on the empty floor, the climbing clip fell)
+            if self.recover_chain and (self._holds(self.seg) or self._surface(self.seg) is not None):
+                self._ease_start()
             self.recovered_k = len(self.modes)
             return [{"type": "recovered"}]
         return []
