@@ -526,8 +526,9 @@ class _Loop:
             if self.judge_finished():
                 continue  # the closed loop started a new imagination
             self.append_ready()
-            if getattr(self.session, "stopped", False):  # the robot fell: stop streaming
-                rec.events.append({"t": round(sr.now(), 3), "type": "stopped", "reason": "the robot fell"})
+            if getattr(self.session, "stopped", False):  # the robot fell or cannot follow: stop streaming
+                why = getattr(self.session, "stop_reason", None) or "the robot fell"
+                rec.events.append({"t": round(sr.now(), 3), "type": "stopped", "reason": why})
                 break
             if self.session.step():
                 self.on_motion()

@@ -66,3 +66,26 @@ def test_concatenate_shifts_contact_annotations() -> None:
     assert it["hand_command"]["right"] == [0] * 10 + [0, 2, 2, 2, 0] and it["hand_command"]["left"] == [0] * 15
     w = np.asarray(it["wrist_target"]["right"]["weight"])
     assert w.tolist() == [0.0] * 11 + [1.0] * 3 + [0.0]
+
+
+class _Frozen(LocoArmsController):
+    """loco+arms with a reference clock that never moves (a controller waiting for a robot that cannot get there)."""
+
+    j = 0
+
+
+def test_a_reference_clock_stuck_at_one_frame_stops_the_session(tmp_path) -> None:
+    from exoactor.execute.sim.session import CLOCK_STUCK_S
+
+    T = 100
+    walk = simple_reference(np.column_stack([np.linspace(0.0, 1.0, T), np.zeros(T)]), np.zeros(T))
+    s = SimSession(_Frozen("ppo"), None, 0, StageContext(work_dir=tmp_path), video=False)
+    s.append(walk, None)
+    steps = 0
+    while not s.stopped and steps < int(2 * CLOCK_STUCK_S * s.fps):
+        assert s.step()  # still "following": the clock never reaches the segment's end
+        steps += 1
+    assert s.stopped and s.stop_reason is not None and "10 s at frame 0" in s.stop_reason
+    assert abs(s.time_s() - CLOCK_STUCK_S) < 0.1
+    assert [e["type"] for e in s.sim.events].count("clock_stuck") == 1
+    assert s.finished_segments() == 0

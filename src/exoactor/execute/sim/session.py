@@ -24,6 +24,8 @@ from exoactor.geometry import quat_to_yaw, yaw_quat
 from exoactor.robot.g1 import constants as C
 from exoactor.stages import StageContext
 
+CLOCK_STUCK_S = 10.0  # the reference clock held this long at one frame while following: stop the session
+
 
 def standing_reference(root_xy: Any, yaw: float, n: int = 2) -> RobotMotion:
     """`n` frames of the default standing pose at `root_xy` facing `yaw` (what a waiting robot follows)."""
@@ -139,6 +141,8 @@ class SimSession:
         from exoactor.sim.expectations import start_state
 
         self.start = start_state(self.sim.scene) if scene is not None else {}
+        self.stop_reason: str | None = None  # why the session stopped other than a fall
+        self._clock = (-1, 0.0)  # the last reference frame followed and the sim time it was reached
 
     # -- ExecutionSession ------------------------------------------------------------------------------
     def append(self, robot: RobotMotion, human: HumanMotion | None) -> None:
@@ -161,7 +165,20 @@ class SimSession:
         self.sim.step(self.clocked)
         if following and getattr(self.controller, "j", None) is None:
             self.ref_k += 1
+        if following:
+            self._watch_clock()
         return following
+
+    def _watch_clock(self) -> None:
+        """Stop (``stop_reason``) once the reference clock has waited ``CLOCK_STUCK_S`` at one frame:
+        a controller that waits for a robot that cannot get there would hold a streamed run forever
+        (a rollout ends at its episode's length)."""
+        f, since = self.reference_frame(), self._clock[1]
+        if f != self._clock[0]:
+            self._clock = (f, self.sim.t)
+        elif self.stop_reason is None and self.sim.t - since > CLOCK_STUCK_S:
+            self.stop_reason = f"the reference clock waited {CLOCK_STUCK_S:.0f} s at frame {f} for the robot"
+            self.sim.events.append({"t": round(self.sim.t, 3), "type": "clock_stuck", "frame": f})
 
     def time_s(self) -> float:
         return self.sim.t
@@ -183,8 +200,9 @@ class SimSession:
 
     @property
     def stopped(self) -> bool:
-        """The robot fell (and its grace second passed) or the physics diverged: nothing more to do."""
-        return bool(self.sim.done)
+        """The robot fell (and its grace second passed), the physics diverged or the reference clock
+        is stuck (``stop_reason``): nothing more to do."""
+        return bool(self.sim.done) or self.stop_reason is not None
 
     def finish(self) -> Execution:
         rec = self.sim.recording()
