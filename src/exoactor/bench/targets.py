@@ -42,6 +42,10 @@ def _median(values: list[float]) -> float | None:
     return v[len(v) // 2] if v else None
 
 
+def _metric(rows: list[dict[str, Any]], key: str) -> list[float]:
+    return [float(r["metrics"][key]) for r in rows if (r.get("metrics") or {}).get(key) is not None]
+
+
 def _streaming(rows: list[dict[str, Any]], key: str) -> list[float]:
     return [float(r["streaming"][key]) for r in rows if (r.get("streaming") or {}).get(key) is not None]
 
@@ -93,20 +97,8 @@ def evaluate(results: Path = RESULTS) -> dict[str, Any]:
             [f"{r['task']} seed {r['seed']}: {str(r.get('failure_reason'))[:160]}" for r in falls if r.get("fell")][:8],
         )
     )
-    med = _median(
-        [
-            float(r["metrics"]["pelvis_error_mm_mean"])
-            for r in tiers["B"]
-            if (r.get("metrics") or {}).get("pelvis_error_mm_mean") is not None
-        ]
-    )
-    wall = _median(
-        [
-            float(r["metrics"]["pelvis_error_wallclock_mm_mean"])
-            for r in tiers["B"]
-            if (r.get("metrics") or {}).get("pelvis_error_wallclock_mm_mean") is not None
-        ]
-    )
+    med = _median(_metric(tiers["B"], "pelvis_error_mm_mean"))
+    wall = _median(_metric(tiers["B"], "pelvis_error_wallclock_mm_mean"))
     # against the frames the controller played (it waits for the robot: people walk faster); the
     # wall-clock error beside it
     fmt = "{:.0f} mm" + ("" if wall is None else f" (wall clock: {wall:.0f} mm)")

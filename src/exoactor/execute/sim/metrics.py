@@ -4,8 +4,9 @@ All inputs are 50 Hz arrays of equal length T (the reference is held at its last
 ends). A controller with its own reference clock (``wbc``: it waits for the robot while walking,
 approaching, settling, blending and holding a box) is measured against the frames it played
 (:func:`played_reference`); the wall-clock pelvis error is reported beside
-(``pelvis_error_wallclock_mm_mean``). Body positions of the reference come from the robot's forward kinematics of the reference
-root pose and joint angles; the simulated ones are recorded during the rollout.
+(``pelvis_error_wallclock_mm_mean``). Body positions of the reference come from the robot's
+forward kinematics of the reference root pose and joint angles; the simulated ones are recorded
+during the rollout.
 
 * per-body tracking error (hands = palm bodies, feet = ankle roll links, pelvis): world distance, mm;
 * hand error relative to the pelvis (both expressed in their own pelvis yaw frame), mm — what the
