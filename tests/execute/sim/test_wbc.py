@@ -380,3 +380,26 @@ def test_walking_faster_than_the_policy_the_reference_waits_for_the_robot(tmp_pa
     assert m["wbc"]["clock_delay_s"] > 1.5  # ~2.5 s at 0.6 m/s instead of 1.2
     assert m["pelvis_error_mm_mean"] < 2.0 * WALK_LAG_M * 1000.0
     assert m["pelvis_error_wallclock_mm_mean"] > m["pelvis_error_mm_mean"] + 150.0
+
+
+def test_a_walk_waits_for_the_robot_only_within_its_budget(tmp_path, monkeypatch) -> None:
+    # a robot that never gets within WALK_LAG_M of the path (here: the lag reads 5 m throughout)
+    # holds the reference for FACTOR x the walk's duration + EXTRA at most, then the clock goes on
+    from exoactor.execute.sim import wbc as W
+    from exoactor.execute.sim.path_follower import PathFollower
+
+    monkeypatch.setattr(PathFollower, "lag", lambda self, j: 5.0)
+    T = 200
+    x = np.clip(0.6 * (np.arange(T) / R.FPS - 0.5), 0.0, 1.8)
+    rm = simple_reference(np.column_stack([x, np.zeros(T)]), np.zeros(T))
+    ctx = StageContext(work_dir=tmp_path)
+    ex = Wbc(video=False).execute(rm, None, ctx)
+    waits = [e for e in ex.events if e["type"] == "walk_wait_budget"]
+    assert len(waits) == 1 and waits[0]["lag_m"] == 5.0
+    walk = next(e for e in ex.events if e["type"] == "phase")["segments"][0]
+    assert walk["kind"] == "walk"
+    walk_s = walk["end_s"] - walk["start_s"]
+    budget = W.WALK_HOLD_BUDGET_FACTOR * walk_s + W.WALK_HOLD_BUDGET_EXTRA_S
+    assert abs(waits[0]["waited_s"] - budget) < 0.05
+    assert abs(ex.metrics["wbc"]["clock_delay_s"] - budget) < 0.5  # then it ran on to the end
+    assert not ex.fell

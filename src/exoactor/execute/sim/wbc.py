@@ -46,6 +46,9 @@ F = NDArray[np.float64]
 HOLD_CLOCK_EVERY = 3  # holding a box, the reference clock advances every this many control steps
 WALK_LAG_M = 0.10  # walking, the reference clock waits while the robot is this far behind it along the path ...
 WALK_HOLD_MIN_S = 1.0  # ... in a walk this long at least (a shorter shuffle between two stances ends in an approach)
+# ... and at most this long per walk (s; a walk of d seconds may wait FACTOR * d + EXTRA): a robot that
+# cannot reach the path (blocked, turned away) lets the reference go on instead of holding it to the end
+WALK_HOLD_BUDGET_FACTOR, WALK_HOLD_BUDGET_EXTRA_S = 1.5, 2.0
 SEAT_AIM_M = 0.04  # the pelvis sits this far in front of the seat's centre
 SETTLE_MAX_S = 2.0  # hand over after this even if a foot is still off the floor
 MAX_STANCE_WIDTH_M = 0.27  # feet centres across; wider, the QP cannot take a quasi-static step
@@ -145,6 +148,7 @@ class WbcController:
         self.pending.append({"type": "phase", "segments": self.phases.summary(), "notes": self.phases.notes})
         self.j = 0  # the reference clock (frame)
         self.held = 0  # control steps the reference clock waited for the robot (approach, blends, steps)
+        self.walk_waits: dict[int, int] = {}  # control steps each walk segment (by its start) waited
         # the reference frame each control step tracked (a streamed run's standing start: frame 0)
         self.clock_frames: list[int] = [0] * len(getattr(self, "clock_frames", []))
         self.mode = "walk"
@@ -243,7 +247,7 @@ class WbcController:
                     cmd = self._clear_of_seat(cmd, seg, yaw)
                     # people walk 1-1.2 m/s, the policy ~0.6: the reference waits for the robot
                     if seg.end - seg.start >= WALK_HOLD_MIN_S * FPS:
-                        advance = self.follower.lag(self.j) <= WALK_LAG_M
+                        advance = self._walk_clock(seg, events)
                     if ahead is not None:
                         speed = float(np.linalg.norm(cmd[:2]))
                         cap = 0.1 + SLOW_GAIN * max(ahead, 0.0)
@@ -425,6 +429,24 @@ class WbcController:
         return events
 
     # --- modes --------------------------------------------------------------------------------
+
+    def _walk_clock(self, seg: Any, events: list[dict[str, Any]]) -> bool:
+        """Whether the reference clock moves on in a walk: not while the robot is more than
+        WALK_LAG_M behind it along the path, within the walk's waiting budget."""
+        if self.follower.lag(self.j) <= WALK_LAG_M:
+            return True
+        waited = self.walk_waits.get(seg.start, 0)
+        budget = int(round((WALK_HOLD_BUDGET_FACTOR * (seg.end - seg.start) / FPS + WALK_HOLD_BUDGET_EXTRA_S) * FPS))
+        if waited >= budget:
+            if waited == budget:  # once per walk
+                self.walk_waits[seg.start] = waited + 1
+                lag = round(float(self.follower.lag(self.j)), 3)
+                events.append(
+                    {"type": "walk_wait_budget", "start_s": seg.start / FPS, "waited_s": waited / FPS, "lag_m": lag}
+                )
+            return True
+        self.walk_waits[seg.start] = waited + 1
+        return False
 
     def _switch(self, mode: str, seg: Any) -> None:
         self.mode, self.seg, self.mode_t = mode, seg, 0
