@@ -256,3 +256,16 @@ def test_regeneration_is_bounded_then_the_run_goes_on_or_warns(env: Path, monkey
     (env / "calls.txt").unlink()
     assert main([*args, *providers, "--physcheck", "reject", "--opt", "imagine.n_frames=14"]) != 0
     assert "retarget" not in calls(env)
+
+
+def test_two_runs_of_one_instruction_started_in_the_same_second_get_two_directories(tmp_path, monkeypatch) -> None:
+    # two benchmark workers start the same task in one second; the exists() check of one can pass
+    # before the other's mkdir (here: exists() always says no), the second must still get its own
+    from exoactor.config import RunConfig
+    from exoactor.pipeline import Run
+
+    monkeypatch.setattr(Path, "exists", lambda self: False)
+    config = RunConfig(instruction="walk to the table", image="view.png")
+    a, b = Run.create(config, tmp_path / "runs"), Run.create(config, tmp_path / "runs")
+    assert a.dir != b.dir and b.dir.name == a.dir.name + "-2"
+    assert (a.dir / "config.toml").is_file() and (b.dir / "config.toml").is_file()

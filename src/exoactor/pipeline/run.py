@@ -113,11 +113,15 @@ class Run:
     def create(config: RunConfig, runs_dir: Path, **kw: Any) -> "Run":
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         base = Path(runs_dir) / f"{stamp}-{slugify(config.instruction)}"
+        base.parent.mkdir(parents=True, exist_ok=True)
         run_dir, i = base, 1
-        while run_dir.exists():
-            i += 1
-            run_dir = base.with_name(f"{base.name}-{i}")
-        run_dir.mkdir(parents=True)
+        while True:  # mkdir claims the name: two processes may start the same task in one second
+            try:
+                run_dir.mkdir()
+                break
+            except FileExistsError:
+                i += 1
+                run_dir = base.with_name(f"{base.name}-{i}")
         config.save(run_dir / "config.toml")
         Instruction(text=config.instruction).save(run_dir / "instruction.json")
         return Run(run_dir, config, **kw)
