@@ -38,7 +38,8 @@ def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def _median(values: list[float]) -> float | None:
+def finite_median(values: list[float | None]) -> float | None:
+    """The median of the finite values (the mean of the two middle ones for an even count); None if none."""
     v = [float(x) for x in values if x is not None and np.isfinite(x)]
     return float(np.median(v)) if v else None
 
@@ -55,8 +56,10 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         k = sum(bool(r.get("success")) for r in rs)
         falls = [bool(r.get("fell")) for r in rs if r.get("fell") is not None]
         oracle = [r["oracle"] for r in rs if isinstance(r.get("oracle"), dict)]
-        lat = {s: _median([r.get("stages", {}).get(s, {}).get("s_per_video_s") for r in rs]) for s in LATENCY_STAGES}
-        errs = {key: _median([r.get("metrics", {}).get(key) for r in rs]) for key in ERROR_KEYS}
+        lat = {
+            s: finite_median([r.get("stages", {}).get(s, {}).get("s_per_video_s") for r in rs]) for s in LATENCY_STAGES
+        }
+        errs = {key: finite_median([r.get("metrics", {}).get(key) for r in rs]) for key in ERROR_KEYS}
         out["tiers"][tier] = {
             "n": n,
             "success": k,
@@ -72,13 +75,13 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         streamed = [r["streaming"] for r in rs if isinstance(r.get("streaming"), dict)]
         if streamed:
             out["tiers"][tier]["streaming"] = {
-                "median_time_to_first_motion_s": _median([s.get("time_to_first_motion_s") for s in streamed]),
+                "median_time_to_first_motion_s": finite_median([s.get("time_to_first_motion_s") for s in streamed]),
                 "episodes_with_stalls_after_first_segment": sum(
                     1 for s in streamed if s.get("stalls_after_first_segment")
                 ),
-                "median_stall_s": _median([s.get("stall_s") for s in streamed]),
-                "median_wall_s_per_video_s": _median([s.get("wall_s_per_video_s") for s in streamed]),
-                "median_compute_s_per_video_s": _median([s.get("compute_s_per_video_s") for s in streamed]),
+                "median_stall_s": finite_median([s.get("stall_s") for s in streamed]),
+                "median_wall_s_per_video_s": finite_median([s.get("wall_s_per_video_s") for s in streamed]),
+                "median_compute_s_per_video_s": finite_median([s.get("compute_s_per_video_s") for s in streamed]),
                 "reimaginations": sum(int(s.get("reimaginations") or 0) for s in streamed),
             }
     return out

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from exoactor.bench.harness import read_rows
+from exoactor.bench.summary import finite_median
 
 RESULTS = Path("benchmarks/results")
 
@@ -35,11 +36,6 @@ def _failures(rows: list[dict[str, Any]], limit: int = 8) -> list[str]:
             why = r.get("failure_reason") or r.get("error") or "no reason recorded"
             out.append(f"{r.get('task')} seed {r.get('seed')}: {str(why)[:160]}")
     return out[:limit]
-
-
-def _median(values: list[float]) -> float | None:
-    v = sorted(values)
-    return v[len(v) // 2] if v else None
 
 
 def _metric(rows: list[dict[str, Any]], key: str) -> list[float]:
@@ -97,8 +93,8 @@ def evaluate(results: Path = RESULTS) -> dict[str, Any]:
             [f"{r['task']} seed {r['seed']}: {str(r.get('failure_reason'))[:160]}" for r in falls if r.get("fell")][:8],
         )
     )
-    med = _median(_metric(tiers["B"], "pelvis_error_mm_mean"))
-    wall = _median(_metric(tiers["B"], "pelvis_error_wallclock_mm_mean"))
+    med = finite_median(_metric(tiers["B"], "pelvis_error_mm_mean"))
+    wall = finite_median(_metric(tiers["B"], "pelvis_error_wallclock_mm_mean"))
     # against the frames the controller played (it waits for the robot: people walk faster); the
     # wall-clock error beside it
     fmt = "{:.0f} mm" + ("" if wall is None else f" (wall clock: {wall:.0f} mm)")
@@ -173,7 +169,7 @@ def evaluate(results: Path = RESULTS) -> dict[str, Any]:
     if streams["open"].is_file():
         op = read_rows(streams["open"])
         ttfm = _streaming(op, "time_to_first_motion_s")
-        med = _median(ttfm)
+        med = finite_median(ttfm)
         target = "time to first motion <= 3 s median over the 9 tasks"
         items.append(_at_most(13, target, med, "{:.1f} s (of " + str(len(ttfm)) + ")", 3.0))
         stalls = [r for r in _tier(op, "B") if (r.get("streaming") or {}).get("stalls_after_first_segment")]
@@ -189,7 +185,7 @@ def evaluate(results: Path = RESULTS) -> dict[str, Any]:
                 ],
             )
         )
-        cmed = _median(_streaming(op, "compute_s_per_video_s"))
+        cmed = finite_median(_streaming(op, "compute_s_per_video_s"))
         target = "compute per second of video <= 1 (the robot kept moving at >= 1x real time)"
         items.append(_at_most(13, target, cmed, "{:.2f} s per s (median)", 1.0))
         if streams["closed"].is_file():
