@@ -438,7 +438,7 @@ class WbcController:
         waited = self.walk_waits.get(seg.start, 0)
         budget = int(round((WALK_HOLD_BUDGET_FACTOR * (seg.end - seg.start) / FPS + WALK_HOLD_BUDGET_EXTRA_S) * FPS))
         if waited >= budget:
-            if waited == budget:  # once per walk
+            if waited == budget:  # once per budget (a walk that a stream lengthens gets a longer one)
                 self.walk_waits[seg.start] = waited + 1
                 lag = round(float(self.follower.lag(self.j)), 3)
                 events.append(
