@@ -15,6 +15,7 @@ from exoactor.retarget.grasps import (
     grasp_frame,
     place_pose,
     surface_pose,
+    wipe_strokes,
 )
 from exoactor.retarget.reach import BODY_CLEARANCE, Check, ReachChecker, clearance, find_stance
 
@@ -111,3 +112,47 @@ def test_reach_check_and_stance_search() -> None:
     assert ok and rc.reachable(xy, 0.0, "right", Check(g.hand()))
     assert clearance(xy, [table]) >= BODY_CLEARANCE - 1e-9
     assert np.linalg.norm(xy - far) > 0.1 and xy[0] > far[0]  # it moved closer
+
+
+def test_wipe_strokes_run_along_the_faced_edge_in_front_of_the_wiping_shoulder() -> None:
+    from exoactor.retarget.grasps import WIPE_DEPTH_MAX, WIPE_EDGE_MARGIN, WIPE_FINGER_TURN, WIPE_SPAN, WIPE_SPEED
+
+    table = ObjectPose(
+        name="table", kind="surface", pos=np.array([0.6, 0.0, 0.34]), quat=np.array([1.0, 0, 0, 0]),
+        size=np.array([0.5, 1.0, 0.68]),
+    )  # fmt: skip  # facing +x, its near edge is x = 0.35
+    a = np.linspace(0.0, 2 * np.pi, 60, endpoint=False)
+    # the human wiped a 10 cm circle 15 cm past the edge, in front of the body's middle
+    circle = np.column_stack([0.5 + 0.05 * np.cos(a), 0.05 * np.sin(a), np.full(60, 0.75)])
+
+    def palms(forward=(1.0, 0.0, 0.0), side="right", shoulder=(0.1, -0.15), depth=None, duration=4.0):
+        hs = wipe_strokes(table, circle, side, np.array(forward), duration, np.array(shoulder), depth)
+        sign = -1.0 if side == "right" else 1.0
+        return np.array([h.pos + quat_to_mat(h.quat) @ np.array([0.0415 + 0.042, sign * 0.003, 0.0]) for h in hs]), hs
+
+    p, hs = palms()
+    span = WIPE_SPAN[0]  # the circle's 10 cm across, widened to the smallest stroke
+    n = int(np.ceil(4.0 * WIPE_SPEED / span))
+    assert len(p) == n + 1 == 5
+    np.testing.assert_allclose(p[:, 0], 0.5, atol=1e-9)  # as deep as the human wiped
+    np.testing.assert_allclose(p[:, 2], 0.68 + SURFACE_PRESS, atol=1e-9)  # palm flat on the top
+    np.testing.assert_allclose(np.abs(np.diff(p[:, 1])), span, atol=1e-9)  # side to side along the edge
+    assert 0.5 * (p[:, 1].min() + p[:, 1].max()) == pytest.approx(-0.15, abs=1e-9)  # in front of the right shoulder
+    # the palm faces down, the fingers turned in towards the body's midline
+    R_ = quat_to_mat(hs[0].quat)
+    np.testing.assert_allclose(R_[:, 1], [0, 0, -1], atol=1e-9)
+    np.testing.assert_allclose(R_[:, 0], [np.cos(WIPE_FINGER_TURN), np.sin(WIPE_FINGER_TURN), 0.0], atol=1e-9)
+    # nearer the edge when asked, never deeper than WIPE_DEPTH_MAX
+    assert palms(depth=0.10)[0][0, 0] == pytest.approx(0.45, abs=1e-9)
+    assert palms(depth=0.5)[0][0, 0] == pytest.approx(0.35 + WIPE_DEPTH_MAX, abs=1e-9)
+    # a shoulder beyond the table's end: the strokes stay WIPE_EDGE_MARGIN inside it
+    far = palms(shoulder=(0.1, 2.0))[0]
+    assert np.max(far[:, 1]) == pytest.approx(0.5 - WIPE_EDGE_MARGIN, abs=1e-9)
+    # turned 20 deg to the table: still along the edge it faces, as deep past it
+    turned = palms(forward=(np.cos(0.35), np.sin(0.35), 0.0))[0]
+    np.testing.assert_allclose(turned[:, 0], 0.5, atol=1e-9)
+    # the left hand turns its fingers the other way; a longer wipe makes more strokes
+    assert quat_to_mat(palms(side="left", shoulder=(0.1, 0.15))[1][0].quat)[1, 0] == pytest.approx(
+        -np.sin(WIPE_FINGER_TURN), abs=1e-9
+    )
+    assert len(palms(duration=8.0)[0]) == int(np.ceil(8.0 * WIPE_SPEED / span)) + 1

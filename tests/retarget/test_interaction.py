@@ -160,3 +160,35 @@ def test_the_retarget_runner_keeps_the_plans_steps_for_the_controller(tmp_path) 
     assert plan_actions(rm) == ["walk_to", "reach", "grasp", "lift", "place", "release"]
     assert rm.extra["plan_steps"][4]["destination"] == "basket"
     assert plan_actions(retarget(Fixed(), None, _objects(), None, StageContext(tmp_path))) is None
+
+
+def test_a_wipe_is_side_to_side_strokes_in_reach_of_where_the_controller_stands() -> None:
+    """The scripted wipe: its strokes run along the table's near edge, last at least WIPE_MIN_S,
+    and are reachable from the stance the controller takes at a table (toes a few cm from it)."""
+    from exoactor.bench.scripted_manipulation import scripted_reference
+    from exoactor.control.manipulation import SOLE_TOE_M, SURFACE_TOE_GAP_M
+    from exoactor.pipeline.runners import known_object_poses
+    from exoactor.retarget.grasps import WIPE_SPAN
+    from exoactor.retarget.interaction import WIPE_MIN_S, plan_interaction
+
+    hm, plan = scripted_reference("wipe_table", 0)
+    objs = known_object_poses("wipe_table", 0)
+    (sch,) = plan_interaction(hm, objs, plan).schedules
+    assert sch.seg.kind == "wipe" and sch.reachable["contact"]
+    assert sch.times["stroke_end"] - sch.times["contact"] >= WIPE_MIN_S - 1e-9
+    table = objs.get("table")
+    assert table is not None
+    edge = float(table.pos[0] - 0.5 * table.size[0])
+    assert sch.stance["contact"][0] == pytest.approx(edge - SURFACE_TOE_GAP_M - SOLE_TOE_M, abs=0.01)
+    assert sch.strokes is not None and len(sch.strokes) >= 3
+    assert np.ptp(sch.strokes[:, 0]) < 1e-9  # along the edge, at one depth
+    np.testing.assert_allclose(np.abs(np.diff(sch.strokes[:, 1])), np.abs(sch.strokes[1, 1] - sch.strokes[0, 1]))
+    assert np.abs(sch.strokes[1, 1] - sch.strokes[0, 1]) >= WIPE_SPAN[0] - 1e-9
+
+
+def test_a_short_lift_of_the_wiping_hand_does_not_cut_the_wipe() -> None:
+    from exoactor.retarget.contacts import _bridged
+
+    m = np.array([0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 1, 0], dtype=bool)
+    np.testing.assert_array_equal(_bridged(m, 3), [0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0])
+    np.testing.assert_array_equal(_bridged(m, 2), m)  # a 2-frame gap is not shorter than 2

@@ -38,6 +38,7 @@ STATE_CONFIDENCE = 0.5  # hand states are trusted above this confidence
 STATE_MIN_S = 0.2  # a state counts when it holds this long
 NEAR_MARGIN = 0.06  # m: the wrist "dwells near" an object within its closest distance + this
 SURFACE_BAND = 0.15  # m above a surface's top where a wrist counts as sweeping / wiping on it
+SURFACE_GAP_S = 0.3  # a wiping wrist leaving that band this briefly still wipes (a 0.1 s lift cut one to 0.66 s)
 WORKSPACE_RADIUS = 10.0  # m from the robot's start: farther object poses are errors
 WORKSPACE_Z = (-0.5, 3.0)  # m: object centres outside this height range are errors
 SIDES = ("left", "right")
@@ -118,6 +119,16 @@ def _blocks(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
     """[start, end) of each run of True."""
     e = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
     return list(zip(e[::2].tolist(), e[1::2].tolist()))
+
+
+def _bridged(mask: NDArray[np.bool_], gap: int) -> NDArray[np.bool_]:
+    """``mask`` with its runs of False shorter than ``gap`` frames between two runs of True filled."""
+    out = mask.copy()
+    runs = _blocks(mask)
+    for (_, b), (a, _) in zip(runs, runs[1:]):
+        if a - b < gap:
+            out[b:a] = True
+    return out
 
 
 def _dwell(d: F, fps: float, after: int = 0, min_s: float = 0.2) -> tuple[int, int] | None:
@@ -228,6 +239,8 @@ def surface_segment(
         local = (w - surface.pos) @ pose_matrix(surface.pos, surface.quat)[:3, :3]
         inside = np.all(np.abs(local[:, :2]) <= 0.5 * np.asarray(surface.size[:2]) + 0.05, axis=1)
         mask = low & inside
+        if step.action == "wipe":  # a wipe goes on through a short lift (a sweep is one push: not bridged)
+            mask = _bridged(mask, int(round(SURFACE_GAP_S * fps)))
         mask[:after] = False
         blocks = [(a, b) for a, b in _blocks(mask) if b - a >= int(0.4 * fps)]
         if blocks:

@@ -13,6 +13,8 @@ fingers, z towards the index finger, and the grasping face looks along the *palm
   axis, the fingers away from the robot;
 * **face grasp** (a box): the palm flat on the side face that looks at the hand, index up;
 * **surface contact** (wiping): the palm flat down on the top of a surface, fingers forward;
+  the wipe itself is side-to-side strokes across the robot's heading over the patch the human
+  wiped (:func:`wipe_strokes`);
 * **sweep**: the hand upright beside the object on the side away from the push, its flat
   palm or back facing the push direction.
 
@@ -47,6 +49,12 @@ PLACE_DROP = 0.015  # m above the floor of a container (or a surface) where the 
 SURFACE_PRESS = 0.004  # m, the palm face above a wiped surface (the fingers, 7 mm below it, press on it)
 SWEEP_HEIGHT = 0.05  # m, palm origin above the surface while sweeping
 SWEEP_GAP = 0.03  # m between the object's surface and the pushing face at the stroke's start
+WIPE_EDGE_MARGIN = 0.12  # m: a wiping palm's centre stays this far inside the surface's edges (the whole palm on it)
+WIPE_NEAR_MIN = 0.08  # m: ... and this far past the edge the robot faces, at least ...
+WIPE_DEPTH_MAX = 0.22  # m: ... and at most (the G1's arm is short)
+WIPE_SPAN = (0.20, 0.30)  # m: the side-to-side stroke's width, the human's clipped to this range
+WIPE_FINGER_TURN = 0.6  # rad: a wiping hand's fingers point this far in from the heading
+WIPE_SPEED = 0.2  # m/s along the strokes (the arm keeps the palm on the top at this pace)
 ROUND_TOLERANCE = 0.15  # two extents within 15 % of each other: a round cross-section (cylinder)
 
 
@@ -320,6 +328,52 @@ def surface_pose(surface: ObjectPose, point: F, side: str, forward: F) -> HandPo
     R = np.column_stack([x, y, np.cross(x, y)])
     top = np.array([point[0], point[1], _top(surface) + SURFACE_PRESS])
     return _wrist_for(side, R, np.array([PALM_FACE_CENTRE_X, 0.0, 0.0]), top)
+
+
+def wipe_strokes(
+    surface: ObjectPose,
+    path: F,
+    side: str,
+    forward: F,
+    duration: float,
+    shoulder: F,
+    depth: float | None = None,
+) -> list[HandPose]:
+    """The wrist poses at the ends of a wipe's side-to-side strokes (first to last; the hand moves
+    between them at a constant pace over ``duration`` seconds).
+
+    The strokes go along the edge of the surface that the robot faces (heading ``forward``), in
+    front of the wiping ``shoulder`` (xy; a G1 arm reaching across its body caught its shoulder
+    on its torso), as deep past that edge as the human wiped (the mean of ``path``, (n, 2+) the
+    human's wrist path on the surface), within ``WIPE_NEAR_MIN`` to ``WIPE_DEPTH_MAX`` (``depth``
+    m instead, when given) and ``WIPE_EDGE_MARGIN`` of the other edges; their width is the
+    human's (10th to 90th percentile along the edge) clipped to ``WIPE_SPAN``; their count keeps the pace near ``WIPE_SPEED`` (at least one stroke there and
+    back). The human's own path is not followed point by point: estimated from video, a wipe's
+    10-20 cm circles come back shrunk and jittered by as much as they measure, and a path at the
+    near edge leaves half the palm off the top."""
+    from exoactor.artifacts import SceneObject
+    from exoactor.control.manipulation import facing_face
+
+    f = _horizontal(forward)
+    table = SceneObject(name=surface.name, pos=surface.pos, quat=surface.quat, size=surface.size, kind=surface.kind)
+    n, h_n, lat, h_t = facing_face(table, f[:2])
+    xy = np.asarray(path, dtype=np.float64)[:, :2] - surface.pos[:2]
+    c = xy.mean(axis=0)
+    across = xy @ lat
+    span = float(np.clip(np.percentile(across, 90) - np.percentile(across, 10), *WIPE_SPAN))
+    span = min(span, max(2 * h_t - 2 * WIPE_EDGE_MARGIN, 0.0))
+    # depth past the near edge (along -n) and position along it, both from the table's centre
+    d_max = min(WIPE_DEPTH_MAX, 2 * h_n - WIPE_EDGE_MARGIN)
+    d = float(np.clip(h_n - float(c @ n) if depth is None else depth, min(WIPE_NEAR_MIN, d_max), d_max))
+    a_max = h_t - WIPE_EDGE_MARGIN - 0.5 * span
+    a = float(np.clip((np.asarray(shoulder[:2]) - surface.pos[:2]) @ lat, -a_max, a_max)) if a_max >= 0 else 0.0
+    centre = surface.pos[:2] + (h_n - d) * n + a * lat
+    n_strokes = max(2, int(np.ceil(duration * WIPE_SPEED / max(span, 1e-3))))
+    first = -1.0 if float(across[0]) < a else 1.0
+    ends = [centre + first * (-1.0) ** k * 0.5 * span * lat for k in range(n_strokes + 1)]
+    turn = WIPE_FINGER_TURN * (1.0 if side == "right" else -1.0)  # fingers turned in, towards the body's midline
+    fingers = np.array([np.cos(turn) * f[0] - np.sin(turn) * f[1], np.sin(turn) * f[0] + np.cos(turn) * f[1], 0.0])
+    return [surface_pose(surface, p, side, fingers) for p in ends]
 
 
 def sweep_start(obj: ObjectPose, surface: ObjectPose, side: str, direction: F, forward: F) -> HandPose:

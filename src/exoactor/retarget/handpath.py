@@ -203,7 +203,7 @@ def _stroke_track(sch: Schedule, tr: HandTrack, fps: float) -> None:
     if len(sch.strokes) == 2:  # a sweep: one straight stroke
         u = _mj(s)
         tr.pos[sl] = sch.strokes[0][None] + u[:, None] * (sch.strokes[1] - sch.strokes[0])[None]
-    else:  # a wipe: the human's path, on the robot's clock
+    else:  # a wipe: the strokes' ends at an even pace
         src = np.linspace(0.0, 1.0, len(sch.strokes))
         tr.pos[sl] = np.stack([np.interp(np.clip(s, 0, 1), src, sch.strokes[:, k]) for k in range(3)], axis=1)
     tr.quat[sl], tr.weight[sl] = q, 1.0

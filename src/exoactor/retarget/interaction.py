@@ -18,7 +18,8 @@ robot schedule on the retargeted clock (50 Hz):
    ``LIFT_HEIGHT``), carry (object above the place target, clear of the container's rim), place
    (``PLACE_S``), release (``RELEASE_S``, hand still), retreat (``RETREAT_S``), back to the human
    (``BLEND_S``). While held, the object moves rigidly with the hand. Sweeps and wipes: the hand
-   descends (``APPROACH_S``), follows the stroke / the human's path on the surface, and rises.
+   descends (``APPROACH_S``), makes the stroke (sweep) or the side-to-side strokes (wipe, at least
+   ``WIPE_MIN_S``) on the surface, and rises.
 
 The per-frame hand targets are made by :mod:`exoactor.retarget.handpath`.
 """
@@ -38,8 +39,8 @@ from exoactor.retarget.grasps import (
     HandPose,
     grasp_frame,
     place_pose,
-    surface_pose,
     sweep_start,
+    wipe_strokes,
 )
 from exoactor.retarget.reach import BODY_CLEARANCE, PLACE_MARGIN, Check, ReachChecker, clearance, find_stance
 from exoactor.retarget.timeline import Stance, retime, root_offsets, to_robot_time, transform_body
@@ -61,6 +62,8 @@ RETREAT_DISTANCE = 0.10  # m back along the palm normal after letting go ...
 RETREAT_RISE = 0.12  # ... and up (clear of a container's rim before the arm goes back to the human's)
 BLEND_S = 1.0
 STROKE_MIN_S = 1.0
+WIPE_MIN_S = 3.0  # a wipe lasts at least this long on the robot's clock (holds make the time)
+WIPE_NEARER = (0.14, 0.12, 0.10, 0.08)  # m past a table's near edge: where a wipe out of reach is tried next
 SWEEP_STROKE = 0.45  # m past the object's start (it must move 0.25 m or leave the table)
 HOVER = 0.08  # m above a surface contact before descending
 PLACE_SHIFTS = (0.0, 0.04, 0.08)  # m off the container's centre towards the holding shoulder
@@ -117,8 +120,9 @@ def _holds(segs: list[ContactSegment]) -> list[tuple[float, float]]:
             if s.destination:  # the robot may walk to a place stance (slower than people): time to settle
                 holds.append((max(s.t_contact + CLOSE_S + LIFT_S, s.t_release - PLACE_S), SETTLE_S))
         else:
-            if s.t_release - s.t_contact < STROKE_MIN_S:
-                holds.append((s.t_contact, STROKE_MIN_S - (s.t_release - s.t_contact)))
+            least = _stroke_min(s)
+            if s.t_release - s.t_contact < least:
+                holds.append((s.t_contact, least - (s.t_release - s.t_contact)))
     return holds
 
 
@@ -225,20 +229,23 @@ def plan_interaction(motion: HumanMotion, objects: ObjectPoses, plan: Plan | Non
             here = place_stance
         else:
             surface = obj if seg.kind == "wipe" else _surface_of(objects, obj)
-            t_b = max(t_r, t_c + STROKE_MIN_S)
+            t_b = max(t_r, t_c + _stroke_min(seg))
             stance, ok = human, False
-            for cand in (here, human):
-                _stroke(sch, seg, obj, surface, cand)
-                if _clear(cand, obstacles) and all(
-                    rc.reachable(cand.xy, cand.yaw, seg.side, h) for h in _stroke_checks(sch)
-                ):
-                    stance, ok = cand, True
-                    break
-            if not ok:
-                _stroke(sch, seg, obj, surface, human)
-                xy, ok = find_stance(rc, human.xy, human.yaw, seg.side, _stroke_checks(sch), obstacles)
-                stance = Stance(xy, human.yaw)
-            _stroke(sch, seg, obj, surface, stance, shift=stance.xy - human.xy)
+            if seg.kind == "wipe":
+                stance, ok = _wipe_stance(rc, sch, seg, surface, human, t_b - t_c)
+            else:
+                for cand in (here, human):
+                    _stroke(sch, seg, obj, surface, cand, t_b - t_c)
+                    if _clear(cand, obstacles) and all(
+                        rc.reachable(cand.xy, cand.yaw, seg.side, h) for h in _stroke_checks(sch)
+                    ):
+                        stance, ok = cand, True
+                        break
+                if not ok:
+                    _stroke(sch, seg, obj, surface, human, t_b - t_c)
+                    xy, ok = find_stance(rc, human.xy, human.yaw, seg.side, _stroke_checks(sch), obstacles)
+                    stance = Stance(xy, human.yaw)
+                _stroke(sch, seg, obj, surface, stance, t_b - t_c)
             assert sch.strokes is not None and sch.stroke_quat is not None
             sch.elbows["contact"] = rc.elbow(stance.xy, stance.yaw, seg.side, HandPose(sch.strokes[0], sch.stroke_quat))
             sch.stance["contact"], sch.reachable["contact"] = stance.xy.tolist(), ok
@@ -347,10 +354,41 @@ def _plan_grasp(
     return _GraspPlan(g, stance, place_for(g, human_p), human_p, ok, False)
 
 
+def _stroke_min(seg: ContactSegment) -> float:
+    return WIPE_MIN_S if seg.kind == "wipe" else STROKE_MIN_S
+
+
+def _wipe_stance(
+    rc: ReachChecker, sch: Schedule, seg: ContactSegment, surface: ObjectPose, human: Stance, duration: float
+) -> tuple[Stance, bool]:
+    """A wipe's stance and strokes (set in ``sch``): the stance where the controller will stand at
+    the table (toes a few centimetres from its near edge, across from where the human stood: see
+    :func:`~exoactor.control.manipulation.stance_at_surface`), the strokes over the patch the human
+    wiped, brought nearer the edge (``WIPE_NEARER``) until every stroke's end is reachable."""
+    from exoactor.artifacts import SceneObject
+    from exoactor.control.manipulation import stance_at_surface
+
+    table = SceneObject(name=surface.name, pos=surface.pos, quat=surface.quat, size=surface.size, kind=surface.kind)
+    st = Stance(stance_at_surface(table, human.yaw, human.xy), human.yaw)
+    for depth in (None, *WIPE_NEARER):
+        _stroke(sch, seg, surface, surface, st, duration, rc.shoulder_xy(st.xy, st.yaw, seg.side), depth)
+        if all(rc.reachable(st.xy, st.yaw, seg.side, h) for h in _stroke_checks(sch)):
+            return st, True
+    return st, False
+
+
 def _stroke(
-    sch: Schedule, seg: ContactSegment, obj: ObjectPose, surface: ObjectPose, st: Stance, shift: F | None = None
+    sch: Schedule,
+    seg: ContactSegment,
+    obj: ObjectPose,
+    surface: ObjectPose,
+    st: Stance,
+    duration: float,
+    shoulder: F | None = None,
+    depth: float | None = None,
 ) -> None:
-    """The stroke of a sweep (one straight push) or a wipe (the human's path, moved by ``shift``) from stance ``st``."""
+    """The stroke of a sweep (one straight push) or a wipe (side-to-side strokes over the patch the
+    human wiped, :func:`~exoactor.retarget.grasps.wipe_strokes`) from stance ``st``."""
     forward = np.array([np.cos(st.yaw), np.sin(st.yaw), 0.0])
     if seg.kind == "sweep":
         d = seg.path[-1] - seg.path[0] if len(seg.path) > 1 else np.zeros(3)
@@ -362,8 +400,8 @@ def _stroke(
         sch.strokes = np.stack([start.pos, start.pos + (SWEEP_STROKE + 0.5 * float(min(obj.size[:2]))) * d])
         sch.stroke_quat = start.quat
     else:
-        path = seg.path[:, :2] + (0.0 if shift is None else shift)
-        poses = [surface_pose(surface, p, seg.side, forward) for p in path]
+        assert shoulder is not None, "a wipe's strokes are in front of its shoulder"
+        poses = wipe_strokes(surface, seg.path, seg.side, forward, duration, shoulder, depth)
         sch.strokes = np.stack([p.pos for p in poses])
         sch.stroke_quat = poses[0].quat
 
