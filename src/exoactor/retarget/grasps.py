@@ -13,8 +13,8 @@ fingers, z towards the index finger, and the grasping face looks along the *palm
   axis, the fingers away from the robot;
 * **face grasp** (a box): the palm flat on the side face that looks at the hand, index up;
 * **surface contact** (wiping): the palm flat down on the top of a surface, fingers forward;
-  the wipe itself is side-to-side strokes across the robot's heading over the patch the human
-  wiped (:func:`wipe_strokes`);
+  the wipe itself is side-to-side strokes along the table's edge that the robot faces, in front
+  of the wiping shoulder (:func:`wipe_strokes`);
 * **sweep**: the hand upright beside the object on the side away from the push, its flat
   palm or back facing the push direction.
 
@@ -347,16 +347,14 @@ def wipe_strokes(
     on its torso), as deep past that edge as the human wiped (the mean of ``path``, (n, 2+) the
     human's wrist path on the surface), within ``WIPE_NEAR_MIN`` to ``WIPE_DEPTH_MAX`` (``depth``
     m instead, when given) and ``WIPE_EDGE_MARGIN`` of the other edges; their width is the
-    human's (10th to 90th percentile along the edge) clipped to ``WIPE_SPAN``; their count keeps the pace near ``WIPE_SPEED`` (at least one stroke there and
-    back). The human's own path is not followed point by point: estimated from video, a wipe's
+    human's (10th to 90th percentile along the edge) clipped to ``WIPE_SPAN``; their count keeps
+    the pace near ``WIPE_SPEED`` (at least one stroke there and back). The human's own path is not followed point by point: estimated from video, a wipe's
     10-20 cm circles come back shrunk and jittered by as much as they measure, and a path at the
     near edge leaves half the palm off the top."""
-    from exoactor.artifacts import SceneObject
     from exoactor.control.manipulation import facing_face
 
     f = _horizontal(forward)
-    table = SceneObject(name=surface.name, pos=surface.pos, quat=surface.quat, size=surface.size, kind=surface.kind)
-    n, h_n, lat, h_t = facing_face(table, f[:2])
+    n, h_n, lat, h_t = facing_face(surface.to_scene_object(), f[:2])
     xy = np.asarray(path, dtype=np.float64)[:, :2] - surface.pos[:2]
     c = xy.mean(axis=0)
     across = xy @ lat

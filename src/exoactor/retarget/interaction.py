@@ -235,17 +235,17 @@ def plan_interaction(motion: HumanMotion, objects: ObjectPoses, plan: Plan | Non
                 stance, ok = _wipe_stance(rc, sch, seg, surface, human, t_b - t_c)
             else:
                 for cand in (here, human):
-                    _stroke(sch, seg, obj, surface, cand, t_b - t_c)
+                    _sweep_stroke(sch, seg, obj, surface, cand)
                     if _clear(cand, obstacles) and all(
                         rc.reachable(cand.xy, cand.yaw, seg.side, h) for h in _stroke_checks(sch)
                     ):
                         stance, ok = cand, True
                         break
                 if not ok:
-                    _stroke(sch, seg, obj, surface, human, t_b - t_c)
+                    _sweep_stroke(sch, seg, obj, surface, human)
                     xy, ok = find_stance(rc, human.xy, human.yaw, seg.side, _stroke_checks(sch), obstacles)
                     stance = Stance(xy, human.yaw)
-                _stroke(sch, seg, obj, surface, stance, t_b - t_c)
+                _sweep_stroke(sch, seg, obj, surface, stance)
             assert sch.strokes is not None and sch.stroke_quat is not None
             sch.elbows["contact"] = rc.elbow(stance.xy, stance.yaw, seg.side, HandPose(sch.strokes[0], sch.stroke_quat))
             sch.stance["contact"], sch.reachable["contact"] = stance.xy.tolist(), ok
@@ -365,45 +365,30 @@ def _wipe_stance(
     the table (toes a few centimetres from its near edge, across from where the human stood: see
     :func:`~exoactor.control.manipulation.stance_at_surface`), the strokes over the patch the human
     wiped, brought nearer the edge (``WIPE_NEARER``) until every stroke's end is reachable."""
-    from exoactor.artifacts import SceneObject
     from exoactor.control.manipulation import stance_at_surface
 
-    table = SceneObject(name=surface.name, pos=surface.pos, quat=surface.quat, size=surface.size, kind=surface.kind)
-    st = Stance(stance_at_surface(table, human.yaw, human.xy), human.yaw)
+    st = Stance(stance_at_surface(surface.to_scene_object(), human.yaw, human.xy), human.yaw)
+    forward = np.array([np.cos(st.yaw), np.sin(st.yaw), 0.0])
+    shoulder = rc.shoulder_xy(st.xy, st.yaw, seg.side)
     for depth in (None, *WIPE_NEARER):
-        _stroke(sch, seg, surface, surface, st, duration, rc.shoulder_xy(st.xy, st.yaw, seg.side), depth)
+        poses = wipe_strokes(surface, seg.path, seg.side, forward, duration, shoulder, depth)
+        sch.strokes, sch.stroke_quat = np.stack([p.pos for p in poses]), poses[0].quat
         if all(rc.reachable(st.xy, st.yaw, seg.side, h) for h in _stroke_checks(sch)):
             return st, True
     return st, False
 
 
-def _stroke(
-    sch: Schedule,
-    seg: ContactSegment,
-    obj: ObjectPose,
-    surface: ObjectPose,
-    st: Stance,
-    duration: float,
-    shoulder: F | None = None,
-    depth: float | None = None,
-) -> None:
-    """The stroke of a sweep (one straight push) or a wipe (side-to-side strokes over the patch the
-    human wiped, :func:`~exoactor.retarget.grasps.wipe_strokes`) from stance ``st``."""
+def _sweep_stroke(sch: Schedule, seg: ContactSegment, obj: ObjectPose, surface: ObjectPose, st: Stance) -> None:
+    """The stroke of a sweep (one straight push, set in ``sch``) from stance ``st``."""
     forward = np.array([np.cos(st.yaw), np.sin(st.yaw), 0.0])
-    if seg.kind == "sweep":
-        d = seg.path[-1] - seg.path[0] if len(seg.path) > 1 else np.zeros(3)
-        d[2] = 0.0
-        if np.linalg.norm(d) < 0.05:  # no visible stroke: push away from the hand's side
-            d = np.array([-forward[1], forward[0], 0.0]) * (1.0 if seg.side == "left" else -1.0)
-        d = d / np.linalg.norm(d)
-        start = sweep_start(obj, surface, seg.side, d, forward)
-        sch.strokes = np.stack([start.pos, start.pos + (SWEEP_STROKE + 0.5 * float(min(obj.size[:2]))) * d])
-        sch.stroke_quat = start.quat
-    else:
-        assert shoulder is not None, "a wipe's strokes are in front of its shoulder"
-        poses = wipe_strokes(surface, seg.path, seg.side, forward, duration, shoulder, depth)
-        sch.strokes = np.stack([p.pos for p in poses])
-        sch.stroke_quat = poses[0].quat
+    d = seg.path[-1] - seg.path[0] if len(seg.path) > 1 else np.zeros(3)
+    d[2] = 0.0
+    if np.linalg.norm(d) < 0.05:  # no visible stroke: push away from the hand's side
+        d = np.array([-forward[1], forward[0], 0.0]) * (1.0 if seg.side == "left" else -1.0)
+    d = d / np.linalg.norm(d)
+    start = sweep_start(obj, surface, seg.side, d, forward)
+    sch.strokes = np.stack([start.pos, start.pos + (SWEEP_STROKE + 0.5 * float(min(obj.size[:2]))) * d])
+    sch.stroke_quat = start.quat
 
 
 def _stroke_checks(sch: Schedule) -> list[Check]:
