@@ -192,3 +192,47 @@ def test_a_short_lift_of_the_wiping_hand_does_not_cut_the_wipe() -> None:
     m = np.array([0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 1, 0], dtype=bool)
     np.testing.assert_array_equal(_bridged(m, 3), [0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0])
     np.testing.assert_array_equal(_bridged(m, 2), m)  # a 2-frame gap is not shorter than 2
+
+
+def _cropped(hm, n: int):
+    """The first ``n`` frames of a human motion."""
+    import dataclasses
+
+    kw = {
+        f.name: (v[:n] if isinstance(v := getattr(hm, f.name), np.ndarray) and len(v) == hm.n_frames else v)
+        for f in dataclasses.fields(hm)
+    }
+    return type(hm)(**kw)
+
+
+def test_a_wipe_faces_the_table_square_and_one_the_clip_cuts_short_goes_on() -> None:
+    """A human turned 15 deg off the table: the wipe's stance faces the edge square (measured to
+    the near corner, a turned stance stood further back and the strokes came to the edge). A clip
+    that ends mid-wipe: the wipe goes on for WIPE_CUT_MIN_S, with the frames for it."""
+    from exoactor.bench.scripted_manipulation import scripted_reference
+    from exoactor.control.manipulation import SOLE_TOE_M, SURFACE_TOE_GAP_M
+    from exoactor.pipeline.runners import known_object_poses
+    from exoactor.retarget.interaction import WIPE_CUT_MIN_S, WIPE_MIN_S, Schedule, _wipe_stance, plan_interaction
+    from exoactor.retarget.reach import ReachChecker
+    from exoactor.retarget.timeline import Stance
+
+    hm, plan = scripted_reference("wipe_table", 0)
+    objs = known_object_poses("wipe_table", 0)
+    table = objs.get("table")
+    assert table is not None
+    edge = float(table.pos[0] - 0.5 * table.size[0])
+    (seg,), _ = find_segments(hm, objs, plan)
+    turned = Stance(np.array([edge - 0.45, float(table.pos[1]) + 0.1]), np.radians(15.0))
+    st, ok = _wipe_stance(ReachChecker(), Schedule(seg=seg, times={}), seg, table, turned, 4.0)
+    assert ok and st.yaw == pytest.approx(0.0, abs=1e-9)
+    assert st.xy[0] == pytest.approx(edge - SURFACE_TOE_GAP_M - SOLE_TOE_M, abs=1e-6)
+    assert st.xy[1] == pytest.approx(turned.xy[1], abs=1e-6)  # across from the human
+
+    whole = plan_interaction(hm, objs, plan)
+    assert whole.schedules[0].times["stroke_end"] - whole.schedules[0].times["contact"] < WIPE_CUT_MIN_S
+    cut = _cropped(hm, int((seg.t_contact + 1.0) * hm.fps))  # the clip ends 1 s into the wipe
+    inter = plan_interaction(cut, objs, plan)
+    (sch,) = inter.schedules
+    lasts = sch.times["stroke_end"] - sch.times["contact"]
+    assert WIPE_CUT_MIN_S - 0.05 <= lasts <= WIPE_CUT_MIN_S + 0.05 and lasts > WIPE_MIN_S
+    assert (inter.motion.n_frames - 1) / inter.motion.fps >= sch.times["stroke_end"] - 0.05

@@ -112,17 +112,25 @@ def test_lift_box() -> None:
     assert not ok and not info["upright"] and info["lift_m"] > 0.2
 
 
-def _hand_on_table_root(s: Scene, dz: float) -> np.ndarray:
-    """A robot root position that puts the lowest point of the left hand ``dz`` above the table top."""
-    s.reset()
-    low = np.inf
+def _hand_points(s: Scene) -> np.ndarray:
+    """(N, 3) points bounding the left hand's collision geoms in the world (box corners; capsule
+    ends plus and minus the radius along each axis)."""
+    pts = []
     for g in s.geom_ids("left_hand_"):
         size, pos, R = s.model.geom_size[g], s.data.geom_xpos[g], s.data.geom_xmat[g].reshape(3, 3)
         if s.model.geom_type[g] == mujoco.mjtGeom.mjGEOM_BOX:
             corners = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)]) * size
-            low = min(low, (corners @ R.T + pos)[:, 2].min())
+            pts += list(corners @ R.T + pos)
         else:  # capsule along its local z
-            low = min(low, pos[2] - abs(R[2, 2]) * size[1] - size[0])
+            for end in (pos - R[:, 2] * size[1], pos + R[:, 2] * size[1]):
+                pts += [end + sign * size[0] * np.eye(3)[k] for k in range(3) for sign in (-1.0, 1.0)]
+    return np.array(pts)
+
+
+def _hand_on_table_root(s: Scene, dz: float) -> np.ndarray:
+    """A robot root position that puts the lowest point of the left hand ``dz`` above the table top."""
+    s.reset()
+    low = _hand_points(s)[:, 2].min()
     top = s.body_pose("table")[0][2] + 0.68 / 2
     root, _ = s.robot_root()
     return root + [0.3, 0.0, top - low + dz]
@@ -140,6 +148,27 @@ def test_wipe_table() -> None:
     above = [{"robot": (st["robot"][0] + [0.0, 0.0, 0.03], st["robot"][1])} for st in strokes]  # hovering 3 cm above
     ok, info = _run(s, above, hold_s=DT)
     assert not ok and info["wipe_left_m"] == 0.0 and info["wipe_right_m"] == 0.0
+
+
+def test_rubbing_the_table_side_is_no_wipe() -> None:
+    """A hand against the side of the table's top (below it, at its near edge) touches the top's
+    geom but wipes nothing."""
+    s = build_scene("wipe_table", 0)
+    s.reset()
+    pts = _hand_points(s)
+    table = s.body_pose("table")[0]
+    top, near = table[2] + 0.68 / 2, table[0] - 0.5 / 2
+    root, _ = s.robot_root()
+    dz = top - 0.012 - pts[:, 2].max()  # the whole hand below the top's face ...
+    level = pts[:, 2] + dz > top - 0.035  # ... its highest part level with the top's 4 cm thick slab ...
+    base = root + [near - pts[level, 0].max() + 0.004, 0.0, dz]  # ... pressed 4 mm into its near side
+    s.set_robot_root(base)
+    mujoco.mj_forward(s.model, s.data)
+    hand, slab = s.geom_ids("left_hand_"), s.geom_ids("table_top")
+    assert s.contacts(hand, slab) > 0 and s.contacts(hand, slab, min_z=top - 0.01) == 0
+    strokes = [{"robot": (base + [0.0, y, 0.0], [1, 0, 0, 0])} for y in np.linspace(-0.5, 0.1, 31)]
+    ok, info = _run(s, strokes, hold_s=DT)
+    assert not ok and info["wipe_left_m"] == 0.0
 
 
 def test_step_over_obstacle() -> None:

@@ -19,7 +19,7 @@ robot schedule on the retargeted clock (50 Hz):
    (``PLACE_S``), release (``RELEASE_S``, hand still), retreat (``RETREAT_S``), back to the human
    (``BLEND_S``). While held, the object moves rigidly with the hand. Sweeps and wipes: the hand
    descends (``APPROACH_S``), makes the stroke (sweep) or the side-to-side strokes (wipe, at least
-   ``WIPE_MIN_S``) on the surface, and rises.
+   ``WIPE_MIN_S``; ``WIPE_CUT_MIN_S`` when the clip ends mid-wipe) on the surface, and rises.
 
 The per-frame hand targets are made by :mod:`exoactor.retarget.handpath`.
 """
@@ -63,6 +63,8 @@ RETREAT_RISE = 0.12  # ... and up (clear of a container's rim before the arm goe
 BLEND_S = 1.0
 STROKE_MIN_S = 1.0
 WIPE_MIN_S = 3.0  # a wipe lasts at least this long on the robot's clock (holds make the time)
+WIPE_CUT_MIN_S = 6.0  # ... and this long when the clip ends mid-wipe (the person had not finished)
+CUT_S = 0.1  # a contact ending this close to the clip's end was cut by it
 WIPE_NEARER = (0.14, 0.12, 0.10, 0.08)  # m past a table's near edge: where a wipe out of reach is tried next
 SWEEP_STROKE = 0.45  # m past the object's start (it must move 0.25 m or leave the table)
 HOVER = 0.08  # m above a surface contact before descending
@@ -109,7 +111,7 @@ class Interaction:
     holds: list[tuple[float, float]]  # (human time, seconds) of the inserted holds
 
 
-def _holds(segs: list[ContactSegment]) -> list[tuple[float, float]]:
+def _holds(segs: list[ContactSegment], clip_end: float) -> list[tuple[float, float]]:
     holds: list[tuple[float, float]] = []
     for s in segs:
         holds.append((max(0.0, s.t_contact - APPROACH_S - REACH_S), SETTLE_S))
@@ -120,9 +122,13 @@ def _holds(segs: list[ContactSegment]) -> list[tuple[float, float]]:
             if s.destination:  # the robot may walk to a place stance (slower than people): time to settle
                 holds.append((max(s.t_contact + CLOSE_S + LIFT_S, s.t_release - PLACE_S), SETTLE_S))
         else:
-            least = _stroke_min(s)
+            least = _stroke_min(s, clip_end)
             if s.t_release - s.t_contact < least:
-                holds.append((s.t_contact, least - (s.t_release - s.t_contact)))
+                # a wipe's hold is inside the contact, so that the robot's clock has the frames
+                # from contact to its end (at the contact, the wipe's shortfall, cut by the clip's
+                # end, was not made up: both contact and release moved)
+                at = 0.5 * (s.t_contact + s.t_release) if s.kind == "wipe" else s.t_contact
+                holds.append((at, least - (s.t_release - s.t_contact)))
     return holds
 
 
@@ -182,7 +188,8 @@ def plan_interaction(motion: HumanMotion, objects: ObjectPoses, plan: Plan | Non
     A stance is, in this order of preference: where the robot already stands (no walk), where the
     human stood, or the nearest reachable place around the latter (:func:`find_stance`)."""
     segs, notes = find_segments(motion, objects, plan)
-    holds = _holds(segs)
+    clip_end = (motion.n_frames - 1) / motion.fps
+    holds = _holds(segs, clip_end)
     motion_r, _ = retime(motion, holds)
     rc = ReachChecker()
     obstacles = [o for o in objects.objects if o.kind in ("surface", "container")]
@@ -229,7 +236,7 @@ def plan_interaction(motion: HumanMotion, objects: ObjectPoses, plan: Plan | Non
             here = place_stance
         else:
             surface = obj if seg.kind == "wipe" else _surface_of(objects, obj)
-            t_b = max(t_r, t_c + _stroke_min(seg))
+            t_b = max(t_r, t_c + _stroke_min(seg, clip_end))
             stance, ok = human, False
             if seg.kind == "wipe":
                 stance, ok = _wipe_stance(rc, sch, seg, surface, human, t_b - t_c)
@@ -354,20 +361,28 @@ def _plan_grasp(
     return _GraspPlan(g, stance, place_for(g, human_p), human_p, ok, False)
 
 
-def _stroke_min(seg: ContactSegment) -> float:
-    return WIPE_MIN_S if seg.kind == "wipe" else STROKE_MIN_S
+def _stroke_min(seg: ContactSegment, clip_end: float) -> float:
+    if seg.kind != "wipe":
+        return STROKE_MIN_S
+    return WIPE_CUT_MIN_S if seg.t_release >= clip_end - CUT_S else WIPE_MIN_S  # cut: the person was still wiping
 
 
 def _wipe_stance(
     rc: ReachChecker, sch: Schedule, seg: ContactSegment, surface: ObjectPose, human: Stance, duration: float
 ) -> tuple[Stance, bool]:
     """A wipe's stance and strokes (set in ``sch``): the stance where the controller will stand at
-    the table (toes a few centimetres from its near edge, across from where the human stood: see
+    the table, square to the edge the human faced (people turn to the table to wipe it; turned
+    10-20 deg as the estimated human was, the controller's stance measured to the near corner
+    stood 4-17 cm further back and the strokes were brought to the edge), toes a few centimetres
+    from it, across from where the human stood (see
     :func:`~exoactor.control.manipulation.stance_at_surface`), the strokes over the patch the human
     wiped, brought nearer the edge (``WIPE_NEARER``) until every stroke's end is reachable."""
-    from exoactor.control.manipulation import stance_at_surface
+    from exoactor.control.manipulation import facing_face, stance_at_surface
 
-    st = Stance(stance_at_surface(surface.to_scene_object(), human.yaw, human.xy), human.yaw)
+    table = surface.to_scene_object()
+    n, *_ = facing_face(table, np.array([np.cos(human.yaw), np.sin(human.yaw)]))
+    yaw = float(np.arctan2(-n[1], -n[0]))  # square to the edge faced
+    st = Stance(stance_at_surface(table, yaw, human.xy), yaw)
     forward = np.array([np.cos(st.yaw), np.sin(st.yaw), 0.0])
     shoulder = rc.shoulder_xy(st.xy, st.yaw, seg.side)
     for depth in (None, *WIPE_NEARER):

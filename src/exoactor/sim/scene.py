@@ -155,13 +155,15 @@ class Scene:
         """Ids of the geoms whose names start with ``prefix`` (e.g. "chair", "table_top", "left_hand")."""
         return frozenset(g for g in range(self.model.ngeom) if self.model.geom(g).name.startswith(prefix))
 
-    def contacts(self, a: frozenset[int], b: frozenset[int]) -> int:
-        """Number of active contacts between a geom in ``a`` and a geom in ``b``."""
+    def contacts(self, a: frozenset[int], b: frozenset[int], min_z: float | None = None) -> int:
+        """Number of active contacts between a geom in ``a`` and a geom in ``b`` (only those at
+        height ``min_z`` or above, when given)."""
         n = 0
         for c in self.data.contact[: self.data.ncon]:
             g1, g2 = int(c.geom1), int(c.geom2)
             if (g1 in a and g2 in b) or (g1 in b and g2 in a):
-                n += 1
+                if min_z is None or float(c.pos[2]) >= min_z:
+                    n += 1
         return n
 
     def step(self, n: int = 1) -> None:

@@ -305,16 +305,26 @@ def test_a_recovery_right_after_another_eases_the_targets_back_holding_a_box_or_
             assert com1 > 0.002 and hand1 > 0.1
 
 
-def test_a_hand_on_a_table_it_is_not_meant_to_press_lifts_off() -> None:
-    """The QP does not see the table: a hand sent into it pushes the robot off its feet (on the
-    place-upright and sweep references the feet tipped 4-17 deg). A touching hand that is not
-    meant to press is sent up off the top; one meant to press keeps its height and the QP is told
-    the push."""
+def _move_table(m, d, contacts, table: int, delta) -> None:
+    """Move the table body by ``delta`` (3,), in the model and in the contacts' objects."""
+    import dataclasses
+
+    import mujoco
+
+    m.body_pos[table] += delta
+    mujoco.mj_forward(m, d)
+    contacts.objects = [
+        dataclasses.replace(o, pos=np.asarray(o.pos) + delta) if o.kind == "surface" else o for o in contacts.objects
+    ]
+
+
+def _table_under_the_palms():
+    """The wipe scene with its table moved under the left palm and raised until its top touches
+    that hand: (model, data, dynamics, contacts, palm positions, table id)."""
     import mujoco
 
     from exoactor.control.dynamics import RobotDynamics
-    from exoactor.control.stance import HandTarget, StanceTargets
-    from exoactor.execute.sim.wbc_scene import LIFT_OFF_M, PRESS_N, SceneContacts
+    from exoactor.execute.sim.wbc_scene import SceneContacts
     from exoactor.sim.scene import build_scene
 
     scene = build_scene("wipe_table", seed=0, gains="stand")
@@ -323,30 +333,43 @@ def test_a_hand_on_a_table_it_is_not_meant_to_press_lifts_off() -> None:
     palm = dyn.body_pos(dyn.palm_bodies[0])
     table = m.body("table").id
     top = m.geom("table_top").id
-    # move the table under the left palm and raise it until its top touches the hand
     mujoco.mj_forward(m, d)
-    m.body_pos[table, :2] += palm[:2] - d.geom_xpos[top][:2]
-    m.body_pos[table, 2] += palm[2] - 0.15 - float(d.geom_xpos[top][2] + m.geom_size[top][2])
     contacts = SceneContacts(m, d, scene.objects())
+    delta = np.zeros(3)
+    delta[:2] = palm[:2] - d.geom_xpos[top][:2]
+    delta[2] = palm[2] - 0.15 - float(d.geom_xpos[top][2] + m.geom_size[top][2])
+    _move_table(m, d, contacts, table, delta)
     for _ in range(100):
-        mujoco.mj_forward(m, d)
         if contacts._touching(contacts.hand_geoms[0], contacts.surface_geoms):
             break
-        m.body_pos[table, 2] += 0.002
+        _move_table(m, d, contacts, table, np.array([0.0, 0.0, 0.002]))
+    return m, d, dyn, contacts, [dyn.body_pos(b) for b in dyn.palm_bodies], table
+
+
+def _hand_targets(dyn, palms):
+    """Both hands' targets 5 cm below the palms, sliding forward and down."""
+    from exoactor.control.stance import HandTarget, StanceTargets
+
+    t = StanceTargets(
+        com=np.zeros(3), pelvis_quat=None, torso_quat=np.array([1.0, 0, 0, 0]), posture=dyn.joint_pos.copy()
+    )
+    t.hands = [
+        HandTarget(pos=p - np.array([0, 0, 0.05]), quat=np.array([1.0, 0, 0, 0]), vel=np.array([0.1, 0, -0.2]))
+        for p in palms
+    ]
+    return t
+
+
+def test_a_hand_on_a_table_it_is_not_meant_to_press_lifts_off() -> None:
+    """The QP does not see the table: a hand sent into it pushes the robot off its feet (on the
+    place-upright and sweep references the feet tipped 4-17 deg). A touching hand that is not
+    meant to press is sent up off the top; one meant to press keeps its height and the QP is told
+    the push."""
+    from exoactor.execute.sim.wbc_scene import LIFT_OFF_M, PRESS_N
+
+    m, d, dyn, contacts, palms, table = _table_under_the_palms()
     assert contacts._touching(contacts.hand_geoms[0], contacts.surface_geoms)
-    palms = [dyn.body_pos(b) for b in dyn.palm_bodies]
-
-    def targets() -> StanceTargets:
-        t = StanceTargets(
-            com=np.zeros(3), pelvis_quat=None, torso_quat=np.array([1.0, 0, 0, 0]), posture=dyn.joint_pos.copy()
-        )
-        t.hands = [
-            HandTarget(pos=p - np.array([0, 0, 0.05]), quat=np.array([1.0, 0, 0, 0]), vel=np.array([0.1, 0, -0.2]))
-            for p in palms
-        ]
-        return t
-
-    t = targets()
+    t = _hand_targets(dyn, palms)
     contacts.press_surfaces(dyn, t, [False, True])
     # the left hand, not meant to press: up off the top, still sliding
     assert t.hands[0].pos[2] == pytest.approx(palms[0][2] + LIFT_OFF_M, abs=1e-9)
@@ -354,13 +377,41 @@ def test_a_hand_on_a_table_it_is_not_meant_to_press_lifts_off() -> None:
     # the right hand, meant to press (and touching, the table is 1 m wide): keeps its height, the push is known
     assert contacts._touching(contacts.hand_geoms[1], contacts.surface_geoms)
     assert t.hands[1].pos[2] == pytest.approx(palms[1][2] - 0.002, abs=1e-9)
-    assert [p.force[2] for p in t.payload] == [PRESS_N]
+    assert [list(p.force) for p in t.payload] == [[0.0, 0.0, PRESS_N]]  # not wiping: no friction
     # the table 5 cm lower: nothing touches, the targets stay where the reference put them
-    m.body_pos[table, 2] -= 0.05
-    mujoco.mj_forward(m, d)
-    t = targets()
+    _move_table(m, d, contacts, table, np.array([0.0, 0.0, -0.05]))
+    t = _hand_targets(dyn, palms)
     contacts.press_surfaces(dyn, t, [False, True])
     assert [h.pos[2] for h in t.hands] == pytest.approx([p[2] - 0.05 for p in palms]) and not t.payload
+
+
+def test_a_wiping_hand_presses_only_over_the_top_and_the_qp_knows_the_friction() -> None:
+    """A wiping hand on the top presses, and the top's friction against its stroke is a known
+    force; at the top's edge (caught on it, the Dex3 fingers hang below the palm) it is sent
+    above the top instead, without a press."""
+    from exoactor.control.manipulation import surface_top
+    from exoactor.execute.sim.wbc_scene import EDGE_HOVER_M, PRESS_INSET_M, PRESS_N
+
+    m, d, dyn, contacts, palms, table = _table_under_the_palms()
+    t = _hand_targets(dyn, palms)
+    contacts.press_surfaces(dyn, t, [False, True], [False, True])
+    assert contacts.surface_mu == pytest.approx(1.2)  # the Dex3's, larger than the wood's 0.8
+    (press,) = t.payload
+    np.testing.assert_allclose(press.force, [-1.2 * PRESS_N, 0.0, PRESS_N], atol=1e-9)  # the stroke goes +x
+    # the table moved away until the right palm's centre is 1 cm inside its near edge
+    surface = next(o for o in contacts.objects if o.kind == "surface")
+    centre = dyn.body_pos(dyn.palm_bodies[1]) + dyn.body_mat(dyn.palm_bodies[1]) @ t.hands[1].point
+    edge = float(surface.pos[0] - 0.5 * surface.size[0])
+    _move_table(m, d, contacts, table, np.array([centre[0] - 0.01 - edge, 0.0, 0.0]))
+    assert contacts._touching(contacts.hand_geoms[1], contacts.surface_geoms) and PRESS_INSET_M > 0.01
+    t = _hand_targets(dyn, palms)
+    contacts.press_surfaces(dyn, t, [False, True], [False, True])
+    top = surface_top(next(o for o in contacts.objects if o.kind == "surface"))
+    assert not t.payload and t.hands[1].vel[2] == 0.0  # no press, not sent down
+    assert t.hands[1].pos[2] == pytest.approx(max(palms[1][2] - 0.05, top + EDGE_HOVER_M), abs=1e-9)
+    t = _hand_targets(dyn, palms)
+    contacts.press_surfaces(dyn, t, [False, True])  # not wiping, the same touch presses
+    assert len(t.payload) == 1
 
 
 def test_walking_faster_than_the_policy_the_reference_waits_for_the_robot(tmp_path) -> None:
@@ -403,3 +454,23 @@ def test_a_walk_waits_for_the_robot_only_within_its_budget(tmp_path, monkeypatch
     assert abs(waits[0]["waited_s"] - budget) < 0.05
     assert abs(ex.metrics["wbc"]["clock_delay_s"] - budget) < 0.5  # then it ran on to the end
     assert not ex.fell
+
+
+def test_a_references_wipes_are_its_wipe_schedules_not_a_hand_resting_on_a_table() -> None:
+    from exoactor.execute.sim.wbc import WIPE_WINDOW_S, wipe_frames
+
+    T = 500  # 10 s
+    rm = simple_reference(np.zeros((T, 2)), np.zeros(T))
+    strokes, window = wipe_frames(rm)
+    assert not strokes.any() and not window.any()  # no annotations (video only): no wipe
+    rm.extra["interaction"] = {
+        "segments": [
+            {"kind": "wipe", "side": "right", "times": {"reach": 1.0, "contact": 4.0, "stroke_end": 7.0, "end": 8.0}},
+            {"kind": "sweep", "side": "left", "times": {"reach": 1.0, "contact": 2.0, "stroke_end": 3.0, "end": 4.0}},
+        ]
+    }
+    strokes, window = wipe_frames(rm)
+    assert not strokes[:, 0].any() and not window[:, 0].any()  # the sweeping hand does not wipe
+    assert np.flatnonzero(strokes[:, 1])[[0, -1]].tolist() == [200, 350]
+    first, last = np.flatnonzero(window[:, 1])[[0, -1]]
+    assert first == 200 - round(WIPE_WINDOW_S[0] * 50) and last == 350 + round(WIPE_WINDOW_S[1] * 50)

@@ -63,6 +63,10 @@ STOP_AHEAD_M = 0.12  # walking towards a precise placement, the approach begins 
 SLOW_GAIN = 0.8  # ... and the walking command slows to 0.1 m/s + this x the distance left (1/s)
 SEAT_CLEAR_M = 0.10  # walking to sit down, the feet midpoint keeps this far from the seat (heels clear of it)
 SEAT_GAIN = 0.8  # ... the command's speed towards the seat is capped at this x the clearance left (1/s)
+WIPE_APPROACH_PAST_M = 0.07  # the approach to a wipe aims this far past its placement (stops within approach_tol_m)
+RECOVER_LIFT_M = 0.03  # a wiping hand is held this far above where it is while the robot recovers
+WIPE_WAIT_MAX_S = 3.0  # the wipe's clock waits at most this long for the hand on the surface
+WIPE_WINDOW_S = (2.0, 0.5)  # a hand is wiping from this long before it presses on a surface to this long after
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -168,6 +172,8 @@ class WbcController:
         self.resteps = 0
         self.restep_t = 0
         self.recover_t = -1  # control steps into a balance recovery (-1: none)
+        self.wipe_waited = 0  # control steps the reference clock waited for a wiping hand to touch
+        self.recover_hands: list[F | None] = [None, None]  # where a recovery holds the wiping hands
         self.recoveries = 0
         self.recovered_k = -(10**9)  # the control step the last recovery ended
         self.recover_chain = False  # this recovery began within RECOVER_CHAIN_S of the last one's end
@@ -189,6 +195,7 @@ class WbcController:
         self.intent = hand_intent(self.rf, self.objects, holds)
         self.phases = detect_phases(self.rf, self.objects, self.actions, held=self.intent.hold >= 0)
         self.ref_feet = planted_feet(self.rf)
+        self.wipe_strokes, self.wiping = wipe_frames(rm)
         self.step_plans = {
             g.start: plan_steps(self.rf, g.start, g.end, self.ref_feet, self.objects)
             for g in self.phases.segments
@@ -294,6 +301,7 @@ class WbcController:
             advance = self.mode != "blend_in" and (self.mode != "step" or self.stepper.done)
             events += self._balance_guard()
             advance = advance and self.recover_t < 0  # the reference waits while the robot recovers
+            advance = advance and not self._wipe_waits()
             events += self._stance_tick(data)
         if self.mode == "blend_out":
             advance = False
@@ -341,6 +349,7 @@ class WbcController:
         if self.recover_t < 0:
             if tilt > TIP_DEG or outside > TIP_COM_M:
                 self.recover_t = 0
+                self.recover_hands = [None, None]
                 self.recover_chain = len(self.modes) - self.recovered_k < RECOVER_CHAIN_S * FPS
                 self.recoveries += 1
                 return [{"type": "recover", "tilt_deg": round(tilt, 1), "com_past_edge_m": round(outside, 3)}]
@@ -360,13 +369,24 @@ class WbcController:
         return []
 
     def _recovery_targets(self, targets: Any) -> Any:
-        """The targets of a balance recovery: no hand tasks (unless they hold a box), the centre of
-        mass over the middle of the stance feet (twice its weight), the heading and height kept."""
+        """The targets of a balance recovery: no hand tasks (unless they hold a box; a wiping hand
+        stays where it is, ``RECOVER_LIFT_M`` up: let go at a table, the arm swung up overhead and
+        the robot fell), the centre of mass over the middle of the stance feet (twice its weight),
+        the heading and height kept."""
         dyn = self.stance.dyn
         mids = [dyn.sole_point(s, dyn.soles[s].centre)[:2] for s in range(2) if self.stance.stance[s]]
         centre = np.mean(mids, axis=0)
         if self.hold_on < 0:  # a held box stays squeezed (letting go dropped it)
-            targets.hands = [None, None]
+            j = min(self.j, self.rf.n_frames - 1)
+            for s in range(2):
+                h = targets.hands[s]
+                if h is not None and self.wiping[j, s]:  # a wiping hand stays where it was, just off the top
+                    if self.recover_hands[s] is None:
+                        palm = dyn.body_pos(dyn.palm_bodies[s]) + dyn.body_mat(dyn.palm_bodies[s]) @ h.point
+                        self.recover_hands[s] = palm + np.array([0.0, 0.0, RECOVER_LIFT_M])
+                    h.pos, h.vel = self.recover_hands[s].copy(), np.zeros(3)
+                else:
+                    targets.hands[s] = None
         targets.com = np.array([centre[0], centre[1], float(targets.com[2])])
         targets.com_vel = np.zeros(3)
         targets.pelvis_pos = None
@@ -571,6 +591,8 @@ class WbcController:
         target, yaw = self._placement(seg)
         if self._holds(seg):
             target = target - APPROACH_SHORT_M * np.array([np.cos(yaw), np.sin(yaw)])
+        elif self._wipes(seg):
+            target = target + WIPE_APPROACH_PAST_M * np.array([np.cos(yaw), np.sin(yaw)])
         return target, yaw
 
     def _left_to_approach(self, seg: Any) -> float | None:
@@ -594,6 +616,23 @@ class WbcController:
     def _precise(self, seg: Any) -> bool:
         """Whether the feet must be placed precisely: before an obstacle, a box to hold, a table."""
         return seg.kind == "step" or self._holds(seg) or self._surface(seg) is not None
+
+    def _wipe_waits(self) -> bool:
+        """The strokes of a wipe wait for the hand on the surface: its clock runs while the palm
+        touches it (up to ``WIPE_WAIT_MAX_S`` of waiting in all), so the strokes are made on the
+        top, not in the air while the hand is still on its way or lifted by a recovery."""
+        j = min(self.j, self.rf.n_frames - 1)
+        on = self.wipe_strokes[j]
+        if not on.any() or self.wipe_waited >= WIPE_WAIT_MAX_S * FPS:
+            return False
+        if any(on[s] and self.scene.touches_surface(s) for s in range(2)):
+            return False
+        self.wipe_waited += 1
+        return True
+
+    def _wipes(self, seg: Any) -> bool:
+        """Whether a hand wipes a surface in segment ``seg``."""
+        return bool(self.wipe_strokes[seg.start : seg.end].any())
 
     def _placement_tol(self, seg: Any) -> float:
         """Placement error (m) beyond which QP steps correct the policy's stop."""
@@ -663,10 +702,12 @@ class WbcController:
         assert self.robot_feet is not None, "stance targets before the hand-over measured the feet"
         anchor = frame_anchor(self.ref_feet[j], self.robot_feet)
         targets = stance_targets(self.rf, j, anchor, self.intent)
-        self.scene.over_edges(self.stance.dyn, targets, self.objects)
+        self.scene.over_edges(self.stance.dyn, targets, self.objects, list(self.wiping[j]))
         reaching = [bool(self.intent.grasp_weight[j, s] > 0 and self.intent.hold[j] < 0) for s in range(2)]
         self.scene.around_boxes(self.stance.dyn, targets, self.objects, reaching)
-        self.scene.press_surfaces(self.stance.dyn, targets, [bool(self.intent.on_surface[j, s]) for s in range(2)])
+        self.scene.press_surfaces(
+            self.stance.dyn, targets, [bool(self.intent.on_surface[j, s]) for s in range(2)], list(self.wiping[j])
+        )
         if self.phases.seated[j : j + 25].any() and targets.pelvis_pos is not None:
             self._onto_seat(targets, float(self.phases.seated[j : j + 25].mean()))
         if self._slow_clock:  # the targets move at the clock's pace
@@ -863,3 +904,24 @@ def plan_actions(robot: RobotMotion) -> list[str] | None:
     if not steps:
         return None
     return [str(s.get("action")) for s in steps]
+
+
+def wipe_frames(rm: RobotMotion) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """(T, 2) each, per hand (left, right): the frames of a wipe's strokes (the retargeter's wipe
+    schedules, ``extra["interaction"]``: contact to stroke end) and those from ``WIPE_WINDOW_S[0]``
+    before them to ``WIPE_WINDOW_S[1]`` after. A hand merely resting on a table is no wipe."""
+    from exoactor.control.grasping import InteractionReference
+
+    T = rm.n_frames
+    strokes = np.zeros((T, 2), dtype=bool)
+    window = np.zeros((T, 2), dtype=bool)
+    before, after = (int(round(x * rm.fps)) for x in WIPE_WINDOW_S)
+    ref = InteractionReference.from_motion(rm)
+    for seg in ref.segments if ref is not None else []:
+        if seg.get("kind") != "wipe" or seg.get("side") not in C.HAND_SIDES:
+            continue
+        s = C.HAND_SIDES.index(seg["side"])
+        a, b = (max(0, int(round(float(seg["times"][k]) * rm.fps))) for k in ("contact", "stroke_end"))
+        strokes[a : b + 1, s] = True
+        window[max(0, a - before) : b + after + 1, s] = True
+    return strokes, window

@@ -31,6 +31,11 @@ SITTING_BODIES = (
 )
 HOLD_RAMP_S = 0.5
 PRESS_N = 8.0  # a hand wiping a table presses this hard
+PRESS_INSET_M = 0.04  # a wiping palm's centre presses only this far inside the top's edges ...
+EDGE_HOVER_M = 0.03  # ... nearer the edge it slides in this far above the top
+EDGE_BELOW_M = 0.03  # a wiping palm lower than this above a table's top, outside it, goes up before in ...
+EDGE_BACK_M = 0.03  # ... this far out from the edge
+SLIDE_MIN_M_S = 0.02  # a wiping palm's target moving slower than this: it slides towards the target instead
 LIFT_OFF_M = 0.01  # a hand that touches a table it is not meant to press is sent this far above its palm
 
 
@@ -71,6 +76,17 @@ class SceneContacts:
         self.hand_geoms = [
             frozenset(g for g in robot if _descends(model, int(model.geom_bodyid[g]), palms[s])) for s in range(2)
         ]
+        # sliding friction of a palm on a surface (MuJoCo takes the larger of the two geoms')
+        self.surface_mu = float(
+            max(
+                (
+                    max(model.geom_friction[g][0], model.geom_friction[h][0])
+                    for g in self.surface_geoms
+                    for h in self.hand_geoms[0] | self.hand_geoms[1]
+                ),
+                default=0.0,
+            )
+        )
         self.hold_since: float | None = None
         self.feet_idx = feet
 
@@ -103,6 +119,10 @@ class SceneContacts:
         lat = R[:2, 1] / max(float(np.linalg.norm(R[:2, 1])), 1e-9)
         return float(abs((a[:2] - b[:2]) @ lat))
 
+    def touches_surface(self, s: int) -> bool:
+        """Whether hand ``s`` (0 left, 1 right) touches a surface (a table's top)."""
+        return bool(self.surface_geoms) and self._touching(self.hand_geoms[s], self.surface_geoms)
+
     def seated(self) -> bool:
         return bool(self.seat_geoms) and self._touching(self.sitting_geoms, self.seat_geoms)
 
@@ -121,10 +141,14 @@ class SceneContacts:
             return [{"type": "seat", "on": False}]
         return []
 
-    def over_edges(self, dyn: Any, targets: StanceTargets, objects: list[SceneObject]) -> None:
+    def over_edges(
+        self, dyn: Any, targets: StanceTargets, objects: list[SceneObject], wiping: list[bool] | None = None
+    ) -> None:
         """A palm headed for a surface but not yet over it goes over its edge, not into it: its
-        target is lifted above the top until the palm is over the surface."""
-        from exoactor.control.manipulation import EDGE_ABOVE_M, over_footprint, surface_top
+        target is lifted above the top until the palm is over the surface. A wiping hand below the
+        top first goes straight up, ``EDGE_BACK_M`` out from the edge: sent up and in at once, the
+        Dex3 fingers (hanging below the palm) caught on the table's side and stayed there."""
+        from exoactor.control.manipulation import EDGE_ABOVE_M, footprint_gap, over_footprint, surface_top
 
         for s in range(2):
             h = targets.hands[s]
@@ -136,7 +160,11 @@ class SceneContacts:
                     continue
                 top = surface_top(o)
                 if h.pos[2] < top + EDGE_ABOVE_M and not over_footprint(palm, o, 0.02) and palm[2] < top + EDGE_ABOVE_M:
-                    h.pos = np.array([h.pos[0], h.pos[1], top + EDGE_ABOVE_M + 0.02])
+                    xy = h.pos[:2]
+                    if wiping is not None and wiping[s] and palm[2] < top + EDGE_BELOW_M:
+                        gap, out = footprint_gap(palm, o)
+                        xy = palm[:2] + max(EDGE_BACK_M - gap, 0.0) * out
+                    h.pos = np.array([xy[0], xy[1], top + EDGE_ABOVE_M + 0.02])
                     h.vel = np.zeros(3)
 
     def around_boxes(self, dyn: Any, targets: StanceTargets, objects: list[SceneObject], grasping: list[bool]) -> None:
@@ -157,27 +185,45 @@ class SceneContacts:
                     h.pos = np.array([palm[0], palm[1], top + 0.12])  # up first, in place
                     h.vel = np.zeros(3)
 
-    def press_surfaces(self, dyn: Any, targets: StanceTargets, pressing: list[bool]) -> None:
+    def press_surfaces(
+        self, dyn: Any, targets: StanceTargets, pressing: list[bool], wiping: list[bool] | None = None
+    ) -> None:
         """A hand meant to be on a surface that touches it presses with ``PRESS_N`` and no more:
         its target stays at its height (sliding along the top) and the surface's push is a known
         force of the QP, instead of a position target inside the table that lifts the robot off
-        its feet (the QP does not see the table). A hand that touches a surface it is not meant
-        to press (reaching past a table's edge for a bottle, sweeping) is sent ``LIFT_OFF_M`` above
-        its palm instead: pushed into the top, it lifted the robot off its feet and the balance
-        guard's recoveries followed each other all the way to the episode's end."""
+        its feet (the QP does not see the table). A wiping hand (``wiping``) presses only with
+        its palm's centre ``PRESS_INSET_M`` inside the top: on the edge or its side (the Dex3
+        fingers hang below the palm) it is sent ``EDGE_HOVER_M`` above the top instead (pressed
+        there, it stayed caught on the edge, or rubbed the side, for the whole wipe). A hand that
+        touches a surface it is not meant to press (reaching past a table's edge for a bottle,
+        sweeping) is sent ``LIFT_OFF_M`` above its palm instead: pushed into the top, it lifted
+        the robot off its feet and the balance guard's recoveries followed each other all the way
+        to the episode's end."""
         from exoactor.control.contacts import ExternalForce
+        from exoactor.control.manipulation import over_footprint, surface_top
 
         for s in range(2):
             h = targets.hands[s]
             if h is None or not self.surface_geoms or not self._touching(self.hand_geoms[s], self.surface_geoms):
                 continue
             palm = dyn.body_pos(dyn.palm_bodies[s]) + dyn.body_mat(dyn.palm_bodies[s]) @ h.point
+            wipe = wiping is not None and wiping[s]
+            surfaces = [o for o in self.objects if o.kind == "surface"]
+            if pressing[s] and wipe and surfaces and not any(over_footprint(palm, o, PRESS_INSET_M) for o in surfaces):
+                top = max(surface_top(o) for o in surfaces)  # on the edge or its side: slide in above the top
+                h.pos = np.array([h.pos[0], h.pos[1], max(float(h.pos[2]), top + EDGE_HOVER_M)])
+                h.vel = np.array([h.vel[0], h.vel[1], max(float(h.vel[2]), 0.0)])
+                continue
             if pressing[s]:
                 h.pos = np.array([h.pos[0], h.pos[1], float(palm[2]) - 0.002])
                 h.vel = np.array([h.vel[0], h.vel[1], 0.0])
-                targets.payload.append(
-                    ExternalForce(name=f"press_{s}", body=dyn.palm_bodies[s], force=np.array([0.0, 0.0, PRESS_N]))
-                )
+                # the top pushes back with PRESS_N and, wiping, with its friction against the
+                # stroke: known forces in the QP's dynamics, so the arm's torques account for them
+                slide = h.vel[:2] if np.linalg.norm(h.vel[:2]) > SLIDE_MIN_M_S else (h.pos - palm)[:2]
+                n = float(np.linalg.norm(slide))
+                friction = -self.surface_mu * PRESS_N * slide / n if wipe and n > 1e-3 else np.zeros(2)
+                force = np.array([friction[0], friction[1], PRESS_N])
+                targets.payload.append(ExternalForce(name=f"press_{s}", body=dyn.palm_bodies[s], force=force))
             elif h.pos[2] < palm[2] + LIFT_OFF_M:
                 h.pos = np.array([h.pos[0], h.pos[1], float(palm[2]) + LIFT_OFF_M])
                 h.vel = np.array([h.vel[0], h.vel[1], max(float(h.vel[2]), 0.0)])

@@ -12,6 +12,7 @@ from exoactor.sim.tasks.base import CameraView, ObjectInfo, SuccessMonitor, Task
 
 TABLE = (0.5, 1.0, 0.68)
 WIPE_M = 0.5
+ON_TOP_M = 0.01  # a contact counts as on the top this far below it at most (the side's do not)
 
 
 def build(spec: mujoco.MjSpec, rng: np.random.Generator) -> None:
@@ -20,18 +21,22 @@ def build(spec: mujoco.MjSpec, rng: np.random.Generator) -> None:
 
 
 class Monitor(SuccessMonitor):
-    """A hand travels at least 0.5 m (horizontally) while touching the table top."""
+    """A hand travels at least 0.5 m (horizontally) while touching the table's top face (not its side)."""
 
     def __init__(self) -> None:
         self.path = {"left": 0.0, "right": 0.0}
         self.prev: dict[str, np.ndarray | None] = {"left": None, "right": None}
         self.t = 0.0
+        self.top_z: float | None = None
 
     def update(self, scene: Any, t: float) -> None:
         top = scene.geom_ids("table_top")
+        if self.top_z is None:
+            self.top_z = max(float(scene.data.geom_xpos[g][2] + scene.model.geom_size[g][2]) for g in top)
         for side in ("left", "right"):
             p, _ = scene.body_pose(f"{side}_hand_palm_link")
-            touching = scene.contacts(scene.geom_ids(f"{side}_hand_"), top) > 0
+            # on the top, not rubbing the table's side
+            touching = scene.contacts(scene.geom_ids(f"{side}_hand_"), top, min_z=self.top_z - ON_TOP_M) > 0
             prev = self.prev[side]
             if touching and prev is not None:
                 self.path[side] += float(np.linalg.norm(p[:2] - prev[:2]))
