@@ -160,6 +160,11 @@ class RobotDynamics:
         b = self.foot_bodies[side]
         return self.body_pos(b) + self.body_mat(b) @ local
 
+    def palm_point(self, side: int, local: F) -> F:
+        """(3,) world position of a point given in hand ``side``'s palm body frame."""
+        b = self.palm_bodies[side]
+        return self.body_pos(b) + self.body_mat(b) @ local
+
     def sole_corners(self, side: int) -> F:
         """(4, 3) world positions of a foot's sole corners."""
         b = self.foot_bodies[side]

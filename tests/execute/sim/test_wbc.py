@@ -400,7 +400,7 @@ def test_a_wiping_hand_presses_only_over_the_top_and_the_qp_knows_the_friction()
     np.testing.assert_allclose(press.force, [-1.2 * PRESS_N, 0.0, PRESS_N], atol=1e-9)  # the stroke goes +x
     # the table moved away until the right palm's centre is 1 cm inside its near edge
     surface = next(o for o in contacts.objects if o.kind == "surface")
-    centre = dyn.body_pos(dyn.palm_bodies[1]) + dyn.body_mat(dyn.palm_bodies[1]) @ t.hands[1].point
+    centre = dyn.palm_point(1, t.hands[1].point)
     edge = float(surface.pos[0] - 0.5 * surface.size[0])
     _move_table(m, d, contacts, table, np.array([centre[0] - 0.01 - edge, 0.0, 0.0]))
     assert contacts._touching(contacts.hand_geoms[1], contacts.surface_geoms) and PRESS_INSET_M > 0.01

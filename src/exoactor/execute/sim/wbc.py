@@ -382,7 +382,7 @@ class WbcController:
                 h = targets.hands[s]
                 if h is not None and self.wiping[j, s]:  # a wiping hand stays where it was, just off the top
                     if self.recover_hands[s] is None:
-                        palm = dyn.body_pos(dyn.palm_bodies[s]) + dyn.body_mat(dyn.palm_bodies[s]) @ h.point
+                        palm = dyn.palm_point(s, h.point)
                         self.recover_hands[s] = palm + np.array([0.0, 0.0, RECOVER_LIFT_M])
                     h.pos, h.vel = self.recover_hands[s].copy(), np.zeros(3)
                 else:

@@ -176,7 +176,7 @@ class SceneContacts:
             h = targets.hands[s]
             if h is None or not grasping[s]:
                 continue
-            palm = dyn.body_pos(dyn.palm_bodies[s]) + dyn.body_mat(dyn.palm_bodies[s]) @ PALM_CENTRE
+            palm = dyn.palm_point(s, PALM_CENTRE)
             for o in objects:
                 if o.kind not in ("graspable", "container") or box_distance(h.pos, o) > 0.12:
                     continue
@@ -202,13 +202,13 @@ class SceneContacts:
         from exoactor.control.contacts import ExternalForce
         from exoactor.control.manipulation import over_footprint, surface_top
 
+        surfaces = [o for o in self.objects if o.kind == "surface"]
         for s in range(2):
             h = targets.hands[s]
-            if h is None or not self.surface_geoms or not self._touching(self.hand_geoms[s], self.surface_geoms):
+            if h is None or not self.touches_surface(s):
                 continue
-            palm = dyn.body_pos(dyn.palm_bodies[s]) + dyn.body_mat(dyn.palm_bodies[s]) @ h.point
+            palm = dyn.palm_point(s, h.point)
             wipe = wiping is not None and wiping[s]
-            surfaces = [o for o in self.objects if o.kind == "surface"]
             if pressing[s] and wipe and surfaces and not any(over_footprint(palm, o, PRESS_INSET_M) for o in surfaces):
                 top = max(surface_top(o) for o in surfaces)  # on the edge or its side: slide in above the top
                 h.pos = np.array([h.pos[0], h.pos[1], max(float(h.pos[2]), top + EDGE_HOVER_M)])
