@@ -7,7 +7,7 @@ import pytest
 
 from exoactor.artifacts import SceneObject
 from exoactor.bench.reference_motions import ramp, simple_reference
-from exoactor.control.manipulation import hand_intent, stance_before
+from exoactor.control.manipulation import box_heading, hand_intent, stance_before
 from exoactor.control.phases import detect_phases
 from exoactor.control.reference import Anchor, reference_frames
 from exoactor.control.targets import planted_feet, stance_targets
@@ -120,6 +120,27 @@ def test_hands_at_a_box_and_on_a_table() -> None:
     mid = stance_before(box, 0.0)
     assert mid[1] == pytest.approx(0.0) and mid[0] == pytest.approx(1.3 - 0.13 - 0.08 - 0.09)
     assert stance_before(_obj("cup", "graspable", (1.0, 0.0, 0.8), (0.1, 0.1, 0.1)), 0.0) is None
+
+
+def test_a_box_is_lifted_facing_it_within_the_slack_of_square() -> None:
+    """The robot keeps its own heading within the slack of square to the box face the person
+    faced (an estimated person stands 10-20 deg off; placed on that heading, the robot stood 8-10 cm
+    to the side); further off, it turns to the slack's edge."""
+    from exoactor.geometry import yaw_quat
+
+    box = _obj("box", "graspable", (1.3, 0.0, 0.15), (0.3, 0.4, 0.3))
+    box = SceneObject(name="box", pos=box.pos, quat=yaw_quat(np.radians(7.0)), size=box.size, kind="graspable")
+    slack = np.radians(10.0)
+    # facing the box's -x face (person 14 deg off, robot at 0): the robot's heading stands
+    assert np.degrees(box_heading(box, np.radians(14.0), 0.0, slack)) == pytest.approx(0.0, abs=1e-9)
+    # robot 30 deg off square: turned to 10 deg from square (7 + 10)
+    assert np.degrees(box_heading(box, np.radians(14.0), np.radians(30.0), slack)) == pytest.approx(17.0)
+    # the person faced the box's +y face from its side (heading -80 deg): square is -83 deg
+    assert np.degrees(box_heading(box, np.radians(-80.0), np.radians(-60.0), slack)) == pytest.approx(-73.0)
+    # the stance is centred on the box along that heading: toes 8 cm from the near face
+    h = box_heading(box, np.radians(14.0), 0.0, slack)
+    mid = stance_before(box, h)
+    assert mid[1] == pytest.approx(0.0) and mid[0] < 1.3 - 0.15
 
 
 def test_a_two_handed_box_hold_puts_the_backs_of_the_hands_on_its_faces() -> None:

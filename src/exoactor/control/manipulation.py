@@ -343,6 +343,20 @@ def facing_face(o: SceneObject, u: F) -> tuple[F, float, F, float]:
     return n, h_n, t if float(t @ left) >= 0 else -t, h_t
 
 
+def square_to(o: SceneObject, yaw: float) -> float:
+    """The heading (rad) square to the side face of ``o`` that a body heading ``yaw`` faces."""
+    n, *_ = facing_face(o, np.array([np.cos(yaw), np.sin(yaw)]))
+    return float(np.arctan2(-n[1], -n[0]))
+
+
+def box_heading(o: SceneObject, ref_yaw: float, robot_yaw: float, slack: float) -> float:
+    """The heading (rad) to lift box ``o`` with: the robot's own ``robot_yaw``, turned at most
+    ``slack`` (rad) from square to the face that the reference's heading ``ref_yaw`` faces."""
+    square = square_to(o, ref_yaw)
+    off = float(np.angle(np.exp(1j * (robot_yaw - square))))
+    return square + float(np.clip(off, -slack, slack))
+
+
 def stance_at_surface(o: SceneObject, yaw: float, mid: F) -> F:
     """(2,) the feet midpoint ``mid`` moved along the heading ``yaw`` so the toes are
     ``SURFACE_TOE_GAP_M`` from the near edge of a surface (a table) the hands work on: the

@@ -58,6 +58,7 @@ STEADY_DEG = 1.5  # recovered: feet this flat ...
 STEADY_COM_M = 0.02  # ... the centre of mass this far inside the polygon ...
 RECOVER_MIN_S = 0.4  # ... for at least this long
 RECOVER_CHAIN_S = 0.5  # holding a box or at a table, a recovery this soon after the last one ends eased back
+BOX_YAW_SLACK_DEG = 10.0  # lifting a box, the robot stands at most this far turned from square to its face
 APPROACH_SHORT_M = 0.08  # the policy's approach to a box to lift stops this far short of its placement
 STOP_AHEAD_M = 0.12  # walking towards a precise placement, the approach begins this far before it ...
 SLOW_GAIN = 0.8  # ... and the walking command slows to 0.1 m/s + this x the distance left (1/s)
@@ -179,6 +180,7 @@ class WbcController:
         self.recover_chain = False  # this recovery began within RECOVER_CHAIN_S of the last one's end
         self.ease_from: dict[str, Any] | None = None  # the robot's pose where the stance targets begin
         self.ease_t = 0  # control steps since then
+        self.box_headings: dict[int, float] = {}  # the heading to lift a box with, by segment start
 
     def _read_reference(self, rm: RobotMotion) -> None:
         """What the controller reads off a reference: its frames, phases, hand intent, planted feet
@@ -483,12 +485,16 @@ class WbcController:
         f = min(seg.anchor, self.rf.n_frames - 1)
         mid, yaw = self.ref_feet[f, :, :2].mean(axis=0), feet_yaw(self.rf.foot_quat[f])
         held = self.intent.hold[seg.start : seg.end]
-        if (held >= 0).any():  # a box on the floor is held: stand square to it, toes near its face
+        if (held >= 0).any():  # a box on the floor is held: stand facing it, toes near its face
             from exoactor.control.manipulation import stance_before
 
-            placed = stance_before(self.objects[int(held[held >= 0][0])], yaw)
+            box = self.objects[int(held[held >= 0][0])]
+            if seg.start not in self.box_headings:
+                self.box_headings[seg.start] = self._box_heading(box, yaw)
+            heading = self.box_headings[seg.start]
+            placed = stance_before(box, heading)
             if placed is not None:
-                return placed, yaw
+                return placed, heading
         surface = self._surface(seg)
         if surface is not None:  # hands on a table: close enough to reach it
             from exoactor.control.manipulation import stance_at_surface
@@ -501,6 +507,22 @@ class WbcController:
             gap, out = footprint_gap(mid, seat)
             mid = mid + (SEAT_CLEAR_M - gap) * out
         return mid, yaw
+
+    def _box_heading(self, box: SceneObject, yaw: float) -> float:
+        """The heading to lift ``box`` with (:func:`~exoactor.control.manipulation.box_heading`):
+        the robot's own heading now, turned at most ``BOX_YAW_SLACK_DEG`` from square to the face
+        that the reference's heading ``yaw`` faces.
+
+        Not the reference's heading: an estimated person stands turned 10-20 deg to the box, and a
+        robot placed on that heading stood 8-10 cm to the side of where it was; its policy side-stepped
+        there wide-legged and four slow placement steps followed (8 s of a 15 s episode). Not square
+        either: turning to it takes placement steps too, and the hands hold the box's side faces
+        wherever the robot stands within that slack."""
+        from exoactor.control.manipulation import box_heading
+        from exoactor.control.reference import feet_yaw
+
+        now = feet_yaw(np.stack([self.dyn.body_quat(b) for b in self.dyn.foot_bodies]))
+        return box_heading(box, yaw, now, np.radians(BOX_YAW_SLACK_DEG))
 
     def _seat_for(self, seg: Any) -> SceneObject | None:
         """The seat the reference sits on in ``seg`` or in the segment after it, if any (the one
