@@ -140,7 +140,8 @@ def test_a_box_is_lifted_facing_it_within_the_slack_of_square() -> None:
     # the stance is centred on the box along that heading: toes 8 cm from the near face
     h = box_heading(box, np.radians(14.0), 0.0, slack)
     mid = stance_before(box, h)
-    assert mid[1] == pytest.approx(0.0) and mid[0] < 1.3 - 0.15
+    extent = 0.15 * np.cos(np.radians(7.0)) + 0.2 * np.sin(np.radians(7.0))  # the turned box's near corner
+    assert mid[1] == pytest.approx(0.0) and mid[0] == pytest.approx(1.3 - extent - 0.08 - 0.09)
 
 
 def test_a_two_handed_box_hold_puts_the_backs_of_the_hands_on_its_faces() -> None:
