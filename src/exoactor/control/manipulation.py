@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 
 from exoactor.artifacts import SceneObject
 from exoactor.control.reference import ReferenceFrames
-from exoactor.geometry import quat_to_mat
+from exoactor.geometry import quat_to_mat, wrap_angle
 from exoactor.robot.g1 import constants as C
 
 F = NDArray[np.float64]
@@ -353,7 +353,7 @@ def box_heading(o: SceneObject, ref_yaw: float, robot_yaw: float, slack: float) 
     """The heading (rad) to lift box ``o`` with: the robot's own ``robot_yaw``, turned at most
     ``slack`` (rad) from square to the face that the reference's heading ``ref_yaw`` faces."""
     square = square_to(o, ref_yaw)
-    off = float(np.angle(np.exp(1j * (robot_yaw - square))))
+    off = float(wrap_angle(robot_yaw - square))
     return square + float(np.clip(off, -slack, slack))
 
 
