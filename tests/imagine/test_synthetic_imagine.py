@@ -131,3 +131,27 @@ def test_deterministic_for_a_seed_and_varied_across_seeds():
     assert Avatar.for_seed(3) == Avatar.for_seed(3)
     a, b = Avatar.for_seed(3), Avatar.for_seed(4)
     assert a.phenotype != b.phenotype and a.outfit != b.outfit and a.style.speed != b.style.speed
+
+
+def test_streamed_segments_continue_one_performance(imagined, tmp_path):
+    """Segments of a streamed run are pieces of one performance: no still frames between them, no
+    restart from the robot's place; together they are the whole imagination, frame for frame."""
+    view, plan, whole, _ = imagined
+    imaginer = IMAGINE.create("synthetic", fps=10)
+    ctx = StageContext(work_dir=tmp_path, seed=5)
+    parts = [imaginer.imagine_segment(view, plan, r, i == 0, ctx) for i, r in enumerate((range(0, 2), range(2, 4)))]
+    assert parts[0].frames.shape[0] + parts[1].frames.shape[0] == whole.frames.shape[0]
+    assert parts[0].params["frames"] == [0, parts[0].n_frames]
+    frames = np.concatenate([p.frames for p in parts])
+    assert np.abs(frames.astype(int) - whole.frames.astype(int)).mean() < 0.5
+    joints = np.concatenate([p.ground_truth.joints for p in parts])
+    np.testing.assert_allclose(joints, whole.ground_truth.joints, atol=1e-5)
+    # the second segment starts where the first ended (one frame of motion apart), not at the start
+    gap = np.linalg.norm(parts[1].ground_truth.joints[0] - parts[0].ground_truth.joints[-1], axis=-1).max()
+    assert gap < 0.1
+    assert np.linalg.norm(parts[1].ground_truth.joints[0] - whole.ground_truth.joints[0], axis=-1).max() > 0.1
+    # the grasp happens in the first segment, the release in the second
+    assert parts[0].ground_truth.right_state.max() == 2 and parts[1].ground_truth.right_state[-1] == 0
+    with pytest.raises(ValueError, match="non-empty"):
+        imaginer.imagine_segment(view, plan, range(2, 2), False, ctx)
+    imaginer.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,6 +20,9 @@ from exoactor.artifacts import HumanMotion, Observation, Plan, SceneObject
 from exoactor.human.avatar import Avatar, ground_truth, make_body, start_pose
 from exoactor.human.motion import Choreography, MotionSynthesizer
 from exoactor.human.posing import PosedBody
+
+if TYPE_CHECKING:
+    from exoactor.human.render import AvatarRenderer
 
 
 @dataclass(frozen=True)
@@ -51,18 +55,23 @@ class HumanClip:
         quality: str = "fast",
         frames: slice | None = None,
         progress: Callable[[int, int], None] | None = None,
+        renderer: "AvatarRenderer | None" = None,
     ) -> NDArray[np.uint8]:
         """(T, H, W, 3) uint8 frames of the body (and the objects it moves) from the scene's robot view.
 
         Args:
             scene, scene_seed: the simulated task scene (`exoactor.sim.scene.build_scene`).
             frames: a slice of the clip to render (default all).
+            renderer: an open renderer of this scene, body, size and quality to draw with (kept
+                open); default: one made for this call (making one costs ~0.4 s: its GL context).
         """
         from exoactor.human.render import AvatarRenderer
 
         sel = frames or slice(None)
         verts = self.posed.vertices[sel]
         objs = {k: v[sel] for k, v in self.choreography.objects.items()}
+        if renderer is not None:
+            return renderer.render_sequence(verts, objs, progress=progress)
         body, _ = make_body(self.avatar)
         r = AvatarRenderer(scene, scene_seed, body, self.avatar.outfit, width, height, quality=quality)
         try:
@@ -87,11 +96,36 @@ def perform(
 
     The plan is framed by `lead_in_s` and `lead_out_s` of standing still.
     """
+    ch = choreograph(avatar, plan, objects, start_pos, start_heading, fps=fps, lead_in_s=lead_in_s,
+                     lead_out_s=lead_out_s, still_s=still_s)  # fmt: skip
+    return pose_clip(avatar, ch)
+
+
+def choreograph(
+    avatar: Avatar,
+    plan: Plan | None,
+    objects: Sequence[SceneObject],
+    start_pos: NDArray | Sequence[float] = (0.0, 0.0, 0.0),
+    start_heading: float = 0.0,
+    *,
+    fps: float = 30.0,
+    lead_in_s: float = 0.5,
+    lead_out_s: float = 0.6,
+    still_s: float = 0.1,
+) -> Choreography:
+    """What the avatar does for `plan` (see `perform`), not yet posed."""
     _, poser = make_body(avatar)
     syn = MotionSynthesizer(
         poser, list(objects), np.asarray(start_pos, dtype=np.float64), float(start_heading), style=avatar.style, fps=fps
     )
-    ch = syn.still(still_s) if plan is None else syn.run(plan, lead_in_s, lead_out_s)
+    return syn.still(still_s) if plan is None else syn.run(plan, lead_in_s, lead_out_s)
+
+
+def pose_clip(avatar: Avatar, choreography: Choreography, frames: slice | None = None) -> HumanClip:
+    """The avatar's body posed for `choreography` (only its `frames` when given: posing is the
+    costly part, ~2 ms a frame)."""
+    _, poser = make_body(avatar)
+    ch = choreography if frames is None else choreography.window(frames)
     return HumanClip(avatar=avatar, choreography=ch, posed=poser.pose(ch.targets))
 
 

@@ -8,7 +8,7 @@ posed rig.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from numpy.typing import NDArray
@@ -61,6 +61,10 @@ class PoseTargets:
     @property
     def n_frames(self) -> int:
         return int(self.pelvis.shape[0])
+
+    def window(self, frames: slice) -> "PoseTargets":
+        """The targets of `frames` only (posing is frame by frame: pose a window, not the whole clip)."""
+        return PoseTargets(**{f.name: getattr(self, f.name)[frames] for f in fields(self)})
 
 
 @dataclass(kw_only=True)

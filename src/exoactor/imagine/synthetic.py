@@ -13,7 +13,7 @@ from typing import Any
 
 from exoactor.artifacts import HumanView, Plan, Video
 from exoactor.errors import ConfigError, InputError
-from exoactor.stages import IMAGINE, StageContext
+from exoactor.stages import IMAGINE, StageContext, cut_frames
 
 
 @IMAGINE.register(
@@ -21,6 +21,8 @@ from exoactor.stages import IMAGINE, StageContext
     requires=("anny", "torch", "mujoco"),
     offline=True,
     description="procedural human motion for the plan rendered into the simulated scene, with ground truth (offline, CPU)",
+    streams=True,
+    stream_note="continues one performance of the plan; can cut inside a step (the first segment's head)",
 )
 class SyntheticImaginer:
     """Procedural human motion for the plan, rendered into the simulated scene (offline, CPU).
@@ -53,16 +55,50 @@ class SyntheticImaginer:
         self.vary = bool(vary)
         self.lead_in_s = float(lead_in_s)
         self.lead_out_s = float(lead_out_s)
+        self._performance: tuple[Any, Any] | None = None  # (key, HumanClip) of the plan being performed
+        self._renderer: tuple[Any, Any] | None = None  # (key, AvatarRenderer)
 
-    def warm_up(self, seed: int = 0, scene: str | None = None) -> None:
-        """Load the body model (torch, anny: ~5 s) before the instruction arrives (a streamed run)."""
+    def warm_up(self, seed: int = 0, scene: str | None = None, width: int = 640, height: int = 480) -> None:
+        """Load the body model (torch, anny: ~5 s) and, given the scene, open its renderer (~0.4 s)
+        before the instruction arrives (a streamed run)."""
         from exoactor.human.avatar import Avatar, make_body
 
-        make_body(Avatar.for_seed(seed, vary=self.vary))
+        avatar = Avatar.for_seed(seed, vary=self.vary)
+        make_body(avatar)
+        if scene is not None:
+            self._renderer_for(avatar, scene, seed, width, height)
 
     def imagine(self, view: HumanView, plan: Plan, ctx: StageContext) -> Video:
-        from exoactor.human.avatar import Avatar
-        from exoactor.human.clip import perform_in_view
+        try:
+            return self.imagine_segment(view, plan, range(len(plan.steps)), True, ctx)
+        finally:
+            self.close()  # one video: no renderer to keep
+
+    def imagine_segment(
+        self,
+        view: HumanView,
+        plan: Plan,
+        steps: range,
+        first: bool,
+        ctx: StageContext,
+        *,
+        skip_s: float = 0.0,
+        limit_s: float | None = None,
+    ) -> Video:
+        """The part of the person's performance of the whole `plan` that shows `steps` (a streamed run).
+
+        The person performs the whole plan once from where the robot stands in `view`'s observation
+        (kept between calls); each segment is that performance's frames for its steps, so segment
+        k+1 goes on exactly where segment k ended, without still frames in between (only the first
+        segment has the still lead-in, only the last the lead-out). `first`: a fresh imagination
+        (a new view after a re-observation): the performance is made again.
+
+        `limit_s` ends the segment that many seconds into its steps' frames (a head, cut inside a
+        step; ``params["rest_s"]`` says what it left), `skip_s` starts it there (the rest after
+        such a head); see `exoactor.stages.cut_frames`.
+        """
+        from exoactor.human.avatar import Avatar, start_pose
+        from exoactor.human.clip import choreograph, pose_clip
 
         obs = view.observation
         if obs.scene is None:
@@ -73,9 +109,17 @@ class SyntheticImaginer:
         t0 = time.perf_counter()
         ctx.progress(0, 3, "imagine synthetic: motion")
         avatar = Avatar.for_seed(ctx.seed, vary=self.vary)
-        clip = perform_in_view(avatar, plan, obs, fps=self.fps, lead_in_s=self.lead_in_s, lead_out_s=self.lead_out_s)
+        where = [None if v is None else [float(x) for x in v] for v in (obs.robot_pos, obs.robot_quat)]
+        key = (ctx.seed, plan.model_dump_json(), obs.scene, obs.seed, repr(where))
+        if first or self._performance is None or self._performance[0] != key:
+            pos, heading = start_pose(obs)
+            ch = choreograph(avatar, plan, obs.objects, pos, heading, fps=self.fps, lead_in_s=self.lead_in_s,
+                             lead_out_s=self.lead_out_s)  # fmt: skip
+            self._performance = (key, ch)
+        whole = self._performance[1]
+        sel, rest_s = cut_frames(whole.step_frames(steps), self.fps, skip_s, limit_s)
+        clip = pose_clip(avatar, whole, sel)
         t_motion = time.perf_counter() - t0
-        T = clip.n_frames
         frames = clip.render(
             obs.scene,
             obs.seed,
@@ -83,17 +127,21 @@ class SyntheticImaginer:
             obs.camera.height,
             quality=self.quality,
             progress=lambda done, total: ctx.progress(done, total, "imagine synthetic: render"),
+            renderer=self._renderer_for(avatar, obs.scene, obs.seed, obs.camera.width, obs.camera.height),
         )
+        T = len(frames)
         compute = time.perf_counter() - t0
         duration = T / self.fps
         params: dict[str, Any] = {
             **avatar.params(),
             "quality": self.quality,
             "n_frames": T,
+            "frames": [sel.start, sel.stop],
+            "rest_s": round(rest_s, 3),
             "compute_s": round(compute, 3),
             "motion_s": round(t_motion, 3),
             "compute_s_per_video_s": round(compute / duration, 3),
-            "moved_objects": sorted(clip.choreography.objects),
+            "moved_objects": sorted(whole.objects),
         }
         return Video(
             frames=frames,
@@ -107,3 +155,24 @@ class SyntheticImaginer:
             ground_truth=clip.ground_truth(),
             scene=obs.scene,
         )
+
+    def _renderer_for(self, avatar: Any, scene: str, scene_seed: int, width: int, height: int) -> Any:
+        """An AvatarRenderer of this scene, body, size and quality, kept open between calls."""
+        from exoactor.human.avatar import make_body
+        from exoactor.human.render import AvatarRenderer
+
+        key = (scene, scene_seed, avatar.phenotype, avatar.outfit, width, height, self.quality)
+        if self._renderer is None or self._renderer[0] != key:
+            self.close()
+            body, _ = make_body(avatar)
+            self._renderer = (
+                key,
+                AvatarRenderer(scene, scene_seed, body, avatar.outfit, width, height, quality=self.quality),
+            )
+        return self._renderer[1]
+
+    def close(self) -> None:
+        """Release the kept renderer (its GL context)."""
+        if self._renderer is not None:
+            self._renderer[1].close()
+            self._renderer = None

@@ -63,6 +63,36 @@ class Choreography:
     objects: dict[str, NDArray[np.float64]] = field(default_factory=dict)
     step_of_frame: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
+    @property
+    def n_frames(self) -> int:
+        return self.targets.n_frames
+
+    def window(self, frames: slice) -> "Choreography":
+        """The choreography of `frames` only."""
+        return Choreography(
+            fps=self.fps,
+            targets=self.targets.window(frames),
+            state=self.state[frames],
+            contact=self.contact[frames],
+            objects={k: v[frames] for k, v in self.objects.items()},
+            step_of_frame=self.step_of_frame[frames],
+        )
+
+    def step_frames(self, steps: range) -> slice:
+        """The frames that show plan steps `steps` (a range of step indices): from the first frame of
+        `steps.start` (frame 0, with the still lead-in, for the first step) to the first frame of
+        `steps.stop` (the end, with the still lead-out, past the last step)."""
+        sof = self.step_of_frame
+        if len(steps) == 0 or steps.step != 1:
+            raise ValueError(f"step_frames: need a non-empty range of consecutive steps, got {steps}")
+        if len(sof) != self.n_frames:
+            raise ValueError("step_frames: this choreography does not record the step of each frame")
+        start = 0 if steps.start <= 0 else int(np.searchsorted(sof, steps.start, side="left"))
+        stop = int(np.searchsorted(sof, steps.stop, side="left"))
+        if stop <= start:
+            raise ValueError(f"step_frames: steps {steps.start}-{steps.stop - 1} show no frames")
+        return slice(start, stop)
+
 
 def ease(u: NDArray) -> NDArray:
     """Minimum-jerk 0 -> 1."""
