@@ -69,6 +69,35 @@ class ImagineProvider(Protocol):
 
     def imagine(self, view: HumanView, plan: Plan, ctx: StageContext) -> Video: ...
 
+    # optional, for streamed runs: ``imagine_segment(view, plan, steps, first, ctx, *, skip_s=0.0,
+    # limit_s=None) -> Video``, the part of one performance of `plan` showing `steps` (cut by
+    # `cut_frames`); providers without it imagine each segment's sub-plan from the last frame
+
+
+#: the least the rest of a streamed run's first segment must last to be cut from its head (s)
+HEAD_REST_S = 1.0
+
+
+def cut_frames(
+    frames: slice, fps: float, skip_s: float = 0.0, limit_s: float | None = None, min_rest_s: float = HEAD_REST_S
+) -> tuple[slice, float]:
+    """The frames of a segment cut by `exoactor.pipeline.segments.split_head`, and the seconds a head left for its rest.
+
+    `frames`: the segment's steps' frames. A head (`limit_s`) ends `limit_s` in, unless fewer than
+    `min_rest_s` would be left: then it takes them all (rest 0). A rest (`skip_s`) starts where
+    its head ended; it is an error when the head took them all.
+    """
+    n = frames.stop - frames.start
+    k = int(round((limit_s if limit_s is not None else skip_s) * fps))
+    whole = k >= n or (n - k) < min_rest_s * fps
+    if limit_s is not None:
+        return (frames, 0.0) if whole else (slice(frames.start, frames.start + k), (n - k) / fps)
+    if skip_s > 0:
+        if whole:
+            raise ValueError(f"a segment's rest after a {skip_s:g} s head: its head took all {n} frames")
+        return slice(frames.start + k, frames.stop), 0.0
+    return frames, 0.0
+
 
 @runtime_checkable
 class BodyProvider(Protocol):

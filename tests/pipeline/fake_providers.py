@@ -86,6 +86,24 @@ class TImagine:
         )
 
 
+@IMAGINE.register("t_imagine_cut", offline=True)
+class TImagineCut(TImagine):
+    """TImagine that performs the whole plan once (`n_frames` per step) and cuts segments from it."""
+
+    def imagine_segment(self, view, plan, steps, first, ctx, *, skip_s=0.0, limit_s=None) -> Video:
+        from exoactor.stages import cut_frames
+
+        _count("imagine")
+        n = self.n_frames
+        sel, rest_s = cut_frames(slice(steps.start * n, steps.stop * n), 10.0, skip_s, limit_s)
+        t = np.arange(sel.start, sel.stop)
+        frames = np.stack(
+            [(view.image.astype(float) * (1 - i / (2 * n * len(plan.steps)))).astype(np.uint8) for i in t]
+        )
+        return Video(frames=frames, fps=10.0, camera=view.observation.camera, provider="t_imagine_cut", seed=ctx.seed,
+                     params={"frames": [sel.start, sel.stop], "rest_s": rest_s})  # fmt: skip
+
+
 @BODY.register("t_body", offline=True)
 class TBody:
     def __init__(self, **_: object) -> None:

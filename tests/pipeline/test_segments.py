@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from exoactor.artifacts import Instruction
+from exoactor.artifacts import Instruction, PlanStep
 from exoactor.errors import ConfigError
 from exoactor.pipeline.segments import Expectation, segment_plan, step_s
 from exoactor.plan.rules import plan_rules
@@ -66,3 +66,31 @@ def test_the_first_segment_is_the_first_step_alone_even_when_short() -> None:
     segs = segment_plan(plan.model_copy(update={"steps": steps}))
     assert [s.action for s in segs[0].steps] == ["walk_to"] and segs[0].nominal_s == 0.8
     assert [s.action for s in segs[1].steps] == ["bend", "reach", "grasp", "lift"]
+
+
+def test_a_head_is_cut_from_the_first_segment_only_when_more_follow() -> None:
+    from exoactor.pipeline.segments import Expectation, Segment, split_head
+
+    walk = PlanStep(action="walk_to", target="box")
+    lift = PlanStep(action="lift", target="box")
+    a = Segment(0, (walk,), 0, 3.0, (Expectation("at", "box"),))
+    b = Segment(1, (lift,), 1, 1.5, (Expectation("holding", "box"),))
+    head, rest, last = split_head([a, b], 1.0)
+    assert (head.index, head.limit_s, head.skip_s, head.expect, head.nominal_s) == (0, 1.0, 0.0, (), 1.0)
+    assert (rest.index, rest.limit_s, rest.skip_s, rest.expect, rest.nominal_s) == (1, None, 1.0, a.expect, 2.0)
+    assert last.index == 2 and last.steps == b.steps
+    assert split_head([a], 1.0) == [a]  # one segment (a walk): not cut, it would stall mid-way
+    with pytest.raises(ConfigError):
+        split_head([a, b], 0.0)
+
+
+def test_cut_frames_leaves_a_rest_of_at_least_a_second_or_takes_the_segment_whole() -> None:
+    from exoactor.stages import cut_frames
+
+    steps = slice(10, 40)  # 3 s at 10 fps
+    assert cut_frames(steps, 10.0, limit_s=1.0) == (slice(10, 20), 2.0)
+    assert cut_frames(steps, 10.0, skip_s=1.0) == (slice(20, 40), 0.0)
+    assert cut_frames(steps, 10.0, limit_s=2.5) == (steps, 0.0)  # 0.5 s would be left: whole
+    with pytest.raises(ValueError, match="took all"):
+        cut_frames(steps, 10.0, skip_s=2.5)
+    assert cut_frames(steps, 10.0) == (steps, 0.0)

@@ -103,6 +103,36 @@ def test_open_loop_streams_every_segment_in_order_and_measures_first_motion(view
     assert "<h2>Streaming</h2>" in page and f"{rec.time_to_first_motion_s:.2f} s" in page
 
 
+@pytest.mark.parametrize("per_step, cut", [(25, True), (12, False)])
+def test_the_robot_starts_on_a_head_of_the_first_segment(view: Path, tmp_path: Path, per_step: int, cut: bool) -> None:
+    """An imaginer that performs the plan once gives the robot the first segment's first second on
+    its own; a first segment too short to leave a second after that goes whole, judged as before."""
+    config = RunConfig(
+        instruction="pick up the bottle and put it in the basket",
+        image=str(view),
+        options={"imagine": {"n_frames": per_step}},
+        checks=False,
+    ).with_providers(**{**FAKES, "imagine": "t_imagine_cut"})
+    run = Run.create(config, tmp_path / "runs")
+    robot = FakeRobot(view)
+    opts = StreamOptions(workers="inline", realtime=False, closed_loop=True, head_s=1.0)
+    rec = StreamedRun(run, lambda: robot, opts).execute()
+    videos = [s["video_s"] for s in rec.segments]
+    # 4 plan segments (walk_to | bend..lift | stand_up, walk_to, place | release), 10 fps
+    if cut:  # the walk (2.5 s) is cut after 1 s; its rest (1.5 s) follows; nothing is lost or shown twice
+        assert [s["segment"] for s in rec.segments] == [0, 1, 2, 3, 4]
+        assert videos[:2] == [pytest.approx(1.0), pytest.approx(1.5)]
+        assert robot.checked[0] == ["at"]  # the head ends mid-walk: not judged; its rest is
+        assert len(robot.checked) == 4
+    else:  # 1.2 s: a head of 1 s would leave 0.2 s; it takes the walk whole and is judged
+        assert [s["segment"] for s in rec.segments] == [0, 2, 3, 4]
+        assert videos[0] == pytest.approx(1.2) and robot.checked[0] == ["at"]
+        assert [e["type"] for e in rec.events].count("head_whole") == 1
+        assert not (run.dir / "segments" / "01-0").exists()
+    assert sum(videos) == pytest.approx(per_step * 9 / 10.0)  # the 9 steps, each shown once
+    assert robot.done == len(robot.refs) == len(rec.segments)
+
+
 def read_plan(d: Path):
     from exoactor.artifacts import Plan
 

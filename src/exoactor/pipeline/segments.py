@@ -15,7 +15,7 @@ segment is expected in its container, not in the hand).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from exoactor.artifacts import Observation, Plan, PlanStep
@@ -66,6 +66,8 @@ class Segment:
     first_step: int  # index of steps[0] in the plan
     nominal_s: float  # the steps' durations summed
     expect: tuple[Expectation, ...] = field(default=())
+    skip_s: float = 0.0  # the first seconds of the steps' frames, shown by the segment before (a head)
+    limit_s: float | None = None  # a head: only the first seconds of the steps' frames
 
     def plan(self, plan: Plan, observation: Observation | None = None) -> Plan:
         """The sub-plan of this segment: its steps, with a video prompt for just those steps."""
@@ -132,6 +134,27 @@ def segment_plan(plan: Plan, min_s: float = 2.0, max_s: float = 5.0) -> list[Seg
             )
         )
     return out
+
+
+def split_head(segments: Sequence[Segment], head_s: float) -> list[Segment]:
+    """The first segment's first `head_s` seconds as a segment of their own, the robot's start
+    (for an imaginer that can cut inside a step: the time to first motion no longer grows with
+    the first step). The rest of that segment follows as the next one, with its expected end
+    state; the head expects nothing (it ends mid-step). Whether the first segment is long enough
+    to cut is known only once it is imagined (`exoactor.stages.cut_frames`: the plan's durations are hints): a
+    head that took it whole takes over the rest's expectations and the rest is dropped.
+
+    Only where more segments follow: a one-segment plan (a walk) would otherwise stall mid-way,
+    waiting for the rest, where uncut it starts later and runs through.
+    """
+    if head_s <= 0:
+        raise ConfigError(f"segments: head_s must be > 0, got {head_s}")
+    if len(segments) < 2:
+        return list(segments)
+    s0 = segments[0]
+    head = replace(s0, nominal_s=round(min(head_s, s0.nominal_s), 3), expect=(), limit_s=head_s)
+    rest = replace(s0, index=1, nominal_s=round(max(s0.nominal_s - head_s, 0.0), 3), skip_s=head_s)
+    return [head, rest, *(replace(s, index=s.index + 1) for s in segments[1:])]
 
 
 @dataclass
