@@ -4,7 +4,8 @@
 an empty floor), the robot placed at a start pose, the recording of the state at 50 Hz, the task
 monitor, fall detection (pelvis below 0.45 m with a part other than the feet on the floor, pelvis
 below 0.30 m, or the torso tilted more than 60 deg, for 0.2 s), the physics sub-steps (with the
-controller's optional ``physics_step`` hook between them) and the optional video. It does not
+controller's optional ``physics_step`` hook between them) and the optional video (its frames rendered
+from the recorded states when the recording is made, not between control steps). It does not
 decide how long to run: :func:`exoactor.execute.sim.rollout.rollout` runs a whole reference
 through it, a streaming session (:mod:`exoactor.execute.sim.session`) segment after segment.
 """
@@ -142,6 +143,7 @@ class Simulation:
         self.bodies: dict[str, list[F]] = {k: [] for k in self.body_ids}
         self.events: list[dict[str, Any]] = []
         self.frames: list[NDArray[np.uint8]] = []
+        self.snapshots: list[NDArray[np.float64]] = []  # qpos of the frames still to render
         self.fell, self.fall_time, self.down_since, self.stop_at = False, None, None, None
         self.diverged = False
         self.control_s = self.render_s = self.cpu_s = 0.0
@@ -223,15 +225,30 @@ class Simulation:
             self.fell, self.fall_time = True, self.fall_time if self.fall_time is not None else t
             self.diverged = True
         elif self.video and k % self.every == 0:
-            t1 = time.perf_counter()
+            self.snapshots.append(data.qpos.copy())  # rendered when the recording is made
+        return self.events[n_events:]
+
+    def _render_snapshots(self) -> None:
+        """The video frames of the recorded states, rendered after the run (not between control
+        steps: a streamed run's imagination and estimation share the CPU with the control loop)."""
+        if not self.snapshots:
+            return
+        t1 = time.perf_counter()
+        d = self.data
+        saved = (d.qpos.copy(), d.qvel.copy(), d.act.copy(), d.ctrl.copy(), d.time)
+        for q in self.snapshots:
+            d.qpos[:] = q
+            self._mj.mj_forward(self.model, d)
             if self.scene_name is not None:
                 from exoactor.sim.scene import ROBOT_VIEW
 
                 self.frames.append(self.scene.render(ROBOT_VIEW, self.width, self.height))
             else:
                 self.frames.append(self.scene.render(self.width, self.height))
-            self.render_s += time.perf_counter() - t1
-        return self.events[n_events:]
+        d.qpos[:], d.qvel[:], d.act[:], d.ctrl[:], d.time = saved
+        self._mj.mj_forward(self.model, d)
+        self.snapshots = []
+        self.render_s += time.perf_counter() - t1
 
     @property
     def done(self) -> bool:
@@ -239,6 +256,7 @@ class Simulation:
         return self.diverged or (self.stop_at is not None and self.t > self.stop_at)
 
     def recording(self) -> Recording:
+        self._render_snapshots()
         success, details = (None, {})
         if self.monitor is not None:
             ok, details = self.monitor.result()
