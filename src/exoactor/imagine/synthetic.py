@@ -55,7 +55,7 @@ class SyntheticImaginer:
         self.vary = bool(vary)
         self.lead_in_s = float(lead_in_s)
         self.lead_out_s = float(lead_out_s)
-        self._performance: tuple[Any, Any] | None = None  # (key, HumanClip) of the plan being performed
+        self._performance: tuple[Any, Any] | None = None  # (key, Choreography) of the plan being performed
         self._renderer: tuple[Any, Any] | None = None  # (key, AvatarRenderer)
 
     def warm_up(self, seed: int = 0, scene: str | None = None, width: int = 640, height: int = 480) -> None:

@@ -235,8 +235,8 @@ def imagine_segment(job: SegmentJob) -> SegmentResult:
             full = Plan.load(Path(job.full_plan_path))
             cut: dict[str, Any] = {"skip_s": job.skip_s, "limit_s": job.limit_s} if job.skip_s or job.limit_s else {}
             video = prov.imagine_segment(view, full, range(job.steps_from, job.steps_to), job.first, ctx, **cut)
-            if job.limit_s is not None:
-                res.rest_s = float(video.params.get("rest_s", 0.0))
+            if job.limit_s is not None and video.params.get("rest_s") is not None:  # unreported: keep the rest
+                res.rest_s = float(video.params["rest_s"])
         else:
             if not job.first and job.prev_video:
                 last = Video.load(Path(job.prev_video)).frames[-1]

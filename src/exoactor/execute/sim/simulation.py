@@ -236,15 +236,16 @@ class Simulation:
         t1 = time.perf_counter()
         d = self.data
         saved = (d.qpos.copy(), d.qvel.copy(), d.act.copy(), d.ctrl.copy(), d.time)
+        if self.scene_name is not None:
+            from exoactor.sim.scene import ROBOT_VIEW
+
+            view: tuple[Any, ...] = (ROBOT_VIEW, self.width, self.height)
+        else:
+            view = (self.width, self.height)
         for q in self.snapshots:
             d.qpos[:] = q
             self._mj.mj_forward(self.model, d)
-            if self.scene_name is not None:
-                from exoactor.sim.scene import ROBOT_VIEW
-
-                self.frames.append(self.scene.render(ROBOT_VIEW, self.width, self.height))
-            else:
-                self.frames.append(self.scene.render(self.width, self.height))
+            self.frames.append(self.scene.render(*view))
         d.qpos[:], d.qvel[:], d.act[:], d.ctrl[:], d.time = saved
         self._mj.mj_forward(self.model, d)
         self.snapshots = []

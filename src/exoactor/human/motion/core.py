@@ -87,7 +87,7 @@ class Choreography:
             raise ValueError(f"step_frames: need a non-empty range of consecutive steps, got {steps}")
         if len(sof) != self.n_frames:
             raise ValueError("step_frames: this choreography does not record the step of each frame")
-        start = 0 if steps.start <= 0 else int(np.searchsorted(sof, steps.start, side="left"))
+        start = int(np.searchsorted(sof, steps.start, side="left"))  # step 0's frames begin with the lead-in
         stop = int(np.searchsorted(sof, steps.stop, side="left"))
         if stop <= start:
             raise ValueError(f"step_frames: steps {steps.start}-{steps.stop - 1} show no frames")
