@@ -474,3 +474,33 @@ def test_a_references_wipes_are_its_wipe_schedules_not_a_hand_resting_on_a_table
     assert np.flatnonzero(strokes[:, 1])[[0, -1]].tolist() == [200, 350]
     first, last = np.flatnonzero(window[:, 1])[[0, -1]]
     assert first == 200 - round(WIPE_WINDOW_S[0] * 50) and last == 350 + round(WIPE_WINDOW_S[1] * 50)
+
+
+def test_a_turn_round_on_the_spot_before_a_squat_is_not_followed() -> None:
+    """The reference turns a full circle on the spot (2 s) and then squats: the walk goes nowhere,
+    so the robot approaches the squat at once instead of turning round at its policy's pace while
+    the reference clock waits (the synthetic person turned 360 deg before sitting, and the robot
+    came to the chair 3-6 s late)."""
+    from exoactor.execute.sim.wbc import SPOT_M
+
+    lead, T = 150, 450
+    yaw = -2 * np.pi * np.clip((np.arange(T) - 25) / 100.0, 0.0, 1.0)  # frames 25-125, at 50 fps
+    sq = _squat(T - lead)
+    off = np.zeros((T, 29))
+    off[lead:] = sq.joint_pos - C.DEFAULT_JOINT_POS
+    rm = simple_reference(np.zeros((T, 2)), yaw, off)
+    rm.root_pos[lead:, 2] = sq.root_pos[:, 2]
+    ctrl = WbcController()
+    ro = R.rollout(rm, ctrl, None, video=False, max_seconds=6.0)
+    assert not ro.fell
+    walk = ctrl.phases.segments[0]
+    assert walk.kind == "walk" and ctrl.phases.segments[1].kind == "stance"
+    assert np.linalg.norm(rm.root_pos[: walk.end, :2], axis=1).max() < SPOT_M
+    first = next(e for e in ro.events if e["type"] == "approach")
+    assert first.get("on_the_spot") and first["t"] < 0.1
+    # the robot never turned round: its heading stays within 20 deg of the start
+    q = ro.root_quat
+    heading = np.degrees(np.abs(2 * np.arctan2(q[:, 3], q[:, 0])))
+    assert np.minimum(heading, 360 - heading).max() < 20.0
+    # ... and it squats within the 6 s (following the turn, it had barely started)
+    assert ro.root_pos[:, 2].min() < C.DEFAULT_PELVIS_HEIGHT - 0.2
