@@ -176,6 +176,34 @@ def test_a_two_handed_box_hold_puts_the_backs_of_the_hands_on_its_faces() -> Non
         assert intent.grasp_weight[j, s] == 1.0
 
 
+def test_a_box_grasp_is_square_to_the_faces_whatever_the_reference_heading() -> None:
+    """An estimated person stands 10-15 deg turned to the box: the fingers still point square to
+    its faces (along the reference's heading, the palms twisted about the fingers and the wrist
+    rolled to its limit; lift end to end seed 1 dropped the box)."""
+    from exoactor.bench.scripted import scripted_reference
+    from exoactor.execute.sim.wbc import task_objects
+    from exoactor.geometry import quat_mul, quat_to_mat, quat_to_yaw, yaw_quat
+
+    objects = task_objects("lift_box", 3)
+    box = next(o for o in objects if o.name == "box")
+    rm = scripted_reference("lift_box", 3)
+    turn = np.radians(12.0)  # the whole reference turned 12 deg about the box's centre
+    c, s_ = np.cos(turn), np.sin(turn)
+    rel = rm.root_pos[:, :2] - box.pos[:2]
+    rm.root_pos[:, :2] = box.pos[:2] + rel @ np.array([[c, s_], [-s_, c]])
+    rm.root_quat = np.array([quat_mul(yaw_quat(turn), q) for q in rm.root_quat])
+    rf = reference_frames(rm)
+    intent = hand_intent(rf, objects)
+    j = np.flatnonzero(intent.hold >= 0)[0]
+    yaw_ref = float(quat_to_yaw(rf.root_quat[j]) - quat_to_yaw(np.asarray(box.quat)))
+    assert abs(np.degrees(yaw_ref)) > 8.0  # the reference really is turned to the box
+    lateral = quat_to_mat(np.asarray(box.quat))[:, 1]  # the faces the hands hold are across its y axis
+    for s in range(2):
+        fingers = quat_to_mat(intent.grasp_quat[j, s])[:, 0]
+        assert fingers[2] < -0.5  # forward and down
+        assert abs(fingers @ lateral) < 1e-9  # square to the faces
+
+
 def test_a_walk_between_two_stances_during_a_hold_is_stance() -> None:
     T = 500  # squat, walk 0.6 m, squat again
     off = np.zeros((T, 29))

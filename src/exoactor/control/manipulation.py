@@ -19,7 +19,9 @@ perceived objects (their poses at the start):
 * ``contact_offset``: a hand passing close by a small object (a bottle) is shifted onto it (see
   :func:`_contact_offsets`): the scaled hand misses what the human's hand touched.
 * ``grasp_pos``/``grasp_quat``/``grasp_weight``: for a two-handed hold of a box, palm targets on
-  the two side faces across the robot's left-right axis (fingers forward and down, the backs of the
+  the two side faces across the robot's left-right axis (fingers forward and down, square to the
+  faces, not along the reference's heading: an estimated heading 10 deg off the box's twisted the
+  palms about the fingers and the wrists rolled to their limit; the backs of the
   hands on the faces, the thumbs out of the way):
   a pre-grasp ``PREGRASP_M`` outside the faces from ``PREGRASP_S`` before the hands close (first
   ``HOVER_ABOVE_M`` above the box top's height, then down beside the faces: coming in straight, a
@@ -277,6 +279,8 @@ def _box_grasps(rf: ReferenceFrames, hold: NDArray[np.int64], objects: list[Scen
         n_left = R[:, axis] * np.sign(R[:, axis] @ lat)
         half = 0.5 * float(o.size[axis])
         top = float(o.pos[2] + 0.5 * o.size[2])
+        fwd = np.array([n_left[1], -n_left[0], 0.0])  # square to the faces
+        fwd /= np.linalg.norm(fwd)
         x = fwd - np.array([0.0, 0.0, 1.0])  # fingers forward and down
         x /= np.linalg.norm(x)
         # the backs of the hands on the faces: the Dex3's thumb stands 6.5 cm out of the palm's side
