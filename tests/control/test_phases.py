@@ -204,6 +204,39 @@ def test_a_box_grasp_is_square_to_the_faces_whatever_the_reference_heading() -> 
         assert abs(fingers @ lateral) < 1e-9  # square to the faces
 
 
+def test_hands_on_a_box_centre_the_pelvis_and_com_between_them() -> None:
+    """A reference leaning 6 cm to one side over a box the hands hold: the stance targets put the
+    pelvis and the centre of mass midway between the grasps across the box (the near arm, bent at
+    its elbow's limit, lost the box); along the box and in height they stay the reference's."""
+    from exoactor.bench.scripted import scripted_reference
+    from exoactor.execute.sim.wbc import task_objects
+
+    objects = task_objects("lift_box", 3)
+    rf = reference_frames(scripted_reference("lift_box", 3))
+    intent = hand_intent(rf, objects)
+    j = int(np.flatnonzero(intent.grasp_weight.min(axis=1) == 1.0)[0])
+    g = intent.grasp_pos[j]
+    across = (g[0] - g[1]) * [1.0, 1.0, 0.0]
+    across /= np.linalg.norm(across)
+    lean = Anchor(np.zeros(2), 0.06 * across[:2], 0.0)
+    plain = stance_targets(rf, j, lean)  # no intent: the reference's, shifted
+    t = stance_targets(rf, j, lean, intent)
+    mid = 0.5 * (g[0] + g[1])
+    for got, ref in ((t.pelvis_pos, plain.pelvis_pos), (t.com, plain.com)):
+        assert abs((ref - mid) @ across) > 0.04  # the shifted reference is off the box's centre line
+        assert (got - mid) @ across == pytest.approx(0.0, abs=1e-9)
+        np.testing.assert_allclose(got - ((got - ref) @ across) * across, ref, atol=1e-9)
+    # half-way into the grasp, half-way onto the line
+    k = int(np.flatnonzero((intent.grasp_weight.min(axis=1) > 0.3) & (intent.grasp_weight.min(axis=1) < 0.7))[0])
+    w = float(intent.grasp_weight[k].min())
+    gk = intent.grasp_pos[k]
+    ak = (gk[0] - gk[1]) * [1.0, 1.0, 0.0]
+    ak /= np.linalg.norm(ak)
+    ref = stance_targets(rf, k, lean).pelvis_pos
+    got = stance_targets(rf, k, lean, intent).pelvis_pos
+    assert (got - ref) @ ak == pytest.approx(w * ((0.5 * (gk[0] + gk[1]) - ref) @ ak), abs=1e-9)
+
+
 def test_a_walk_between_two_stances_during_a_hold_is_stance() -> None:
     T = 500  # squat, walk 0.6 m, squat again
     off = np.zeros((T, 29))

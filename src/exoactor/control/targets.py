@@ -137,4 +137,18 @@ def stance_targets(
         qa = grasp_quat if grasp_quat is not None else anchor.quat(rf.palm_quat[j, s])
         w_rot = hand_weights[1] * (GRASP_ROT_SCALE if grasp_quat is not None else 1.0)
         t.hands[s] = HandTarget(pos=pos, quat=qa, vel=vel, w_pos=hand_weights[0], w_rot=w_rot, point=point)
+    if intent is not None and intent.grasp_weight[j].min() > 0:
+        _centre_between_grasps(t, intent.grasp_pos[j], float(intent.grasp_weight[j].min()))
     return t
+
+
+def _centre_between_grasps(t: StanceTargets, grasp: F, g: float) -> None:
+    """Both hands going to (or holding) a box's faces: the pelvis and the centre of mass move
+    across, by ``g`` of the way, onto the line midway between the two grasps. An estimated person
+    squatting to a box leaned 5-7 cm to one side; the robot followed, and its near arm, bent at
+    its elbow's limit, could not keep its hand on the face (lift end to end seed 0)."""
+    n = (grasp[0] - grasp[1]) * np.array([1.0, 1.0, 0.0])
+    n /= max(float(np.linalg.norm(n)), 1e-9)
+    mid = 0.5 * (grasp[0] + grasp[1])
+    t.pelvis_pos = t.pelvis_pos + g * float((mid - t.pelvis_pos) @ n) * n
+    t.com = t.com + g * float((mid - t.com) @ n) * n
