@@ -224,9 +224,17 @@ def _in_place(rf: ReferenceFrames, a: int, b: int) -> bool:
     """Whether the root stays within ``IN_PLACE_M`` of where it is at frame ``a`` through frame
     ``b`` and the heading within ``IN_PLACE_YAW``. The soles are not asked: estimated feet drift
     10-15 cm under a root that stays (a step that relocates the body moves the root too)."""
+    root, yaw = root_excursion(rf, a, b)
+    return bool(root < IN_PLACE_M and yaw < IN_PLACE_YAW)
+
+
+def root_excursion(rf: ReferenceFrames, a: int, b: int) -> tuple[float, float]:
+    """How far the root gets from where it is at frame ``a`` through frame ``b``: the largest
+    horizontal distance (m) and the largest heading change (rad, unwrapped: a full turn is 2 pi,
+    not 0; the largest, not the path's sum, which an estimated heading's jitter inflates)."""
     root = np.linalg.norm(rf.root_pos[a : b + 1, :2] - rf.root_pos[a, :2], axis=1).max()
     yaw = np.unwrap(quat_to_yaw(rf.root_quat[a : b + 1]))
-    return bool(root < IN_PLACE_M and np.abs(yaw - yaw[0]).max() < IN_PLACE_YAW)
+    return float(root), float(np.abs(yaw - yaw[0]).max())
 
 
 def _dilate(mask: NDArray[np.bool_], n: int) -> NDArray[np.bool_]:

@@ -645,16 +645,14 @@ class WbcController:
         its drift, and came to the chair 3-6 s late, with no time left to sit. Short walks that do
         not turn round (to a table, a box) are followed: approached at once, the sweep lost 2 of
         5 seeds."""
-        from exoactor.geometry import quat_to_yaw
+        from exoactor.control.phases import root_excursion
 
         T = self.rf.n_frames
         j = min(self.j, T - 1)
         if seg.end >= T or seg.end - j < 2:
             return False
-        root = self.rm.root_pos[j : seg.end, :2]
-        yaw = np.unwrap(quat_to_yaw(self.rm.root_quat[j : seg.end]))
-        turned = np.abs(yaw - yaw[0]).max()  # not the path's sum: an estimated heading jitters
-        return float(np.linalg.norm(root - root[0], axis=1).max()) < SPOT_M and turned >= np.radians(SPOT_TURN_DEG)
+        root, turned = root_excursion(self.rf, j, seg.end - 1)
+        return root < SPOT_M and turned >= np.radians(SPOT_TURN_DEG)
 
     def _holds(self, seg: Any) -> bool:
         """Whether the hands hold a box at some point of segment ``seg``."""
