@@ -503,3 +503,23 @@ def test_a_turn_round_on_the_spot_before_a_squat_is_not_followed() -> None:
     assert np.degrees(np.abs(wrap_angle(quat_to_yaw(ro.root_quat)))).max() < 20.0
     # ... and it squats within the 6 s (following the turn, it had barely started)
     assert ro.root_pos[:, 2].min() < C.DEFAULT_PELVIS_HEIGHT - 0.2
+
+
+def test_a_robot_already_turned_away_keeps_following_the_turn() -> None:
+    """Streamed, the stance can arrive after the robot has followed part of the turns: turned
+    154 deg away from the heading it would approach to, it keeps following (turned back at once
+    it drifted 0.29 m and ran the clock out before sitting); facing it, it approaches at once."""
+    lead, T = 150, 450
+    yaw = -2 * np.pi * np.clip((np.arange(T) - 25) / 100.0, 0.0, 1.0)
+    sq = _squat(T - lead)
+    off = np.zeros((T, 29))
+    off[lead:] = sq.joint_pos - C.DEFAULT_JOINT_POS
+    rm = simple_reference(np.zeros((T, 2)), yaw, off)
+    rm.root_pos[lead:, 2] = sq.root_pos[:, 2]
+    ctrl = WbcController()
+    R.rollout(rm, ctrl, None, video=False, max_seconds=0.02)
+    walk = ctrl.phases.segments[0]
+    ctrl.j = 68  # 43 % of the way round: 154 deg turned, 206 deg to go
+    assert ctrl._turns_on_the_spot(walk, np.radians(-154.0)) is False
+    assert ctrl._turns_on_the_spot(walk, np.radians(-20.0)) is True
+    assert ctrl._turns_on_the_spot(walk, np.radians(60.0)) is True

@@ -38,7 +38,7 @@ from exoactor.errors import InputError, missing_package
 from exoactor.execute.sim.path_follower import PathFollower
 from exoactor.execute.sim.rollout import FPS, execute_reference
 from exoactor.execute.sim.walking import UPPER, Walker
-from exoactor.geometry import quat_to_yaw
+from exoactor.geometry import quat_to_yaw, wrap_angle
 from exoactor.robot.g1 import constants as C
 from exoactor.stages import EXECUTE, StageContext
 
@@ -244,7 +244,7 @@ class WbcController:
             else:
                 # walk; the policy's momentum must not carry it into an obstacle, a box or a table
                 ahead = self._left_to_approach(seg)
-                on_spot = self._turns_on_the_spot(seg)
+                on_spot = self._turns_on_the_spot(seg, yaw)
                 if on_spot or (ahead is not None and ahead < STOP_AHEAD_M):
                     nxt = self.phases.segment_at(seg.end)
                     self._switch("approach", nxt)
@@ -634,17 +634,23 @@ class WbcController:
         target, yaw = self._approach_target(nxt)
         return float((target - self.scene.feet_midpoint()[:2]) @ np.array([np.cos(yaw), np.sin(yaw)]))
 
-    def _turns_on_the_spot(self, seg: Any) -> bool:
-        """Walking segment ``seg``: whether a stance or step-over follows it and the rest of it
-        (from the clock's frame on) turns at least ``SPOT_TURN_DEG`` away from its heading now
-        while keeping the reference's root within ``SPOT_M`` of where it is now. Then the robot
-        approaches what follows at once, turning the short way to its heading.
+    def _turns_on_the_spot(self, seg: Any, yaw: float) -> bool:
+        """Walking segment ``seg``, the robot heading ``yaw``: whether a stance or step-over
+        follows it and the rest of it (from the clock's frame on) turns at least
+        ``SPOT_TURN_DEG`` away from its heading now while keeping the reference's root within
+        ``SPOT_M`` of where it is now, and the robot faces within ``SPOT_TURN_DEG`` of the heading
+        it approaches to. Then the robot approaches what follows at once, turning the short way.
 
         The synthetic person sitting down turns round twice on the spot (360 deg) before the
         chair; the robot followed the turns at its policy's ~30 deg/s while the clock waited for
         its drift, and came to the chair 3-6 s late, with no time left to sit. Short walks that do
         not turn round (to a table, a box) are followed: approached at once, the sweep lost 2 of
-        5 seeds."""
+        5 seeds.
+
+        A robot already turned away from that heading keeps following: streamed, the stance
+        arrived with a later segment when the robot had followed the turns to -154 deg; turned
+        back at once it drifted 0.29 m in the 4 s turn, and its placement steps ran the reference
+        clock out before it sat (stream sit, seed 0)."""
         from exoactor.control.phases import root_excursion
 
         T = self.rf.n_frames
@@ -652,7 +658,10 @@ class WbcController:
         if seg.end >= T or seg.end - j < 2:
             return False
         root, turned = root_excursion(self.rf, j, seg.end - 1)
-        return root < SPOT_M and turned >= np.radians(SPOT_TURN_DEG)
+        if root >= SPOT_M or turned < np.radians(SPOT_TURN_DEG):
+            return False
+        _, heading = self._approach_target(self.phases.segment_at(seg.end))
+        return bool(abs(float(wrap_angle(heading - yaw))) < np.radians(SPOT_TURN_DEG))
 
     def _holds(self, seg: Any) -> bool:
         """Whether the hands hold a box at some point of segment ``seg``."""
