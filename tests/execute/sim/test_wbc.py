@@ -476,6 +476,19 @@ def test_a_references_wipes_are_its_wipe_schedules_not_a_hand_resting_on_a_table
     assert first == 200 - round(WIPE_WINDOW_S[0] * 50) and last == 350 + round(WIPE_WINDOW_S[1] * 50)
 
 
+def _turn_round_then_squat() -> Any:
+    """A reference that turns a full circle on the spot (frames 25-125, at 50 fps) and squats
+    from frame 150 (9 s in all)."""
+    lead, T = 150, 450
+    yaw = -2 * np.pi * np.clip((np.arange(T) - 25) / 100.0, 0.0, 1.0)
+    sq = _squat(T - lead)
+    off = np.zeros((T, 29))
+    off[lead:] = sq.joint_pos - C.DEFAULT_JOINT_POS
+    rm = simple_reference(np.zeros((T, 2)), yaw, off)
+    rm.root_pos[lead:, 2] = sq.root_pos[:, 2]
+    return rm
+
+
 def test_a_turn_round_on_the_spot_before_a_squat_is_not_followed() -> None:
     """The reference turns a full circle on the spot (2 s) and then squats: the walk goes nowhere,
     so the robot approaches the squat at once instead of turning round at its policy's pace while
@@ -484,13 +497,7 @@ def test_a_turn_round_on_the_spot_before_a_squat_is_not_followed() -> None:
     from exoactor.execute.sim.wbc import SPOT_M
     from exoactor.geometry import quat_to_yaw, wrap_angle
 
-    lead, T = 150, 450
-    yaw = -2 * np.pi * np.clip((np.arange(T) - 25) / 100.0, 0.0, 1.0)  # frames 25-125, at 50 fps
-    sq = _squat(T - lead)
-    off = np.zeros((T, 29))
-    off[lead:] = sq.joint_pos - C.DEFAULT_JOINT_POS
-    rm = simple_reference(np.zeros((T, 2)), yaw, off)
-    rm.root_pos[lead:, 2] = sq.root_pos[:, 2]
+    rm = _turn_round_then_squat()
     ctrl = WbcController()
     ro = R.rollout(rm, ctrl, None, video=False, max_seconds=6.0)
     assert not ro.fell
@@ -509,13 +516,7 @@ def test_a_robot_already_turned_away_keeps_following_the_turn() -> None:
     """Streamed, the stance can arrive after the robot has followed part of the turns: turned
     154 deg away from the heading it would approach to, it keeps following (turned back at once
     it drifted 0.29 m and ran the clock out before sitting); facing it, it approaches at once."""
-    lead, T = 150, 450
-    yaw = -2 * np.pi * np.clip((np.arange(T) - 25) / 100.0, 0.0, 1.0)
-    sq = _squat(T - lead)
-    off = np.zeros((T, 29))
-    off[lead:] = sq.joint_pos - C.DEFAULT_JOINT_POS
-    rm = simple_reference(np.zeros((T, 2)), yaw, off)
-    rm.root_pos[lead:, 2] = sq.root_pos[:, 2]
+    rm = _turn_round_then_squat()
     ctrl = WbcController()
     R.rollout(rm, ctrl, None, video=False, max_seconds=0.02)
     walk = ctrl.phases.segments[0]
