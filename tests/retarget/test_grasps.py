@@ -12,6 +12,7 @@ from exoactor.retarget.grasps import (
     PLACE_DROP,
     PREGRASP_DISTANCE,
     SURFACE_PRESS,
+    TOP_GRASP_AXIS_EXTRA,
     grasp_frame,
     place_pose,
     surface_pose,
@@ -59,7 +60,8 @@ def test_top_grasp_of_a_lying_bottle_and_its_upright_place() -> None:
     # palm (+y of the right hand) down, index along the bottle's axis (+y), fingers forward
     np.testing.assert_allclose(g.hand().rot, [[1, 0, 0], [0, 0, 1], [0, -1, 0]], atol=1e-9)
     p = np.array([0.5, -0.2 + 0.05 * 0.22, 0.79])  # 55 % along the axis from its lower (-y) end
-    np.testing.assert_allclose(g.hand().pos, p - np.array([AXIS_X, 0.0, AXIS_Y]), atol=1e-9)
+    # the bottle sits TOP_GRASP_AXIS_EXTRA further along the fingers: clear of the open thumb
+    np.testing.assert_allclose(g.hand().pos, p - np.array([AXIS_X + TOP_GRASP_AXIS_EXTRA, 0.0, AXIS_Y]), atol=1e-9)
     basket = ObjectPose(
         name="basket", kind="container", pos=np.array([0.5, 0.2, 0.74]), quat=np.array([1.0, 0, 0, 0]),
         size=np.array([0.3, 0.24, 0.12]),

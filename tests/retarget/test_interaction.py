@@ -84,6 +84,14 @@ def test_retargeted_grasp_reaches_the_object_and_carries_it(scripted) -> None:
     assert it["notes"] == [] and len(it["segments"]) == 1
     seg = it["segments"][0]
     assert seg["grasp_kind"] == "side" and seg["reachable"] == {"contact": True, "place": True}
+    # the person reached forward (wrist -> bottle at 17 deg): the robot's fingers point along that
+    # reach and its palm (+y of the right hand) faces across it, to the left, as a person's does
+    from exoactor.geometry import quat_to_mat
+
+    R_hand = quat_to_mat(np.asarray(seg["grasp_wrist"][3:]))
+    fingers, palm = R_hand[:, 0], R_hand[:, 1]
+    assert abs(np.degrees(np.arctan2(fingers[1], fingers[0])) - 17.0) <= 30.0
+    assert palm[1] > 0.7 and abs(palm[2]) < 0.05
     fps = rm.fps
     f_c, f_r = (int(round(seg["times"][k] * fps)) for k in ("contact", "release"))
     cmd = np.asarray(it["hand_command"]["right"])

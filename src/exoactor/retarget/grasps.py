@@ -39,6 +39,9 @@ F = NDArray[np.float64]
 
 UP = np.array([0.0, 0.0, 1.0])
 CYLINDER_AXIS_X = 0.067  # m along the fingers from the palm origin: the object sits under the finger roots
+#: a top grasp holds the lying object this much further along the fingers: the open Dex3 thumb
+#: sticks out of the palm at x = 0.023 m and, 3 mm off the bottle at CYLINDER_AXIS_X, landed on it
+TOP_GRASP_AXIS_EXTRA = 0.012
 GRASP_CLEARANCE = 0.008  # m between the palm face and the object's surface at the grasp
 GRASP_HEIGHT_FRACTION = 0.55  # side/top grasps hold the object this far along its length from the bottom
 PREGRASP_DISTANCE = 0.08  # m back along the approach before closing in
@@ -202,6 +205,7 @@ def grasp_frame(obj: ObjectPose, side: str, approach: F, forward: F | None = Non
             R = hand_rotation(side, a, u)
             if np.dot(R[:, 0], f) < 0:
                 R = hand_rotation(side, a, -u)
+            axis_in_palm = axis_in_palm + np.array([TOP_GRASP_AXIS_EXTRA, 0.0, 0.0])
             kind = "top"
         hand = _wrist_for(side, R, axis_in_palm, p)
         width = 2 * radius

@@ -7,9 +7,9 @@ robot schedule on the retargeted clock (50 Hz):
    so the robot has time the human did not need: ``SETTLE_S`` before each reach (the walk ends, the
    robot settles) and before each place, and a longer hold when a grasp-to-release span is shorter
    than the robot's minimum (close, lift, carry, place);
-2. **grasp frames** from the object's geometry (:mod:`exoactor.retarget.grasps`), the approach
-   yaw the reachable one nearest the human's approach (each checked by IK,
-   :mod:`exoactor.retarget.reach`);
+2. **grasp frames** from the object's geometry (:mod:`exoactor.retarget.grasps`); a side grasp's
+   palm faces across the human's reach (the fingers along it), the reachable yaw nearest that
+   first (each checked by IK, :mod:`exoactor.retarget.reach`);
 3. **stance**: out of reach, the pelvis moves closer (a horizontal shift of the whole human body
    that grows along the human's walk before the contact, so the walk ends where the grasp is
    reachable); the same for the place;
@@ -144,9 +144,14 @@ def _stance_at(motion: HumanMotion, t: float) -> Stance:
 
 
 def _grasp_options(obj: ObjectPose, seg: ContactSegment, yaw: float) -> list[GraspFrame]:
-    """Grasps of ``obj`` whose approach is nearest the human's first, within the wrist's comfortable range for heading ``yaw``."""
+    """Grasps of ``obj`` whose palm normal is nearest across the human's reach first, within the wrist's
+    comfortable range for heading ``yaw``."""
     forward = np.array([np.cos(yaw), np.sin(yaw), 0.0])
-    a0 = float(np.arctan2(seg.approach[1], seg.approach[0]))
+    # the human's reach (wrist -> object) runs along the forearm and the fingers; the palm of a side
+    # grasp faces across it, inwards (a right hand's to the left). Taken as the palm's normal, the reach
+    # turned the robot's fingers 60 deg outwards, its wrist pitch went to its limit, a finger caught
+    # the table 6 cm short of the bottle and the scripted picks closed on air (1 of 5; 4 of 5 across).
+    a0 = float(np.arctan2(seg.approach[1], seg.approach[0])) + (np.pi / 2 if seg.side == "right" else -np.pi / 2)
     lo, hi = FINGER_YAW_RANGE[seg.side]
     options: list[GraspFrame] = []
     for dyaw in APPROACH_YAWS_DEG:
