@@ -61,6 +61,7 @@ class HandTrack:
     command: NDArray[np.int8]
     held: F
     elbow: F  # (T, 3) elbow posture hint (valid where weight > 0)
+    grasping: NDArray[np.bool_] | None = None  # (T,) the frames of a grasp segment (reach .. end)
 
 
 def _mj(s: F) -> F:
@@ -167,6 +168,8 @@ def _grasp_track(sch: Schedule, tr: HandTrack, human_pos: F, fps: float) -> None
     )
     tr.weight[sl] = 1.0
     tr.command[f["release"] : f["end"]] = OPEN
+    if tr.grasping is not None:
+        tr.grasping[f_reach : f["end"]] = True
     _blend_out(tr, away, f["end"], fps)
 
 
@@ -244,6 +247,7 @@ def hand_tracks(inter: Interaction, human_wrist: dict[str, F], fps: float) -> di
             command=np.zeros(T, dtype=np.int8),
             held=np.full((T, 7), np.nan),
             elbow=np.zeros((T, 3)),
+            grasping=np.zeros(T, dtype=bool),
         )
         for s in C.HAND_SIDES
     }
