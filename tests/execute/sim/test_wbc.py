@@ -524,3 +524,77 @@ def test_a_robot_already_turned_away_keeps_following_the_turn() -> None:
     assert ctrl._turns_on_the_spot(walk, np.radians(-154.0)) is False
     assert ctrl._turns_on_the_spot(walk, np.radians(-20.0)) is True
     assert ctrl._turns_on_the_spot(walk, np.radians(60.0)) is True
+
+
+def test_a_hand_closes_on_an_object_once_its_palm_is_there_or_stops_closing_in() -> None:
+    from types import SimpleNamespace
+
+    from exoactor.control.grasping import SideReference
+    from exoactor.control.stance import HandTarget
+    from exoactor.execute.sim import wbc as W
+
+    T, close = 100, 50
+    cmd = np.zeros(T, dtype=np.int8)
+    cmd[close:] = 2
+    sides = {
+        "left": SideReference(np.zeros(T, dtype=np.int8), np.zeros((T, 3)), np.zeros((T, 4)), np.zeros(T)),
+        "right": SideReference(cmd, np.zeros((T, 3)), np.zeros((T, 4)), np.zeros(T)),
+    }
+    palm = np.array([0.30, 0.0, 0.8])
+    target = HandTarget(pos=np.array([0.36, 0.0, 0.8]), quat=np.array([1.0, 0, 0, 0]))
+    dyn = SimpleNamespace(palm_point=lambda s, point: palm.copy())
+    ctrl = SimpleNamespace(
+        grasp_hands=SimpleNamespace(ref=SimpleNamespace(sides=sides)),
+        rf=SimpleNamespace(n_frames=T),
+        j=close - 1,
+        mode="stance",
+        stance=SimpleNamespace(dyn=dyn),
+        hand_targets=[None, target],
+        grasp_waits={},
+    )
+
+    def waits(events: list) -> bool:
+        return W.WbcController._grasp_waits(ctrl, events)
+
+    events: list = []
+    assert not W.WbcController._grasp_waits(SimpleNamespace(**{**vars(ctrl), "j": 10}), events)  # not closing yet
+    # 6 cm short and closing in 1 cm per step: the clock waits until the palm is within GRASP_ARRIVE_M
+    n = 0
+    while waits(events):
+        palm[0] += 0.01
+        n += 1
+    assert n == 5 and events[-1]["type"] == "grasp_wait" and events[-1]["palm_error_m"] <= W.GRASP_ARRIVE_M
+    # stuck 3 cm short (a finger on the table): it waits only while the palm still closes in
+    ctrl.j, ctrl.grasp_waits, events = close - 1, {}, []
+    palm[0] = 0.33
+    n = 0
+    while waits(events):
+        n += 1
+    assert n == int(round(W.GRASP_PROGRESS_S * W.FPS))
+    assert events[-1]["palm_error_m"] == pytest.approx(0.03) and events[-1]["waited_s"] == pytest.approx(
+        W.GRASP_PROGRESS_S
+    )
+    # creeping in forever: at most GRASP_WAIT_MAX_S
+    ctrl.grasp_waits, events = {}, []
+    palm[0] = 0.0
+    n = 0
+    while waits(events):
+        palm[0] += 0.001
+        n += 1
+    assert n == int(round(W.GRASP_WAIT_MAX_S * W.FPS))
+
+
+def test_an_episode_the_time_limit_cuts_says_how_far_the_reference_got() -> None:
+    from exoactor.bench.scripted import scripted_reference
+    from exoactor.execute.sim.wbc import task_objects
+
+    rm = scripted_reference("walk_to_table", 0)
+    ctrl = Wbc(video=False)._controller(task_objects("walk_to_table", 0), None)
+    ro = R.rollout(rm, ctrl, "walk_to_table", seed=0, video=False, max_seconds=2.0)
+    cut = [e for e in ro.events if e["type"] == "time_limit"]
+    assert ro.success is False and len(cut) == 1
+    assert cut[0]["reference_s"] < 2.0 and cut[0]["of_s"] == pytest.approx((rm.n_frames - 1) / R.FPS, abs=0.01)
+    reason = R.episode_failure(ro)
+    assert reason.endswith(
+        f"the time limit (2 s) came with the reference played to {cut[0]['reference_s']} of {cut[0]['of_s']} s"
+    )

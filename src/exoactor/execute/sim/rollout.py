@@ -126,6 +126,10 @@ def rollout(
                 progress(k + 1, n_k, "simulate")
             if sim.done:
                 break
+        frames = getattr(controller, "clock_frames", None)
+        if frames and sim.k >= cap_frames and frames[-1] < rm.n_frames - 1:  # the time limit cut the reference
+            played, total = round(frames[-1] / FPS, 2), round((rm.n_frames - 1) / FPS, 2)
+            sim.events.append({"type": "time_limit", "t": round(sim.t, 3), "reference_s": played, "of_s": total})
         return sim.recording()
     finally:
         sim.close()
@@ -145,6 +149,11 @@ def episode_failure(ro: Rollout) -> str | None:
         from exoactor.sim.tasks.base import failure_reason
 
         parts.append(failure_reason(ro.success_details) or "task predicate not met (the monitor gave no detail)")
+        cut = next((e for e in ro.events if e.get("type") == "time_limit"), None)
+        if cut is not None:
+            parts.append(
+                f"the time limit ({cut['t']:.0f} s) came with the reference played to {cut['reference_s']} of {cut['of_s']} s"
+            )
     return "; ".join(parts) or None
 
 

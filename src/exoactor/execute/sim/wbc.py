@@ -68,6 +68,9 @@ SEAT_GAIN = 0.8  # ... the command's speed towards the seat is capped at this x 
 WIPE_APPROACH_PAST_M = 0.07  # the approach to a wipe aims this far past its placement (stops within approach_tol_m)
 RECOVER_LIFT_M = 0.03  # a wiping hand is held this far above where it is while the robot recovers
 WIPE_WAIT_MAX_S = 3.0  # the wipe's clock waits at most this long for the hand on the surface
+GRASP_ARRIVE_M = 0.015  # a hand closes on an object once its palm is this close to the grasp target ...
+GRASP_WAIT_MAX_S = 1.5  # ... the reference clock waiting at most this long per grasp ...
+GRASP_PROGRESS_M, GRASP_PROGRESS_S = 0.003, 0.2  # ... and only while the palm gets this much closer in this long
 WIPE_WINDOW_S = (2.0, 0.5)  # a hand is wiping from this long before it presses on a surface to this long after
 
 
@@ -175,6 +178,10 @@ class WbcController:
         self.restep_t = 0
         self.recover_t = -1  # control steps into a balance recovery (-1: none)
         self.wipe_waited = 0  # control steps the reference clock waited for a wiping hand to touch
+        self.grasp_waits: dict[
+            tuple[int, int], list[float]
+        ] = {}  # palm errors while waiting, per (hand, closing frame)
+        self.hand_targets: list[Any] = [None, None]  # the stance QP's latest hand targets
         self.recover_hands: list[F | None] = [None, None]  # where a recovery holds the wiping hands
         self.recoveries = 0
         self.recovered_k = -(10**9)  # the control step the last recovery ended
@@ -307,6 +314,7 @@ class WbcController:
             events += self._balance_guard()
             advance = advance and self.recover_t < 0  # the reference waits while the robot recovers
             advance = advance and not self._wipe_waits()
+            advance = advance and not self._grasp_waits(events)
             events += self._stance_tick(data)
         if self.mode == "blend_out":
             advance = False
@@ -684,6 +692,42 @@ class WbcController:
         self.wipe_waited += 1
         return True
 
+    def _grasp_waits(self, events: list[dict[str, Any]]) -> bool:
+        """A hand about to close on an object waits for its palm to arrive: the reference clock
+        stops on the frame before the close while the palm is more than ``GRASP_ARRIVE_M`` from the
+        QP's hand target and still closing in (``GRASP_PROGRESS_M`` in ``GRASP_PROGRESS_S``), up to
+        ``GRASP_WAIT_MAX_S`` per grasp. Closed on the reference's clock, the Dex3 fingers of the
+        scripted picks shut 4-6 cm short of the bottle, with the palm still moving in, and pushed
+        it over (pick-and-place seeds 1-4)."""
+        hands = getattr(self, "grasp_hands", None)
+        T = self.rf.n_frames
+        j = self.j
+        if hands is None or self.mode != "stance" or j + 1 >= T:
+            return False
+        dyn = self.stance.dyn
+        lag = int(round(GRASP_PROGRESS_S * FPS))
+        for s, side in enumerate(C.HAND_SIDES):
+            cmd = hands.ref.sides[side].command
+            h = self.hand_targets[s]
+            if h is None or j + 1 >= len(cmd) or cmd[j] == 2 or cmd[j + 1] != 2:
+                continue
+            errs = self.grasp_waits.setdefault((s, j), [])
+            errs.append(float(np.linalg.norm(dyn.palm_point(s, h.point) - h.pos)))
+            waited = len(errs) - 1
+            closing_in = waited < lag or errs[-1] < errs[-1 - lag] - GRASP_PROGRESS_M
+            if errs[-1] > GRASP_ARRIVE_M and closing_in and waited < GRASP_WAIT_MAX_S * FPS:
+                return True
+            if waited:
+                events.append(
+                    {
+                        "type": "grasp_wait",
+                        "side": side,
+                        "waited_s": round(waited / FPS, 2),
+                        "palm_error_m": round(errs[-1], 3),
+                    }
+                )
+        return False
+
     def _wipes(self, seg: Any) -> bool:
         """Whether a hand wipes a surface in segment ``seg``."""
         return bool(self.wipe_strokes[seg.start : seg.end].any())
@@ -769,7 +813,9 @@ class WbcController:
             for h in targets.hands:
                 if h is not None:
                     h.vel = h.vel / HOLD_CLOCK_EVERY
-        return self._eased(targets)
+        out = self._eased(targets)
+        self.hand_targets = list(out.hands)
+        return out
 
     @property
     def _slow_clock(self) -> bool:
