@@ -16,6 +16,8 @@ weight.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import mujoco
 import numpy as np
 from numpy.typing import NDArray
@@ -23,6 +25,9 @@ from numpy.typing import NDArray
 from exoactor.geometry import quat_to_mat
 from exoactor.retarget.reach import ORIENTATION_WEIGHT, SEEDS, _log
 from exoactor.robot.g1 import constants as C
+
+if TYPE_CHECKING:
+    from exoactor.retarget.handpath import HandTrack
 
 F = NDArray[np.float64]
 
@@ -114,7 +119,7 @@ def _back_on_target(solver: ArmSolver, q: F, arm: F, pos: F, quat: F) -> F:
     return fresh if solver.solve(q, pos, quat, 0)[1] <= ON_TARGET_M else arm
 
 
-def refine_arms(model: mujoco.MjModel, qs: F, tracks: dict[str, object]) -> F:
+def refine_arms(model: mujoco.MjModel, qs: F, tracks: dict[str, HandTrack]) -> F:
     """(T, nq) ``qs`` with each working arm re-solved where its track's weight is above 0 (see the module docstring)."""
     out = qs.copy()
     for side, tr in tracks.items():
@@ -123,7 +128,7 @@ def refine_arms(model: mujoco.MjModel, qs: F, tracks: dict[str, object]) -> F:
         if not np.any(w > 0):
             continue
         solver = ArmSolver(model, side)
-        grasping = getattr(tr, "grasping", None)
+        grasping = tr.grasping
         arm: F | None = None
         reseed_at = 0
         for t in range(len(qs)):
@@ -136,7 +141,7 @@ def refine_arms(model: mujoco.MjModel, qs: F, tracks: dict[str, object]) -> F:
                 q = qs[t].copy()
                 q[solver.qa] = arm
                 arm, err = solver.solve(q, pos[t], quat[t], ITERATIONS)
-                if err > RESEED_M and t >= reseed_at and grasping is not None and grasping[t]:
+                if err > RESEED_M and t >= reseed_at and grasping[t]:
                     reseed_at = t + RESEED_EVERY
                     arm = _back_on_target(solver, qs[t], arm, pos[t], quat[t])
             out[t, solver.qa] = (1 - w[t]) * qs[t, solver.qa] + w[t] * arm

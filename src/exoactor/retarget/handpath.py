@@ -61,7 +61,7 @@ class HandTrack:
     command: NDArray[np.int8]
     held: F
     elbow: F  # (T, 3) elbow posture hint (valid where weight > 0)
-    grasping: NDArray[np.bool_] | None = None  # (T,) the frames of a grasp segment (reach .. end)
+    grasping: NDArray[np.bool_]  # (T,) the frames of a grasp segment (reach .. end)
 
 
 def _mj(s: F) -> F:
@@ -168,8 +168,7 @@ def _grasp_track(sch: Schedule, tr: HandTrack, human_pos: F, fps: float) -> None
     )
     tr.weight[sl] = 1.0
     tr.command[f["release"] : f["end"]] = OPEN
-    if tr.grasping is not None:
-        tr.grasping[f_reach : f["end"]] = True
+    tr.grasping[f_reach : f["end"]] = True
     _blend_out(tr, away, f["end"], fps)
 
 

@@ -178,9 +178,8 @@ class WbcController:
         self.restep_t = 0
         self.recover_t = -1  # control steps into a balance recovery (-1: none)
         self.wipe_waited = 0  # control steps the reference clock waited for a wiping hand to touch
-        self.grasp_waits: dict[
-            tuple[int, int], list[float]
-        ] = {}  # palm errors while waiting, per (hand, closing frame)
+        # the palm's errors while the clock waits for it, per (hand, closing frame)
+        self.grasp_waits: dict[tuple[int, int], list[float]] = {}
         self.hand_targets: list[Any] = [None, None]  # the stance QP's latest hand targets
         self.recover_hands: list[F | None] = [None, None]  # where a recovery holds the wiping hands
         self.recoveries = 0
