@@ -140,3 +140,35 @@ def test_a_qp_without_torque_lets_the_robot_collapse(standing) -> None:
     # the effort bound holds whatever the tasks want: no torque, the pelvis falls with the feet held
     assert res.ok and np.abs(res.tau).max() < 1e-6
     assert res.qdd[2] < -1.0
+
+
+def test_an_inset_keeps_the_qps_centre_of_pressure_off_the_soles_edges(standing) -> None:
+    m, d = standing
+    dyn = RobotDynamics(m, d)
+    dyn.update()
+    qp = StanceQP(dyn)
+    com = CoMTask(kp=400.0)
+    com.set(dyn.com + np.array([0.06, 0.12, 0.0]))  # a hard pull forward and to the left
+
+    def cops(inset: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+        contacts = [foot_contact(dyn, s, inset=inset) for s in range(2)]
+        res = qp.solve([com], contacts, dt=0.01)
+        assert res.ok, res.status
+        out, lim = [], []
+        for c in contacts:
+            fz = res.forces[c.name][:, 2]
+            centre = dyn.soles[0 if c.name == "left_foot" else 1].centre
+            out.append(np.abs((fz @ c.points) / fz.sum() - centre)[:2])
+            lim.append(np.abs(c.points - centre).max(axis=0)[:2])
+        return np.array(out), np.array(lim)
+
+    # per foot: (half length, half width) of its sole
+    sole = np.array([np.abs(dyn.soles[s].corners - dyn.soles[s].centre).max(axis=0)[:2] for s in range(2)])
+    edge, _ = cops((0.0, 0.0))
+    assert np.any(edge[:, 1] > sole[:, 1] - 0.008)  # at the soles' corners, the pull puts it on an edge
+    inner, lim = cops((0.01, 0.008))
+    np.testing.assert_allclose(lim, sole - [0.01, 0.008], atol=1e-9)
+    assert np.all(inner <= lim + 1e-6)
+    # a foot's points and its centre of pressure stay on the sole even when the inset is too large
+    big = foot_contact(dyn, 0, inset=(1.0, 1.0)).points
+    np.testing.assert_allclose(big[:, :2], np.tile(dyn.soles[0].centre[:2], (4, 1)), atol=1e-12)

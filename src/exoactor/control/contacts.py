@@ -81,12 +81,25 @@ class ExternalForce:
         return dyn.jac_point(self.body, p).T @ self.force
 
 
-def foot_contact(dyn: RobotDynamics, side: int, *, mu: float = 0.6, min_normal: float = 1.0) -> RigidContact:
-    """A stance foot (0 left, 1 right) pushed at its sole corners."""
+def foot_contact(
+    dyn: RobotDynamics,
+    side: int,
+    *,
+    mu: float = 0.6,
+    min_normal: float = 1.0,
+    inset: tuple[float, float] = (0.0, 0.0),
+) -> RigidContact:
+    """A stance foot (0 left, 1 right) pushed at its sole corners, moved ``inset`` (m, along and
+    across the sole) towards its centre; the centre of pressure stays within those points."""
+    corners = dyn.soles[side].corners.copy()
+    centre = corners.mean(axis=0)
+    for axis, d in enumerate(inset):
+        off = corners[:, axis] - centre[axis]
+        corners[:, axis] = centre[axis] + np.sign(off) * np.maximum(np.abs(off) - d, 0.0)
     return RigidContact(
         name=("left_foot", "right_foot")[side],
         body=dyn.foot_bodies[side],
-        points=dyn.soles[side].corners.copy(),
+        points=corners,
         mu=mu,
         min_normal=min_normal,
     )

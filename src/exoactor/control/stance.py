@@ -140,6 +140,9 @@ class StanceController:
         self.seat: RigidContact | None = None
         self.seat_height: float | None = None
         self.foot_release = [1.0, 1.0]  # scales a foot's max normal force (ramp to 0 before lifting it)
+        # m: in double support a foot's forces act at its sole corners moved this far in (along,
+        # across the sole), keeping the centre of pressure off the edges (see contacts)
+        self.cop_inset: tuple[float, float] = (0.0, 0.0)
         self._hold_q: F | None = None
 
     # --- contacts -----------------------------------------------------------------------------
@@ -157,10 +160,15 @@ class StanceController:
         self.seat = None if height is None else seat_contact(self.dyn, height)
 
     def contacts(self) -> list[RigidContact]:
+        """The stance feet and the seat. In double support a foot pushes at its sole corners moved
+        ``cop_inset`` in (the QP's feet are glued to the floor: with the corners at the sole's
+        edges it may put the centre of pressure on one, where a real foot rolls over it); on one
+        foot, or with a foot being unloaded, at the corners themselves."""
         out = []
+        double = all(self.stance) and min(self.foot_release) >= 1.0
         for s in range(2):
             if self.stance[s]:
-                c = foot_contact(self.dyn, s)
+                c = foot_contact(self.dyn, s, inset=self.cop_inset if double else (0.0, 0.0))
                 c.max_normal = 1e4 if self.foot_release[s] >= 1.0 else max(self.foot_release[s] * 400.0, 4.0)
                 out.append(c)
         if self.seat is not None:
