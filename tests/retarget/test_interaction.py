@@ -121,6 +121,29 @@ def test_retargeted_grasp_reaches_the_object_and_carries_it(scripted) -> None:
     assert rm.n_frames > motion.resample(50.0).n_frames  # holds were inserted for the robot
 
 
+def test_a_grasps_settle_holds_are_marked_on_the_robots_clock(scripted) -> None:
+    from exoactor.retarget.solver import retarget
+
+    motion, poses = scripted
+    rm = retarget(motion, object_poses=poses, plan=_plan(), objects=poses.scene_objects())
+    it = rm.extra["interaction"]
+    times = it["segments"][0]["times"]
+    settles = it["settle_holds"]
+    assert len(settles) == 2 and all(d == 1.0 for _, d in settles)
+    assert len(it["holds"]) >= 2  # on the human's clock
+    # on the robot's: the first ends as the reach begins, the second as the place begins ...
+    assert settles[0][0] + settles[0][1] == pytest.approx(times["reach"], abs=0.03)
+    assert settles[1][0] + settles[1][1] == pytest.approx(times["place"], abs=0.03)
+    # ... the robot holds still in the first; in the second only the carrying arm moves on
+    moved = []
+    for t, d in settles:
+        a, b = int(np.ceil(t * rm.fps)) + 1, int(np.floor((t + d) * rm.fps)) - 1
+        moved.append(np.abs(np.diff(rm.joint_pos[a:b], axis=0)).max(axis=0))
+        assert np.linalg.norm(np.diff(rm.root_pos[a:b], axis=0), axis=1).max() < 1e-3
+    assert moved[0].max() < 2e-3
+    assert moved[1][:15].max() < 2e-3 and moved[1].max() < 0.03  # legs and waist still; the arm slow
+
+
 def test_missing_or_unsure_objects_fall_back_to_the_human_and_say_so(scripted) -> None:
     motion, poses = scripted
     m50 = motion.resample(50.0)

@@ -371,6 +371,7 @@ def annotations(inter: Interaction, tracks: dict[str, HandTrack], fps: float) ->
         "held_object": held,
         "notes": list(inter.notes),
         "holds": [[round(t, 3), round(s, 3)] for t, s in inter.holds],
+        "settle_holds": [[round(t, 3), round(s, 3)] for t, s in inter.settles],  # robot time
         "stance_shift_m": round(float(np.max(np.linalg.norm(inter.shift, axis=1), initial=0.0)), 4),
         "fps": fps,
     }

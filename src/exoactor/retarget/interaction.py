@@ -109,18 +109,29 @@ class Interaction:
     notes: list[str]
     shift: F  # (T, 2) horizontal shift applied to the human body
     holds: list[tuple[float, float]]  # (human time, seconds) of the inserted holds
+    # (robot time, seconds) of those holds that only let the robot settle (before a reach, before
+    # a place after a walk): a controller whose clock already waited for the robot may skip them
+    settles: list[tuple[float, float]] = field(default_factory=list)
 
 
-def _holds(segs: list[ContactSegment], clip_end: float) -> list[tuple[float, float]]:
+def _holds(segs: list[ContactSegment], clip_end: float) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """The holds inserted into the human's clock (human time, seconds): a settle before each
+    reach; for a grasp, time to close, lift, carry and place, and a settle before the place; for a
+    stroke, its shortest duration. Second, the settles a controller may skip once its clock has
+    waited as long for the robot (a grasp's two; skipped before a sweep as well, 2 of 5
+    ground-truth sweeps no longer moved the bottle)."""
     holds: list[tuple[float, float]] = []
+    settles: list[tuple[float, float]] = []
     for s in segs:
         holds.append((max(0.0, s.t_contact - APPROACH_S - REACH_S), SETTLE_S))
         if s.kind == "grasp":
+            settles.append(holds[-1])
             need = CLOSE_S + LIFT_S + CARRY_MIN_S + PLACE_S
             if s.t_release - s.t_contact < need:
                 holds.append((s.t_contact + CLOSE_S + LIFT_S, need - (s.t_release - s.t_contact)))
             if s.destination:  # the robot may walk to a place stance (slower than people): time to settle
                 holds.append((max(s.t_contact + CLOSE_S + LIFT_S, s.t_release - PLACE_S), SETTLE_S))
+                settles.append(holds[-1])
         else:
             least = _stroke_min(s, clip_end)
             if s.t_release - s.t_contact < least:
@@ -129,7 +140,7 @@ def _holds(segs: list[ContactSegment], clip_end: float) -> list[tuple[float, flo
                 # end, was not made up: both contact and release moved)
                 at = 0.5 * (s.t_contact + s.t_release) if s.kind == "wipe" else s.t_contact
                 holds.append((at, least - (s.t_release - s.t_contact)))
-    return holds
+    return holds, settles
 
 
 # --- planning ----------------------------------------------------------------------------------
@@ -194,7 +205,9 @@ def plan_interaction(motion: HumanMotion, objects: ObjectPoses, plan: Plan | Non
     human stood, or the nearest reachable place around the latter (:func:`find_stance`)."""
     segs, notes = find_segments(motion, objects, plan)
     clip_end = (motion.n_frames - 1) / motion.fps
-    holds = _holds(segs, clip_end)
+    holds, settle_holds = _holds(segs, clip_end)
+    # a hold starts on the robot's clock after the holds before it
+    settles = [(t + sum(d for th, d in holds if th < t - 1e-9), d) for t, d in settle_holds]
     motion_r, _ = retime(motion, holds)
     rc = ReachChecker()
     obstacles = [o for o in objects.objects if o.kind in ("surface", "container")]
@@ -268,7 +281,7 @@ def plan_interaction(motion: HumanMotion, objects: ObjectPoses, plan: Plan | Non
     shift, dyaw = root_offsets(motion_r, pieces)
     if np.any(shift) or np.any(dyaw):
         motion_r = transform_body(motion_r, shift, dyaw)
-    return Interaction(motion=motion_r, schedules=schedules, notes=notes, shift=shift, holds=holds)
+    return Interaction(motion=motion_r, schedules=schedules, notes=notes, shift=shift, holds=holds, settles=settles)
 
 
 @dataclass
