@@ -598,3 +598,34 @@ def test_an_episode_the_time_limit_cuts_says_how_far_the_reference_got() -> None
     assert reason.endswith(
         f"the time limit (2 s) came with the reference played to {cut[0]['reference_s']} of {cut[0]['of_s']} s"
     )
+
+
+def test_a_settle_hold_is_skipped_as_far_as_the_clock_already_waited() -> None:
+    from types import SimpleNamespace
+
+    from exoactor.execute.sim import wbc as W
+
+    T = 500
+    rm = simple_reference(np.zeros((T, 2)), np.zeros(T))
+    assert not W.settle_frames(rm).any()  # no annotation (a scripted reference, a stream): nothing to skip
+    rm.extra["interaction"] = {"settle_holds": [[2.0, 1.0], ["x", 1.0], [float("nan"), 1.0], [6.0, -1.0]]}
+    mask = W.settle_frames(rm)  # the malformed ones are ignored; one frame in from each end
+    assert np.flatnonzero(mask)[[0, -1]].tolist() == [101, 148] and mask.sum() == 48
+    ctrl = SimpleNamespace(j=101, clock_debt=20, held=30, rf=SimpleNamespace(n_frames=T), settle_frames=mask, rm=rm)
+    events = W.WbcController._skip_settle(ctrl)  # a still hold: skipped at once, as far as owed
+    assert (ctrl.j, ctrl.clock_debt, ctrl.held) == (121, 0, 10)
+    assert events == [{"type": "settle_skipped", "skipped_s": 0.4}]
+    # waited longer than the hold lasts: the clock leaves it, and keeps the rest for the next one
+    ctrl.j, ctrl.clock_debt, ctrl.held = 101, 100, 100
+    W.WbcController._skip_settle(ctrl)
+    assert (ctrl.j, ctrl.clock_debt, ctrl.held) == (149, 52, 52)
+    # outside a hold, or with nothing waited, the clock does not jump
+    ctrl.j = 200
+    assert W.WbcController._skip_settle(ctrl) == [] and ctrl.j == 200
+    ctrl.j, ctrl.clock_debt = 110, 0
+    assert W.WbcController._skip_settle(ctrl) == [] and ctrl.j == 110
+    # an arm moving in the hold (8 mrad a frame): per tick, only as much as SETTLE_SKIP_RAD
+    rm.joint_pos[:, 20] = 0.008 * np.arange(T)
+    ctrl.j, ctrl.clock_debt, ctrl.held = 101, 100, 100
+    W.WbcController._skip_settle(ctrl)
+    assert ctrl.j - 101 == int(W.SETTLE_SKIP_RAD // 0.008) == 3 and ctrl.clock_debt == 97

@@ -72,6 +72,8 @@ GRASP_ARRIVE_M = 0.015  # a hand closes on an object once its palm is this close
 GRASP_WAIT_MAX_S = 1.5  # ... the reference clock waiting at most this long per grasp ...
 GRASP_PROGRESS_M, GRASP_PROGRESS_S = 0.003, 0.2  # ... and only while the palm gets this much closer in this long
 WIPE_WINDOW_S = (2.0, 0.5)  # a hand is wiping from this long before it presses on a surface to this long after
+SETTLE_SKIP_RAD = 0.03  # per control step, the joint motion the clock may skip in a settle hold (see _skip_settle)
+GRASP_COP_INSET_M = (0.01, 0.008)  # a reference with Dex3 grasps: the QP's CoP this far in from the soles' ends, sides
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,6 +180,7 @@ class WbcController:
         self.restep_t = 0
         self.recover_t = -1  # control steps into a balance recovery (-1: none)
         self.wipe_waited = 0  # control steps the reference clock waited for a wiping hand to touch
+        self.clock_debt = 0  # control steps the clock waited under the QP, not yet made up in a settle hold
         # the palm's errors while the clock waits for it, per (hand, closing frame)
         self.grasp_waits: dict[tuple[int, int], list[float]] = {}
         self.hand_targets: list[Any] = [None, None]  # the stance QP's latest hand targets
@@ -205,6 +208,7 @@ class WbcController:
         self.phases = detect_phases(self.rf, self.objects, self.actions, held=self.intent.hold >= 0)
         self.ref_feet = planted_feet(self.rf)
         self.wipe_strokes, self.wiping = wipe_frames(rm)
+        self.settle_frames = settle_frames(rm)
         self.step_plans = {
             g.start: plan_steps(self.rf, g.start, g.end, self.ref_feet, self.objects)
             for g in self.phases.segments
@@ -332,12 +336,50 @@ class WbcController:
             advance = False
         if advance and self.j < T:
             self.j += 1
+            events += self._skip_settle()
         elif self.j < T:
             self.held += 1
+            if self.mode in ("blend_in", "step", "stance"):
+                self.clock_debt += 1
         self.mode_t += 1
         self.modes.append(self.mode)
         self.commands.append(used)
         return events
+
+    @property
+    def _dex3_grasps(self) -> bool:
+        """Whether the reference closes a Dex3 hand on an object (a pick, a place). Then the stance
+        QP keeps the centre of pressure ``GRASP_COP_INSET_M`` inside the soles: at their edges,
+        on the oracle pick (seed 0) both feet had it on a corner as the arm reached, rolled 6 deg
+        over it in 0.06 s, and the balance guard stopped the reference (5-13 recoveries per
+        pick-and-place episode, 2-5 s of its 20 s; inset, 0-8). Not for the other tasks: inset,
+        the sweep fell on 3 of 10 ground-truth and estimated references and the box lift failed on
+        2 of 5 estimated ones (not diagnosed)."""
+        hands = getattr(self, "grasp_hands", None)
+        return hands is not None and any(s.get("kind") == "grasp" for s in hands.ref.segments)
+
+    def _skip_settle(self) -> list[dict[str, Any]]:
+        """In a settle hold (the retargeter's pause before a grasp's reach and before its place,
+        see ``settle_frames``) the reference clock skips frames while it owes time (what it waited
+        since the robot took over from the walking policy: the blend, placement steps, balance
+        recoveries, grasp waits, when the robot settled anyway), as long as the skipped frames
+        move no joint more than ``SETTLE_SKIP_RAD`` in all per tick: the hold before a reach is
+        still and goes at once, in the one before a place the carrying arm still moves (0.2 rad
+        over the scripted pick's) and the clock only runs faster. Played at their pace, the holds
+        left the pick-and-place reference cut by the task's time limit 1-4 s before its place on
+        every seed."""
+        j0, T = self.j, self.rf.n_frames
+        q, moved = self.rm.joint_pos, 0.0
+        while self.clock_debt > 0 and self.j < T - 1 and self.settle_frames[self.j]:
+            moved += float(np.abs(q[self.j + 1] - q[self.j]).max())
+            if moved > SETTLE_SKIP_RAD:
+                break
+            self.j += 1
+            self.clock_debt -= 1
+        if self.j == j0:
+            return []
+        self.held = max(0, self.held - (self.j - j0))
+        return [{"type": "settle_skipped", "skipped_s": round((self.j - j0) / FPS, 2)}]
 
     def _balance_guard(self) -> list[dict[str, Any]]:
         """Balance first: a stance foot tipping (tilted > ``TIP_DEG``) or the centre of mass more
@@ -441,6 +483,7 @@ class WbcController:
             targets = self._targets_now()
             if self.recover_t >= 0:
                 targets = self._recovery_targets(targets)
+        self.stance.cop_inset = GRASP_COP_INSET_M if self._dex3_grasps else (0.0, 0.0)
         self.scene.apply_payload(self.stance, targets, self.hold_on, self.opts.squeeze_n)
         self._grasp_payload(data, targets)
         out = self.stance.step(targets, dt)
@@ -1024,3 +1067,22 @@ def wipe_frames(rm: RobotMotion) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
         strokes[a : b + 1, s] = True
         window[max(0, a - before) : b + after + 1, s] = True
     return strokes, window
+
+
+def settle_frames(rm: RobotMotion) -> NDArray[np.bool_]:
+    """(T,) the frames inside the retargeter's settle holds (``extra["interaction"]["settle_holds"]``:
+    robot time and seconds), one frame in from each end; none when the reference has no such
+    annotation (a scripted reference, a stitched stream)."""
+    T = rm.n_frames
+    out = np.zeros(T, dtype=bool)
+    it = rm.extra.get("interaction") if isinstance(rm.extra, dict) else None
+    for item in (it or {}).get("settle_holds", []) if isinstance(it, dict) else []:
+        try:
+            t, d = float(item[0]), float(item[1])
+        except (TypeError, ValueError, IndexError):
+            continue
+        if not (np.isfinite(t) and np.isfinite(d)) or d <= 0:
+            continue
+        a, b = int(np.ceil(t * rm.fps)) + 1, int(np.floor((t + d) * rm.fps)) - 1
+        out[max(a, 0) : max(min(b, T), 0)] = True
+    return out
