@@ -165,3 +165,25 @@ def score_motion(body: BodyMotion, hands: HandMotion | None, gt: HumanMotion) ->
         out["wrist_orientation_error_deg"] = h["wrist_orientation_error_deg"]
         out["hand_grasp_detection_rate"] = h["grasp_detection_rate"]
     return out
+
+
+def grasp_scores(execution_metrics: dict[str, Any]) -> dict[str, Any]:
+    """The per-episode grasp metrics of an execution (its ``metrics["grasp"]``, see
+    :mod:`exoactor.execute.sim.grasp_metrics`) as flat ``grasp_*`` fields for metrics.json and the
+    benchmark rows: ``grasp_segments`` (how many grasps the reference has), ``grasp_success``,
+    ``grasp_closure_error_mm``, ``grasp_drops``, ``grasp_placement_error_m``, ``grasp_upright_deg``
+    (a list when there are several grasps), ``grasp_grasped`` (how many closed on their object)
+    and ``grasp_lifted_m``. Empty when the reference has no grasp."""
+    g = execution_metrics.get("grasp")
+    if not isinstance(g, dict) or not g.get("segments"):
+        return {}
+    segs = [s for s in g["segments"] if isinstance(s, dict)]
+    out: dict[str, Any] = {"grasp_segments": len(segs)}
+    for key in ("success", "closure_error_mm", "drops", "placement_error_m", "upright_deg"):
+        v = g.get("grasp_success" if key == "success" else key)
+        if v is None or isinstance(v, (bool, int, float, list)):
+            out[f"grasp_{key}"] = v
+    out["grasp_grasped"] = sum(1 for s in segs if s.get("grasped"))
+    lifted = [float(s["lifted_m"]) for s in segs if isinstance(s.get("lifted_m"), (int, float))]
+    out["grasp_lifted_m"] = round(max(lifted), 3) if lifted else None
+    return out

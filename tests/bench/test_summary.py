@@ -62,3 +62,37 @@ def test_rows_append_and_read_back(tmp_path: Path) -> None:
     p.write_text('{"key": "a"}\nnot json\n{"key": "b"}\n')
     with pytest.raises(InputError, match="line 2 is not valid JSON"):
         read_rows(p)
+
+
+def test_the_grasp_metrics_of_an_episode_reach_its_row_and_the_tier_summary() -> None:
+    from exoactor.evaluation import grasp_scores
+
+    assert grasp_scores({}) == {} and grasp_scores({"grasp": {"segments": []}}) == {}
+    held = {
+        "segments": [{"grasped": True, "drops": 0, "lifted_m": 0.174, "closure_error_mm": 5.6, "success": True}],
+        "grasp_success": True, "closure_error_mm": 5.6, "drops": 0, "placement_error_m": 0.053, "upright_deg": 59.3,
+    }  # fmt: skip
+    dropped = {
+        "segments": [{"grasped": True, "drops": 1, "lifted_m": 0.12, "closure_error_mm": 58.0, "success": False}],
+        "grasp_success": False, "closure_error_mm": 58.0, "drops": 1, "placement_error_m": 0.8, "upright_deg": 90.0,
+    }  # fmt: skip
+    missed = {
+        "segments": [{"grasped": False, "drops": 0, "lifted_m": 0.0, "closure_error_mm": 270.0, "success": False}],
+        "grasp_success": False, "closure_error_mm": 270.0, "drops": 0, "placement_error_m": 0.27, "upright_deg": 90.0,
+    }  # fmt: skip
+    g = grasp_scores({"grasp": held})
+    assert g == {
+        "grasp_segments": 1, "grasp_success": True, "grasp_closure_error_mm": 5.6, "grasp_drops": 0,
+        "grasp_placement_error_m": 0.053, "grasp_upright_deg": 59.3, "grasp_grasped": 1, "grasp_lifted_m": 0.174,
+    }  # fmt: skip
+    rows = [row("pick_place_basket", "S", False, False, 2.0, "execute") for _ in range(3)]
+    for r, e2e, orc in zip(rows, (held, dropped, missed), (missed, held, held), strict=True):
+        r["metrics"].update(grasp_scores({"grasp": e2e}))
+        r["oracle"].update(grasp_scores({"grasp": orc}))
+    rows.append(row("walk_to_table", "B", True, False, 1.0))
+    s = summarize(rows)
+    assert s["tiers"]["S"]["grasp"] == {
+        "end_to_end": {"episodes": 3, "grasped": 2, "held": 1, "dropped": 1, "median_closure_error_mm": 58.0},
+        "oracle": {"episodes": 3, "grasped": 2, "held": 2, "dropped": 0, "median_closure_error_mm": 5.6},
+    }
+    assert "grasp" not in s["tiers"]["B"]

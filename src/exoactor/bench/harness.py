@@ -213,6 +213,9 @@ def _oracle(run: Any, spec: EpisodeSpec) -> dict[str, Any] | None:
         if not out["success"]:
             out["failure_reason"] = m.get("failure_reason") or ("fell" if ex.fell else "task predicate not met")
         out["success_details"] = m.get("success_details")
+        from exoactor.evaluation import grasp_scores
+
+        out.update(grasp_scores(m))
         for key in (
             "pelvis_error_mm_mean",
             "pelvis_error_wallclock_mm_mean",

@@ -72,6 +72,12 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "median_errors": {k_: v for k_, v in errs.items() if v is not None},
             "tasks": sorted({r["task"] for r in rs}),
         }
+        grasps = {
+            "end_to_end": grasp_totals([r.get("metrics", {}) for r in rs]),
+            "oracle": grasp_totals(oracle),
+        }
+        if any(grasps.values()):
+            out["tiers"][tier]["grasp"] = grasps
         streamed = [r["streaming"] for r in rs if isinstance(r.get("streaming"), dict)]
         if streamed:
             out["tiers"][tier]["streaming"] = {
@@ -85,6 +91,22 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
                 "reimaginations": sum(int(s.get("reimaginations") or 0) for s in streamed),
             }
     return out
+
+
+def grasp_totals(episodes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Over the episodes whose reference grasps something (their ``grasp_*`` fields, see
+    :func:`exoactor.evaluation.grasp_scores`): how many, how many closed on their object, were
+    held without a drop (``grasp_success``), dropped it; the median closure error. {} when none."""
+    eps = [e for e in episodes if isinstance(e, dict) and e.get("grasp_segments")]
+    if not eps:
+        return {}
+    return {
+        "episodes": len(eps),
+        "grasped": sum(1 for e in eps if e.get("grasp_grasped")),
+        "held": sum(1 for e in eps if e.get("grasp_success")),
+        "dropped": sum(1 for e in eps if (e.get("grasp_drops") or 0) > 0),
+        "median_closure_error_mm": finite_median([e.get("grasp_closure_error_mm") for e in eps]),
+    }
 
 
 def to_markdown(summary: dict[str, Any]) -> str:

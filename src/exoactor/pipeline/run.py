@@ -395,6 +395,9 @@ class Run:
         if ex is not None:
             m.update({"success": ex.success, "fell": ex.fell, "controller": ex.controller, "kinematic": ex.kinematic})
             m.update({k: v for k, v in ex.metrics.items() if isinstance(v, (int, float, bool, str)) or v is None})
+            from exoactor.evaluation import grasp_scores
+
+            m.update(grasp_scores(ex.metrics))
         pc = self.dir / "physcheck.json"
         if pc.is_file():
             try:
