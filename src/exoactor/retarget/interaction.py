@@ -109,8 +109,8 @@ class Interaction:
     notes: list[str]
     shift: F  # (T, 2) horizontal shift applied to the human body
     holds: list[tuple[float, float]]  # (human time, seconds) of the inserted holds
-    # (robot time, seconds) of those holds that only let the robot settle (before a reach, before
-    # a place after a walk): a controller whose clock already waited for the robot may skip them
+    # (robot time, seconds) of those holds that only let the robot settle (a grasp's, before its
+    # reach and before its place): a controller whose clock already waited for the robot may skip them
     settles: list[tuple[float, float]] = field(default_factory=list)
 
 
