@@ -1072,7 +1072,7 @@ def wipe_frames(rm: RobotMotion) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
 def settle_frames(rm: RobotMotion) -> NDArray[np.bool_]:
     """(T,) the frames inside the retargeter's settle holds (``extra["interaction"]["settle_holds"]``:
     robot time and seconds), one frame in from each end; none when the reference has no such
-    annotation (a scripted reference, a stitched stream)."""
+    annotation (a hand-made reference, a stitched stream)."""
     T = rm.n_frames
     out = np.zeros(T, dtype=bool)
     it = rm.extra.get("interaction") if isinstance(rm.extra, dict) else None
